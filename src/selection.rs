@@ -1,0 +1,382 @@
+//! A selection: the rules of one export job, from any of its forms.
+
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorKind, Position};
+use crate::json;
+use crate::matcher::{Matcher, MatcherBuilder};
+use crate::plan::Plan;
+use crate::rule::{Rule, RuleKind};
+use crate::text;
+use crate::xml;
+
+/// The form a selection was written in (SPEC §1), detected from content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Form {
+    /// Blob list XML (a "blob list blob").
+    BlobListXml,
+    /// The Export JSON fragment, `{"BlobList":…}` or `{"BlobListBlobPath":…}`.
+    ExportJson,
+    /// A Put Job request body: `Export` beside `Properties`.
+    PutJobBody,
+    /// An ARM `Microsoft.ImportExport/jobs` resource: `properties.export`.
+    ArmJob,
+}
+
+/// How to read a selection.
+#[derive(Clone, Debug)]
+pub struct ParseOptions {
+    enforce_inline_limit: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> ParseOptions {
+        ParseOptions {
+            enforce_inline_limit: true,
+        }
+    }
+}
+
+impl ParseOptions {
+    /// Whether an inline JSON `BlobList` over 32 KiB is an error (the default,
+    /// as the service refuses it). Tools that convert such a list to the
+    /// blob-list-blob form turn this off and check
+    /// [`Selection::inline_json_bytes`] themselves.
+    pub fn enforce_inline_limit(&mut self, yes: bool) -> &mut ParseOptions {
+        self.enforce_inline_limit = yes;
+        self
+    }
+
+    /// Reads a selection in any form from `input`, detected from its first
+    /// bytes: `<` is blob list XML (streamed, never held whole), `{` is one
+    /// of the JSON forms. `source` names the input in errors and origins.
+    pub fn parse<R: Read>(&self, input: R, source: &str) -> Result<Selection, Error> {
+        let source: Arc<str> = source.into();
+        self.parse_inner(input, &source, 64 * 1024)
+            .map_err(|e| e.in_source(&*source))
+    }
+
+    fn parse_inner<R: Read>(
+        &self,
+        input: R,
+        source: &Arc<str>,
+        capacity: usize,
+    ) -> Result<Selection, Error> {
+        let mut input = BufReader::with_capacity(capacity, input);
+        let start = text::peek(&mut input, 4).map_err(text::io_error)?;
+        if matches!(
+            text::sniff(&start),
+            text::Encoding::Utf16Le { .. } | text::Encoding::Utf16Be { .. }
+        ) {
+            // Rare: decode whole, then read as UTF-8.
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes).map_err(text::io_error)?;
+            let big = matches!(text::sniff(&start), text::Encoding::Utf16Be { .. });
+            let skip = if matches!(bytes.get(..2), Some([0xFF, 0xFE] | [0xFE, 0xFF])) {
+                2
+            } else {
+                0
+            };
+            let utf8 = text::decode_utf16(&bytes[skip..], big)?;
+            return self.parse_inner(utf8.as_bytes(), source, utf8.len() + 1);
+        }
+        let buf = input.fill_buf().map_err(text::io_error)?;
+        let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if first.is_none() && buf.len() == capacity {
+            // More whitespace than one buffer: take it all in one.
+            let mut all = Vec::new();
+            input.read_to_end(&mut all).map_err(text::io_error)?;
+            return self.parse_inner(&all[..], source, all.len() + 1);
+        }
+        match first {
+            Some(b'<') => {
+                let rules = xml::read_blob_list(input, source)?;
+                Ok(Selection::with_rules(
+                    Form::BlobListXml,
+                    source.clone(),
+                    rules,
+                ))
+            }
+            Some(b'{') => {
+                let mut bytes = Vec::new();
+                input.read_to_end(&mut bytes).map_err(text::io_error)?;
+                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+                let parsed = json::parse(body, source)?;
+                let selection = Selection::from_json(source.clone(), parsed);
+                if self.enforce_inline_limit {
+                    selection.check_inline_limit()?;
+                }
+                selection.check_container_sas()?;
+                Ok(selection)
+            }
+            Some(_) => Err(Error::new(
+                ErrorKind::UnrecognizedForm,
+                "not a selection: expected blob list XML (starting with '<') or JSON \
+                 (starting with '{')",
+            )
+            .at(Position { line: 1, column: 1 })),
+            None => Err(Error::new(
+                ErrorKind::UnrecognizedForm,
+                "empty selection file: expected blob list XML or a JSON export job",
+            )),
+        }
+    }
+}
+
+/// The rules of one export job, and what the job says around them: the
+/// form, a `BlobListBlobPath` and its content, a container SAS.
+///
+/// Read one with [`Selection::parse`] (any form, detected from content) or
+/// build one with [`Selection::from_rules`].
+#[derive(Clone, Debug)]
+pub struct Selection {
+    form: Form,
+    source: Arc<str>,
+    rules: Vec<Rule>,
+    blob_list_blob: Option<(String, Position)>,
+    blob_list_supplied: bool,
+    container_sas: Option<String>,
+    inline_bytes: Option<(usize, Position)>,
+}
+
+impl Selection {
+    /// Reads a selection in any form with the default [`ParseOptions`].
+    pub fn parse<R: Read>(input: R, source: &str) -> Result<Selection, Error> {
+        ParseOptions::default().parse(input, source)
+    }
+
+    /// A selection made of `rules`, as if read from a blob list.
+    pub fn from_rules(rules: Vec<Rule>) -> Selection {
+        Selection::with_rules(Form::BlobListXml, "<rules>".into(), rules)
+    }
+
+    fn with_rules(form: Form, source: Arc<str>, rules: Vec<Rule>) -> Selection {
+        Selection {
+            form,
+            source,
+            rules,
+            blob_list_blob: None,
+            blob_list_supplied: false,
+            container_sas: None,
+            inline_bytes: None,
+        }
+    }
+
+    fn from_json(source: Arc<str>, p: json::Parsed) -> Selection {
+        Selection {
+            form: p.form,
+            source,
+            rules: p.rules,
+            blob_list_blob: p.blob_list_blob,
+            blob_list_supplied: false,
+            container_sas: p.container_sas,
+            inline_bytes: p.inline_bytes,
+        }
+    }
+
+    /// The form the selection was read from.
+    pub fn form(&self) -> Form {
+        self.form
+    }
+
+    /// The source name the selection was read from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The `BlobListBlobPath` (canonical, `/container/blob`), if the
+    /// selection names a blob list blob.
+    pub fn blob_list_blob_path(&self) -> Option<&str> {
+        self.blob_list_blob.as_ref().map(|(p, _)| p.as_str())
+    }
+
+    /// Whether the rules still wait for the blob list blob's content.
+    pub fn needs_blob_list(&self) -> bool {
+        self.blob_list_blob.is_some() && !self.blob_list_supplied
+    }
+
+    /// Supplies the XML content of the blob list blob (from a file, or
+    /// fetched from the account); `source` names it in errors and origins.
+    pub fn supply_blob_list<R: Read>(&mut self, xml: R, source: &str) -> Result<(), Error> {
+        let name: Arc<str> = source.into();
+        let rules = xml::read_blob_list(BufReader::with_capacity(64 * 1024, xml), &name)
+            .map_err(|e| e.in_source(source))?;
+        self.rules = rules;
+        self.blob_list_supplied = true;
+        self.check_container_sas()
+    }
+
+    /// The container of the job's container SAS, if it has one: every rule
+    /// lies inside it and matching is limited to it.
+    pub fn container_sas(&self) -> Option<&str> {
+        self.container_sas.as_deref()
+    }
+
+    /// The size in bytes of the inline JSON `BlobList` text, if the
+    /// selection has one.
+    pub fn inline_json_bytes(&self) -> Option<usize> {
+        self.inline_bytes.map(|(n, _)| n)
+    }
+
+    /// The rules. Fails when the selection names a blob list blob whose
+    /// content was not supplied ([`Selection::supply_blob_list`]).
+    pub fn rules(&self) -> Result<&[Rule], Error> {
+        if let Some((path, pos)) = &self.blob_list_blob {
+            if !self.blob_list_supplied {
+                return Err(Error::new(
+                    ErrorKind::BlobListNotSupplied,
+                    format!(
+                        "the selection names the blob list blob {path} (BlobListBlobPath) but \
+                         its content was not supplied: pass the XML file with --blob-list \
+                         FILE, or preview against the account so it can be fetched"
+                    ),
+                )
+                .at(*pos)
+                .in_source(&*self.source));
+            }
+        }
+        Ok(&self.rules)
+    }
+
+    fn check_inline_limit(&self) -> Result<(), Error> {
+        match self.inline_bytes {
+            Some((n, pos)) if n > json::MAX_INLINE_BLOB_LIST_BYTES => Err(Error::new(
+                ErrorKind::InlineBlobListTooLarge,
+                format!(
+                    "the inline BlobList is {n} bytes; the service accepts at most 32 KiB \
+                     (32,768 bytes): store the list as a blob list blob in the account and \
+                     name it with BlobListBlobPath (blobsel convert --to json \
+                     --blob-list-out list.xml --blob-list-path container/list.xml)"
+                ),
+            )
+            .at(pos)),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_container_sas(&self) -> Result<(), Error> {
+        let Some(container) = &self.container_sas else {
+            return Ok(());
+        };
+        let inside = |text: &str| {
+            text.strip_prefix('/')
+                .and_then(|t| t.strip_prefix(container.as_str()))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        if let Some((path, pos)) = &self.blob_list_blob {
+            if !inside(path) {
+                return Err(Error::new(
+                    ErrorKind::OutsideContainerSas,
+                    format!(
+                        "BlobListBlobPath {path} is outside container {container:?}, the only \
+                         one the job's ContainerSas can read: move the blob list blob into \
+                         {container:?}, or use StorageAccountKey"
+                    ),
+                )
+                .at(*pos));
+            }
+        }
+        for rule in &self.rules {
+            let ok = match rule.kind() {
+                RuleKind::Prefix => inside(rule.text()),
+                _ => inside(rule.text()) && rule.text().len() > container.len() + 2,
+            };
+            if !ok {
+                let mut e = Error::new(
+                    ErrorKind::OutsideContainerSas,
+                    format!(
+                        "{rule} lies outside container {container:?}: with a ContainerSas every \
+                         rule must be inside that container (a prefix \"/{container}\" or \
+                         \"/{container}/…\", a path \"{container}/…\")"
+                    ),
+                )
+                .in_source(&*rule.origin().source);
+                if let Some(p) = rule.origin().position {
+                    e = e.at(p);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Compiles the rules (limited to the container SAS's container, if any).
+    pub fn compile(&self) -> Result<Matcher, Error> {
+        MatcherBuilder::new().build(self)
+    }
+
+    /// The listing calls that enumerate every blob the selection can select.
+    pub fn plan(&self) -> Result<Plan, Error> {
+        Ok(Plan::for_rules(self.rules()?, self.container_sas()))
+    }
+
+    /// Writes the rules as blob list XML.
+    pub fn to_blob_list_xml(&self) -> Result<String, Error> {
+        let mut out = String::new();
+        xml::write_blob_list(self.rules()?, &mut out);
+        Ok(out)
+    }
+
+    /// Writes the Export JSON fragment with an inline `BlobList`. Fails when
+    /// a rule has snapshot attributes (JSON cannot carry them) or when the
+    /// list would exceed 32 KiB; write the XML and use
+    /// [`Selection::to_export_json_with_blob_list_path`] then.
+    pub fn to_export_json(&self) -> Result<String, Error> {
+        self.export_json(false)
+    }
+
+    /// Writes an ARM job body (`properties.jobType` Export,
+    /// `properties.export` in camelCase) with an inline `blobList`.
+    pub fn to_arm_json(&self) -> Result<String, Error> {
+        self.export_json(true)
+    }
+
+    fn export_json(&self, camel: bool) -> Result<String, Error> {
+        let list = json::blob_list_value(self.rules()?, camel)?;
+        let n = serde_json::to_string_pretty(&list).map_or(0, |s| s.len());
+        if n > json::MAX_INLINE_BLOB_LIST_BYTES {
+            return Err(Error::new(
+                ErrorKind::InlineBlobListTooLarge,
+                format!(
+                    "as JSON the BlobList would be {n} bytes, over the service's 32 KiB limit: \
+                     write it as a blob list blob instead (--blob-list-out FILE \
+                     --blob-list-path container/name.xml)"
+                ),
+            ));
+        }
+        Ok(wrap(json::export_value(Some(list), None, camel), camel))
+    }
+
+    /// Writes the Export JSON fragment that names a blob list blob,
+    /// `{"BlobListBlobPath": path}` (`path` is `container/blob`).
+    pub fn to_export_json_with_blob_list_path(path: &str, camel: bool) -> Result<String, Error> {
+        let p = crate::path::BlobPath::parse(path).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidBlobListBlobPath,
+                format!(
+                    "{}: the blob list blob path is container/name.xml",
+                    e.message()
+                ),
+            )
+        })?;
+        let relative = format!("{}/{}", p.container, p.name);
+        Ok(wrap(
+            json::export_value(None, Some(&relative), camel),
+            camel,
+        ))
+    }
+}
+
+fn wrap(export: serde_json::Value, camel: bool) -> String {
+    let doc = if camel {
+        serde_json::json!({ "properties": { "jobType": "Export", "export": export } })
+    } else {
+        export
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,173 @@
+//! Reading source text: byte-order marks, UTF-16, and positions while
+//! streaming.
+
+use std::io::{self, BufRead, Read};
+
+use crate::error::{Error, ErrorKind, Position};
+
+/// A `BufRead` wrapper that counts lines and columns of what has been
+/// consumed, so a streaming parser can report `line:column` without keeping
+/// the text.
+pub(crate) struct Counting<R> {
+    inner: R,
+    line: u32,
+    column: u32,
+    offset: u64,
+}
+
+impl<R: BufRead> Counting<R> {
+    pub(crate) fn new(inner: R) -> Counting<R> {
+        Counting {
+            inner,
+            line: 1,
+            column: 1,
+            offset: 0,
+        }
+    }
+
+    /// The position of the next unconsumed byte.
+    pub(crate) fn position(&self) -> Position {
+        Position {
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// How many bytes have been consumed.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // A `BufRead` returns the same buffer again until it is consumed, so
+        // this is the data being consumed; no I/O happens here.
+        if let Ok(buf) = self.inner.fill_buf() {
+            let buf = &buf[..amt.min(buf.len())];
+            match memchr::memrchr(b'\n', buf) {
+                Some(last) => {
+                    self.line = self
+                        .line
+                        .saturating_add(memchr::memchr_iter(b'\n', buf).count() as u32);
+                    self.column = 1 + chars(&buf[last + 1..]);
+                }
+                None => self.column = self.column.saturating_add(chars(buf)),
+            }
+        }
+        self.offset += amt as u64;
+        self.inner.consume(amt);
+    }
+}
+
+fn chars(bytes: &[u8]) -> u32 {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u32
+}
+
+/// The encoding a text starts with, from its byte-order mark or, for UTF-16
+/// without one, from the zero bytes around the first `<` or `{`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Utf8 { bom: bool },
+    Utf16Le { bom: bool },
+    Utf16Be { bom: bool },
+}
+
+pub(crate) fn sniff(start: &[u8]) -> Encoding {
+    match start {
+        [0xEF, 0xBB, 0xBF, ..] => Encoding::Utf8 { bom: true },
+        [0xFF, 0xFE, ..] => Encoding::Utf16Le { bom: true },
+        [0xFE, 0xFF, ..] => Encoding::Utf16Be { bom: true },
+        [b, 0, ..] if *b != 0 => Encoding::Utf16Le { bom: false },
+        [0, b, ..] if *b != 0 => Encoding::Utf16Be { bom: false },
+        _ => Encoding::Utf8 { bom: false },
+    }
+}
+
+/// Decodes a whole UTF-16 text (after its byte-order mark) to UTF-8.
+pub(crate) fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<String, Error> {
+    if bytes.len() % 2 != 0 {
+        return Err(Error::new(
+            ErrorKind::Encoding,
+            "truncated UTF-16 text (an odd number of bytes): the file is cut short",
+        ));
+    }
+    let units = bytes.chunks_exact(2).map(|p| {
+        if big_endian {
+            u16::from_be_bytes([p[0], p[1]])
+        } else {
+            u16::from_le_bytes([p[0], p[1]])
+        }
+    });
+    let mut out = String::with_capacity(bytes.len() / 2);
+    for (i, c) in char::decode_utf16(units).enumerate() {
+        match c {
+            Ok(c) => out.push(c),
+            Err(_) => return Err(Error::new(
+                ErrorKind::Encoding,
+                format!(
+                    "invalid UTF-16 (an unpaired surrogate) at byte {}: re-save the file as UTF-8",
+                    2 * i + 2
+                ),
+            )),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the first bytes of `reader` without consuming them (up to `n`).
+pub(crate) fn peek<R: BufRead>(reader: &mut R, n: usize) -> io::Result<Vec<u8>> {
+    let buf = reader.fill_buf()?;
+    Ok(buf[..n.min(buf.len())].to_vec())
+}
+
+/// Turns an I/O error into ours.
+pub(crate) fn io_error(e: io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("read failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counting_tracks_consumed_position() {
+        let text = "ab\ncé\nxyz";
+        let mut c = Counting::new(io::BufReader::with_capacity(2, text.as_bytes()));
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        assert_eq!(out, text);
+        assert_eq!(c.position(), Position { line: 3, column: 4 });
+        assert_eq!(c.offset(), text.len() as u64);
+    }
+
+    #[test]
+    fn sniffs_and_decodes_utf16() {
+        let s = "<BlobList/>";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(s.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(sniff(&le), Encoding::Utf16Le { bom: true });
+        assert_eq!(decode_utf16(&le[2..], false).unwrap(), s);
+        let be: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(sniff(&be), Encoding::Utf16Be { bom: false });
+        assert_eq!(decode_utf16(&be, true).unwrap(), s);
+        assert_eq!(
+            decode_utf16(&be[1..], true).unwrap_err().kind(),
+            ErrorKind::Encoding
+        );
+    }
+}

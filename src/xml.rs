@@ -1,0 +1,480 @@
+//! The blob list XML ("blob list blob"): a streaming reader and a writer.
+//!
+//! ```xml
+//! <?xml version="1.0" encoding="utf-8"?>
+//! <BlobList>
+//!   <BlobPathPrefix>/photos/2024/</BlobPathPrefix>
+//!   <BlobPath>videos/intro.mp4</BlobPath>
+//!   <BlobPath IncludeSnapshots="false">docs/a.txt</BlobPath>
+//!   <BlobPath SnapshotTime="2011-03-09T01:42:34.9360000Z">docs/b.txt</BlobPath>
+//! </BlobList>
+//! ```
+//!
+//! The reader never builds a DOM: memory grows with the rules, not with the
+//! text. A DOCTYPE is rejected before anything in it is looked at, so no
+//! entity is ever expanded; the predefined entities, character references
+//! and CDATA are decoded; literal whitespace around a path is trimmed.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use crate::error::{Error, ErrorKind, Position};
+use crate::rule::{Origin, Rule, RuleKind};
+use crate::snapshot::SnapshotTime;
+use crate::text::{self, Counting};
+
+const ROOT: &[u8] = b"BlobList";
+const PATH: &[u8] = b"BlobPath";
+const PREFIX: &[u8] = b"BlobPathPrefix";
+
+/// Reads the rules of a blob list XML document. Handles a byte-order mark
+/// and UTF-16; errors carry `line:column` (the caller adds the source name).
+pub(crate) fn read_blob_list<R: BufRead>(
+    mut input: R,
+    source: &Arc<str>,
+) -> Result<Vec<Rule>, Error> {
+    let start = text::peek(&mut input, 4).map_err(text::io_error)?;
+    match text::sniff(&start) {
+        text::Encoding::Utf8 { bom } => {
+            if bom {
+                input.consume(3);
+            }
+            parse(input, source)
+        }
+        text::Encoding::Utf16Le { bom } | text::Encoding::Utf16Be { bom } => {
+            let big = matches!(text::sniff(&start), text::Encoding::Utf16Be { .. });
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes).map_err(text::io_error)?;
+            let utf8 = text::decode_utf16(&bytes[if bom { 2 } else { 0 }..], big)?;
+            parse(utf8.as_bytes(), source)
+        }
+    }
+}
+
+/// One `BlobPath`/`BlobPathPrefix` being read.
+struct Entry {
+    prefix: bool,
+    kind: RuleKind,
+    position: Position,
+    content: String,
+    /// Nothing but trimmable whitespace has been seen yet.
+    at_start: bool,
+    /// Literal whitespace bytes at the end of `content`, to trim at the end.
+    trailing_ws: usize,
+}
+
+fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
+    let mut reader = Reader::from_reader(Counting::new(input));
+    reader.config_mut().trim_text(false);
+    let mut buf = Vec::with_capacity(256);
+    let mut rules = Vec::new();
+    let mut depth = 0u32; // 0: outside the root, 1: in BlobList, 2: in an entry
+    let mut seen_root = false;
+    let mut entry: Option<Entry> = None;
+    loop {
+        buf.clear();
+        let pos = reader.get_ref().position();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| syntax(e, pos, &reader))?;
+        match event {
+            Event::DocType(_) => {
+                return Err(Error::new(
+                    ErrorKind::Dtd,
+                    "a DOCTYPE is not allowed in a blob list (entities are never expanded): \
+                     remove the <!DOCTYPE …> declaration",
+                )
+                .at(pos))
+            }
+            Event::Decl(decl) => {
+                if let Some(Ok(enc)) = decl.encoding() {
+                    let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
+                    if !matches!(
+                        enc.as_str(),
+                        "utf-8" | "utf8" | "utf-16" | "utf-16le" | "utf-16be"
+                    ) {
+                        return Err(Error::new(
+                            ErrorKind::Encoding,
+                            format!(
+                                "the document declares encoding {enc:?}: blobsel reads UTF-8 \
+                                 and UTF-16; re-save the file as UTF-8"
+                            ),
+                        )
+                        .at(pos));
+                    }
+                }
+            }
+            Event::Start(start) if depth == 0 => {
+                open_root(&start, seen_root, pos)?;
+                seen_root = true;
+                depth = 1;
+            }
+            Event::Empty(start) if depth == 0 => {
+                open_root(&start, seen_root, pos)?; // `<BlobList/>`: no rules
+                seen_root = true;
+            }
+            Event::Start(start) if depth == 1 => {
+                entry = Some(open_entry(&start, pos)?);
+                depth = 2;
+            }
+            Event::Empty(start) if depth == 1 => {
+                let e = open_entry(&start, pos)?;
+                rules.push(close_entry(e, source)?);
+            }
+            Event::Start(start) | Event::Empty(start) => {
+                return Err(Error::new(
+                    ErrorKind::UnknownElement,
+                    format!(
+                        "unexpected element <{}> inside <BlobPath>/<BlobPathPrefix>: \
+                         a path is text only",
+                        String::from_utf8_lossy(start.name().as_ref())
+                    ),
+                )
+                .at(pos))
+            }
+            Event::End(_) if depth == 2 => {
+                if let Some(e) = entry.take() {
+                    rules.push(close_entry(e, source)?);
+                }
+                depth = 1;
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Text(t) => {
+                let raw: &[u8] = &t;
+                match entry.as_mut() {
+                    Some(e) => append_text(e, raw, &t, pos)?,
+                    None if raw.iter().all(|b| is_xml_ws(*b)) => {}
+                    None => {
+                        return Err(Error::new(
+                            ErrorKind::Syntax,
+                            format!(
+                                "unexpected text {:?} {}: paths belong inside <BlobPath> or \
+                                 <BlobPathPrefix>",
+                                String::from_utf8_lossy(&raw[..raw.len().min(40)]).trim(),
+                                if depth == 0 {
+                                    "outside <BlobList>"
+                                } else {
+                                    "in <BlobList>"
+                                }
+                            ),
+                        )
+                        .at(pos))
+                    }
+                }
+            }
+            Event::CData(c) => match entry.as_mut() {
+                Some(e) => {
+                    let s = std::str::from_utf8(&c).map_err(|_| invalid_utf8(pos))?;
+                    e.content.push_str(s);
+                    e.at_start &= s.is_empty();
+                    e.trailing_ws = 0;
+                }
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        "unexpected CDATA outside <BlobPath>/<BlobPathPrefix>",
+                    )
+                    .at(pos))
+                }
+            },
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !seen_root {
+        return Err(Error::new(
+            ErrorKind::UnrecognizedForm,
+            "no <BlobList> element: a blob list is <BlobList> with <BlobPath> and \
+             <BlobPathPrefix> elements",
+        )
+        .at(reader.get_ref().position()));
+    }
+    if depth > 0 {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            "unexpected end of file: <BlobList> is not closed (is the file truncated?)",
+        )
+        .at(reader.get_ref().position()));
+    }
+    Ok(rules)
+}
+
+fn open_root(start: &BytesStart<'_>, seen_root: bool, pos: Position) -> Result<(), Error> {
+    if seen_root || start.name().as_ref() != ROOT {
+        return Err(unexpected_root(start, seen_root, pos));
+    }
+    check_root_attributes(start, pos)
+}
+
+fn is_xml_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn append_text(
+    e: &mut Entry,
+    raw: &[u8],
+    t: &quick_xml::events::BytesText<'_>,
+    pos: Position,
+) -> Result<(), Error> {
+    let decoded = t.unescape().map_err(|err| match err {
+        quick_xml::Error::Encoding(_) => invalid_utf8(pos),
+        other => Error::new(
+            ErrorKind::Syntax,
+            format!("{other}: blob lists use only &lt; &gt; &amp; &apos; &quot; and character references"),
+        )
+        .at(pos),
+    })?;
+    let lead = if e.at_start {
+        raw.iter().take_while(|b| is_xml_ws(**b)).count()
+    } else {
+        0
+    };
+    if e.at_start && lead == raw.len() {
+        return Ok(()); // only whitespace so far: trimmed
+    }
+    let trail = raw
+        .iter()
+        .rev()
+        .take_while(|b| is_xml_ws(**b))
+        .count()
+        .min(raw.len() - lead);
+    // Literal whitespace decodes to itself, so byte counts carry over.
+    e.content.push_str(&decoded[lead..]);
+    e.at_start = false;
+    e.trailing_ws = if trail == raw.len() - lead {
+        e.trailing_ws + trail
+    } else {
+        trail
+    };
+    Ok(())
+}
+
+fn open_entry(start: &BytesStart<'_>, pos: Position) -> Result<Entry, Error> {
+    let name = start.name();
+    let prefix = match name.as_ref() {
+        PATH => false,
+        PREFIX => true,
+        other => {
+            let other = String::from_utf8_lossy(other);
+            let hint = suggest(&other);
+            return Err(Error::new(
+                ErrorKind::UnknownElement,
+                format!(
+                    "unknown element <{other}> in <BlobList>{hint}: only <BlobPath> and \
+                     <BlobPathPrefix> are allowed (names are case-sensitive)"
+                ),
+            )
+            .at(pos));
+        }
+    };
+    let mut include: Option<bool> = None;
+    let mut time: Option<SnapshotTime> = None;
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| {
+            Error::new(ErrorKind::Syntax, format!("malformed attribute: {e}")).at(pos)
+        })?;
+        let key = attr.key.as_ref();
+        let value = attr.unescape_value().map_err(|e| {
+            Error::new(ErrorKind::Syntax, format!("malformed attribute value: {e}")).at(pos)
+        })?;
+        match (prefix, key) {
+            (false, b"IncludeSnapshots") => {
+                include = Some(match value.trim() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    v => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidIncludeSnapshots,
+                            format!("IncludeSnapshots={v:?}: write \"true\" or \"false\""),
+                        )
+                        .at(pos))
+                    }
+                })
+            }
+            (false, b"SnapshotTime") => {
+                time = Some(SnapshotTime::parse(value.trim().as_bytes()).map_err(|e| e.at(pos))?)
+            }
+            _ => {
+                let key = String::from_utf8_lossy(key);
+                let allowed = if prefix {
+                    "<BlobPathPrefix> takes no attributes"
+                } else {
+                    "<BlobPath> takes IncludeSnapshots or SnapshotTime (case-sensitive)"
+                };
+                return Err(Error::new(
+                    ErrorKind::UnknownAttribute,
+                    format!("unknown attribute {key:?}: {allowed}"),
+                )
+                .at(pos));
+            }
+        }
+    }
+    let kind =
+        match (prefix, include, time) {
+            (true, ..) => RuleKind::Prefix,
+            (false, Some(_), Some(_)) => return Err(Error::new(
+                ErrorKind::ConflictingAttributes,
+                "<BlobPath> has both IncludeSnapshots and SnapshotTime: keep one (SnapshotTime \
+                 selects one snapshot; IncludeSnapshots says whether all snapshots come along)",
+            )
+            .at(pos)),
+            (false, Some(false), None) => RuleKind::PathWithoutSnapshots,
+            (false, _, Some(t)) => RuleKind::Snapshot(t),
+            (false, _, None) => RuleKind::Path,
+        };
+    Ok(Entry {
+        prefix,
+        kind,
+        position: pos,
+        content: String::new(),
+        at_start: true,
+        trailing_ws: 0,
+    })
+}
+
+fn close_entry(mut e: Entry, source: &Arc<str>) -> Result<Rule, Error> {
+    let keep = e.content.len() - e.trailing_ws.min(e.content.len());
+    e.content.truncate(keep);
+    let origin = Origin {
+        source: source.clone(),
+        position: Some(e.position),
+    };
+    let position = e.position;
+    let result = if e.prefix {
+        Rule::prefix(&e.content, origin)
+    } else {
+        Rule::path(&e.content, e.kind, origin)
+    };
+    result.map_err(|err| err.at(position))
+}
+
+fn check_root_attributes(start: &BytesStart<'_>, pos: Position) -> Result<(), Error> {
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| {
+            Error::new(ErrorKind::Syntax, format!("malformed attribute: {e}")).at(pos)
+        })?;
+        let key = attr.key.as_ref();
+        if !(key == b"xmlns" || key.starts_with(b"xmlns:") || key.starts_with(b"xml:")) {
+            return Err(Error::new(
+                ErrorKind::UnknownAttribute,
+                format!(
+                    "unknown attribute {:?} on <BlobList>: it takes none",
+                    String::from_utf8_lossy(key)
+                ),
+            )
+            .at(pos));
+        }
+    }
+    Ok(())
+}
+
+fn unexpected_root(start: &BytesStart<'_>, seen_root: bool, pos: Position) -> Error {
+    let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+    if seen_root {
+        Error::new(
+            ErrorKind::Syntax,
+            format!("unexpected <{name}> after </BlobList>: a blob list has one root element"),
+        )
+        .at(pos)
+    } else {
+        Error::new(
+            ErrorKind::UnrecognizedForm,
+            format!(
+                "root element <{name}> is not <BlobList>{}: a blob list is \
+                 <BlobList> with <BlobPath> and <BlobPathPrefix> elements",
+                suggest(&name)
+            ),
+        )
+        .at(pos)
+    }
+}
+
+/// ` (did you mean <X>?)` for a near miss in case.
+fn suggest(name: &str) -> String {
+    ["BlobList", "BlobPath", "BlobPathPrefix"]
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .map(|k| format!(" (did you mean <{k}>?)"))
+        .unwrap_or_default()
+}
+
+fn invalid_utf8(pos: Position) -> Error {
+    Error::new(
+        ErrorKind::Encoding,
+        "invalid UTF-8: the blob list must be UTF-8 (or UTF-16 with a byte-order mark)",
+    )
+    .at(pos)
+}
+
+fn syntax<R: BufRead>(e: quick_xml::Error, pos: Position, reader: &Reader<Counting<R>>) -> Error {
+    let at = if reader.error_position() >= reader.get_ref().offset() {
+        reader.get_ref().position()
+    } else {
+        pos
+    };
+    match e {
+        quick_xml::Error::Encoding(_) => invalid_utf8(at),
+        quick_xml::Error::Io(io) => text::io_error(std::io::Error::new(io.kind(), io.to_string())),
+        other => {
+            let msg = other.to_string();
+            let hint = if msg.contains("Unexpected EOF") || msg.contains("unclosed") {
+                " (is the file truncated?)"
+            } else {
+                ""
+            };
+            Error::new(ErrorKind::Syntax, format!("malformed XML: {msg}{hint}")).at(at)
+        }
+    }
+}
+
+/// Writes rules as blob list XML, one element a line. Paths are written
+/// `container/blob` as the reference documents them; prefixes as they are.
+pub(crate) fn write_blob_list(rules: &[Rule], out: &mut String) {
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<BlobList>\n");
+    for rule in rules {
+        out.push_str("  <");
+        out.push_str(rule.kind().element());
+        match rule.kind() {
+            RuleKind::PathWithoutSnapshots => out.push_str(" IncludeSnapshots=\"false\""),
+            RuleKind::Snapshot(t) => {
+                out.push_str(" SnapshotTime=\"");
+                out.push_str(&t.to_string());
+                out.push('"');
+            }
+            _ => {}
+        }
+        out.push('>');
+        let text = match rule.kind() {
+            RuleKind::Prefix => rule.text(),
+            _ => &rule.text()[1..],
+        };
+        escape_into(text, out);
+        out.push_str("</");
+        out.push_str(rule.kind().element());
+        out.push_str(">\n");
+    }
+    out.push_str("</BlobList>\n");
+}
+
+/// Escapes markup characters; leading and trailing spaces become character
+/// references so the reader, which trims literal whitespace, keeps them.
+fn escape_into(text: &str, out: &mut String) {
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let trail = if lead == text.len() {
+        0
+    } else {
+        text.len() - text.trim_end_matches(' ').len()
+    };
+    for (i, c) in text.char_indices() {
+        match c {
+            ' ' if i < lead || i >= text.len() - trail => out.push_str("&#32;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+}
