@@ -74,12 +74,19 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
     let mut depth = 0u32; // 0: outside the root, 1: in BlobList, 2: in an entry
     let mut seen_root = false;
     let mut entry: Option<Entry> = None;
+    // quick-xml consumes the '<' that ends a text event with that event, so
+    // markup after text starts one column before the consumed position.
+    let mut after_text = false;
     loop {
         buf.clear();
-        let pos = reader.get_ref().position();
+        let mut pos = reader.get_ref().position();
+        if after_text {
+            pos.column = pos.column.saturating_sub(1).max(1);
+        }
         let event = reader
             .read_event_into(&mut buf)
             .map_err(|e| syntax(e, pos, &reader))?;
+        after_text = matches!(event, Event::Text(_));
         match event {
             Event::DocType(_) => {
                 return Err(Error::new(

@@ -24,7 +24,7 @@ mod report;
 
 use std::sync::Arc;
 
-use fst::raw::{Fst, Output};
+use fst::raw::Fst;
 use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Position};
@@ -348,9 +348,28 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// (`/container/blob`) and `snapshot` (`None`: the base blob), if any.
     #[inline]
     pub fn find_path(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
+        match path.split_first() {
+            Some((b'/', rest)) => self.find_unrooted(rest, snapshot),
+            _ => None, // every key begins with '/'
+        }
+    }
+
+    /// Like [`Matcher::find_path`] for `container/blob`, the canonical path
+    /// without its leading `/` (as listings often write it).
+    #[inline]
+    pub fn find_unrooted(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
         let fst = &self.fst;
-        let mut node = fst.root();
-        let mut out = Output::zero();
+        let root = fst.root();
+        let t = root.transition(root.find_input(b'/')?);
+        let mut out = t.out;
+        let mut node = fst.node(t.addr);
+        if node.is_final() {
+            // Only the prefix "/" ends here; a path is never this short.
+            if let (Some(Tag::Prefix), index) = format::decode(out.cat(node.final_output()).value())
+            {
+                return Some(RuleId(index));
+            }
+        }
         for (i, &byte) in path.iter().enumerate() {
             let t = node.transition(node.find_input(byte)?);
             out = out.cat(t.out);
@@ -375,16 +394,15 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         snapshot: Option<SnapshotTime>,
     ) -> Option<RuleId> {
         let mut buf = [0u8; 1100];
-        let len = container.len() + name.len() + 2;
+        let len = container.len() + name.len() + 1;
         if len <= buf.len() {
-            buf[0] = b'/';
-            buf[1..1 + container.len()].copy_from_slice(container.as_bytes());
-            buf[1 + container.len()] = b'/';
-            buf[2 + container.len()..len].copy_from_slice(name.as_bytes());
-            self.find_path(&buf[..len], snapshot)
+            buf[..container.len()].copy_from_slice(container.as_bytes());
+            buf[container.len()] = b'/';
+            buf[container.len() + 1..len].copy_from_slice(name.as_bytes());
+            self.find_unrooted(&buf[..len], snapshot)
         } else {
-            let path = format!("/{container}/{name}");
-            self.find_path(path.as_bytes(), snapshot)
+            let path = format!("{container}/{name}");
+            self.find_unrooted(path.as_bytes(), snapshot)
         }
     }
 

@@ -1,1 +1,215 @@
-fn main() {}
+//! The `blobsel` command-line tool.
+
+mod args;
+mod commands;
+mod output;
+mod preview;
+mod progress;
+mod summary;
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use blobsel::{ErrorKind, ListingFormat, ParseOptions, Selection};
+use clap::{CommandFactory, Parser};
+
+use args::{Cli, Command, FormatArg, OutputArg, SelectionArgs};
+use summary::SummaryMode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(io::stderr(), "blobsel: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<blobsel::Error>()
+                .is_some_and(|e| e.kind() == ErrorKind::Io && e.message().contains("Broken pipe"))
+    })
+}
+
+fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Preview(a) => {
+            if let Some(n) = a.threads {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build_global()?;
+            }
+            let selection = load_selection(&a.sel, true)?;
+            let matcher = selection.compile()?;
+            let listings = resolve_listings(&a.listings, a.listing_format)?;
+            let drive_size = a
+                .drive_size
+                .as_deref()
+                .map(summary::parse_size)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            if drive_size.is_some() && listings.iter().all(|l| l.format == ListingFormat::Lines) {
+                bail!(
+                    "--drive-size needs blob sizes, which a lines listing does not have: use a \
+                     listing with sizes (jsonl, List Blobs XML, inventory CSV or Parquet)"
+                );
+            }
+            let summary = match (a.summary, a.summary_only) {
+                (_, true) => SummaryMode::Only,
+                (true, _) => SummaryMode::Stderr,
+                _ if drive_size.is_some() => SummaryMode::Stderr,
+                _ => SummaryMode::None,
+            };
+            let cfg = preview::Config {
+                matcher,
+                listings,
+                jsonl: a.output == OutputArg::Jsonl,
+                explain: a.explain,
+                invert: a.invert,
+                summary,
+                drive_size,
+                output_file: a.output_file,
+                progress: !a.no_progress,
+            };
+            let outcome = preview::run(&cfg)?;
+            let s = &outcome.stats;
+            if summary == SummaryMode::Stderr {
+                let mut err = io::stderr().lock();
+                s.print_summary(&cfg.matcher, drive_size, &mut err)?;
+            }
+            let any = if cfg.invert {
+                s.read > s.selected
+            } else {
+                s.selected > 0
+            };
+            Ok(if any {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Check(a) => {
+            let mut options = ParseOptions::default();
+            options.enforce_inline_limit(false);
+            let selection = parse_selection_with(&a.sel, true, &options)?;
+            let matcher = selection.compile()?;
+            let mut out = io::stdout().lock();
+            commands::check(&selection, &matcher, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Convert(a) => {
+            let mut options = ParseOptions::default();
+            options.enforce_inline_limit(false);
+            let selection = parse_selection_with(&a.sel, true, &options)?;
+            let mut out = output::Output::open(a.output_file.as_deref())?;
+            commands::convert(
+                &selection,
+                a.to,
+                a.blob_list_out.as_deref(),
+                a.blob_list_path.as_deref(),
+                &mut out,
+            )?;
+            out.finish()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan(a) => {
+            let selection = load_selection(&a.sel, true)?;
+            let mut out = io::stdout().lock();
+            let steps = commands::plan(&selection, a.output, &mut out)?;
+            out.flush()?;
+            Ok(if steps > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "blobsel", &mut io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_selection(a: &SelectionArgs, need_rules: bool) -> Result<Selection> {
+    parse_selection_with(a, need_rules, &ParseOptions::default())
+}
+
+fn parse_selection_with(
+    a: &SelectionArgs,
+    need_rules: bool,
+    options: &ParseOptions,
+) -> Result<Selection> {
+    let name = a.selection.display().to_string();
+    let file = output::open_file(&a.selection)?;
+    let mut selection = options.parse(file, &name)?;
+    match (&a.blob_list, selection.blob_list_blob_path().is_some()) {
+        (Some(path), true) => {
+            let file = output::open_file(path)?;
+            selection.supply_blob_list(file, &path.display().to_string())?;
+        }
+        (Some(path), false) => bail!(
+            "--blob-list {} was given, but {name} has no BlobListBlobPath: it names its blobs \
+             itself; drop --blob-list",
+            path.display()
+        ),
+        (None, _) => {}
+    }
+    if need_rules {
+        selection.rules()?;
+    }
+    Ok(selection)
+}
+
+fn resolve_listings(
+    paths: &[std::path::PathBuf],
+    format: Option<FormatArg>,
+) -> Result<Vec<preview::Listing>> {
+    let explicit = format.map(|f| match f {
+        FormatArg::Lines => ListingFormat::Lines,
+        FormatArg::Jsonl => ListingFormat::Jsonl,
+        FormatArg::Xml => ListingFormat::ListBlobsXml,
+        FormatArg::Csv => ListingFormat::InventoryCsv,
+        FormatArg::Parquet => ListingFormat::InventoryParquet,
+    });
+    if paths.is_empty() {
+        return Ok(vec![preview::Listing {
+            path: None,
+            format: explicit.unwrap_or(ListingFormat::Lines),
+        }]);
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p == Path::new("-") {
+            out.push(preview::Listing {
+                path: None,
+                format: explicit.unwrap_or(ListingFormat::Lines),
+            });
+        } else {
+            if !p.exists() {
+                bail!("{}: no such file", p.display());
+            }
+            if p.is_dir() {
+                bail!(
+                    "{}: is a directory; give the listing files inside it",
+                    p.display()
+                );
+            }
+            let format = explicit.unwrap_or_else(|| ListingFormat::from_path(p));
+            out.push(preview::Listing {
+                path: Some(p.clone()),
+                format,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,176 @@
+//! The command line, as clap sees it. `main` turns it into plain configs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  # What would this job export, from a listing of the account?
+  blobsel preview job.json listing.txt
+  # Same, with a blob list blob kept as a local file, and a summary
+  blobsel preview job.json --blob-list list.xml listing.txt --summary
+  # List Blobs XML pages or an inventory CSV, with the rule that selects each
+  blobsel preview list.xml pages/*.xml --explain
+  # How many 8 TB drives?
+  blobsel preview list.xml inventory.csv --drive-size 8TB --summary-only
+  # Everything the job leaves behind
+  blobsel preview list.xml listing.txt --invert
+  # Validate and lint; convert; plan the listing calls
+  blobsel check list.xml
+  blobsel convert list.xml --to json
+  blobsel plan job.json
+
+Exit status: 0 something selected, 1 nothing selected, 2 error.";
+
+/// Which blobs will this Azure Import/Export export job export?
+///
+/// blobsel reads an export job's blob selection (blob list XML, the Export
+/// JSON fragment, a Put Job request body, or an ARM job), compiles it, and
+/// matches listings of the storage account against it with the service's
+/// exact semantics.
+#[derive(Debug, Parser)]
+#[command(name = "blobsel", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the blobs of a listing that the job exports, in input order.
+    #[command(after_help = EXAMPLES)]
+    Preview(PreviewArgs),
+    /// Validate a selection and warn about what is likely a mistake.
+    Check(CheckArgs),
+    /// Convert a selection between blob list XML and the JSON forms.
+    Convert(ConvertArgs),
+    /// The fewest List Containers / List Blobs calls that see every blob the
+    /// selection can select.
+    Plan(PlanArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// The selection: blob list XML, an Export JSON fragment, a Put Job
+    /// request body or an ARM job; the form is detected from the content.
+    pub selection: PathBuf,
+    /// The blob list blob's XML, when the selection names one with
+    /// BlobListBlobPath.
+    #[arg(long, value_name = "FILE")]
+    pub blob_list: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// One blob a line: PATH or PATH<TAB>SNAPSHOT.
+    Lines,
+    /// One JSON object a line.
+    Jsonl,
+    /// Azure List Blobs responses (EnumerationResults XML).
+    Xml,
+    /// Azure blob inventory CSV.
+    Csv,
+    /// Azure blob inventory Parquet.
+    Parquet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// Paths, one a line (lines input: each line as read).
+    Text,
+    /// One JSON object a blob: path, snapshot, size, rule.
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    /// Listings of the account; none or '-' reads stdin.
+    #[arg(value_name = "LISTING")]
+    pub listings: Vec<PathBuf>,
+    /// The listing format [default: from the extension: .xml, .csv,
+    /// .parquet, .jsonl/.ndjson, else lines].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub listing_format: Option<FormatArg>,
+    /// How to print the blobs.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub output: OutputArg,
+    /// Add the rule that selected each blob as a last tab-separated column.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print the blobs that are NOT selected instead.
+    #[arg(long)]
+    pub invert: bool,
+    /// Print a summary to stderr: counts, bytes, hits per rule, rules that
+    /// selected nothing, skipped and leased blobs.
+    #[arg(long)]
+    pub summary: bool,
+    /// Print only the summary, to stdout.
+    #[arg(long, conflicts_with = "summary")]
+    pub summary_only: bool,
+    /// Estimate the drives the export needs, e.g. 500GB, 8TB, 1.5TiB
+    /// (decimal KB/MB/GB/TB and binary KiB/MiB/GiB/TiB).
+    #[arg(long, value_name = "SIZE")]
+    pub drive_size: Option<String>,
+    /// Write the output to FILE, atomically (complete, or not at all).
+    #[arg(short = 'o', long = "output-file", value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// Blob list XML.
+    Xml,
+    /// The Export JSON fragment (PascalCase, as in a Put Job body).
+    Json,
+    /// An ARM job body (camelCase properties.export).
+    ArmJson,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    /// The form to write.
+    #[arg(long, value_enum)]
+    pub to: TargetArg,
+    /// With --to json/arm-json: write the rules as blob list XML to FILE and
+    /// emit JSON that names it with BlobListBlobPath (for lists over 32 KiB,
+    /// or with snapshot attributes).
+    #[arg(long, value_name = "FILE", requires = "blob_list_path")]
+    pub blob_list_out: Option<PathBuf>,
+    /// Where the blob list blob will live in the account: container/name.xml.
+    #[arg(long, value_name = "PATH", requires = "blob_list_out")]
+    pub blob_list_path: Option<String>,
+    /// Write the output to FILE, atomically.
+    #[arg(short = 'o', long = "output-file", value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub output: OutputArg,
+}

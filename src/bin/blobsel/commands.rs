@@ -1,0 +1,161 @@
+//! `check`, `convert` and `plan`.
+
+use std::io::Write;
+
+use anyhow::{bail, Context, Result};
+use blobsel::plan::ContainerScope;
+use blobsel::{Form, Matcher, RuleKind, RuleStatus, Selection};
+
+use crate::args::{OutputArg, TargetArg};
+use crate::output::Output;
+
+/// Validates and lints. Returns the number of warnings.
+pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Result<usize> {
+    let mut warnings = 0;
+    let mut warn = |w: &mut dyn Write, msg: String| -> Result<()> {
+        warnings += 1;
+        writeln!(w, "warning: {msg}")?;
+        Ok(())
+    };
+    if let Some(n) = selection.inline_json_bytes() {
+        const LIMIT: usize = 32 * 1024;
+        if n > LIMIT {
+            warn(w, format!(
+                "{}: the inline BlobList is {n} bytes, over the service's 32 KiB (32,768 bytes) limit: \
+                 the service refuses it; use a blob list blob (blobsel convert --to json \
+                 --blob-list-out list.xml --blob-list-path container/list.xml)",
+                selection.source()
+            ))?;
+        } else if n > LIMIT * 9 / 10 {
+            warn(
+                w,
+                format!(
+                    "{}: the inline BlobList is {n} bytes, close to the 32 KiB limit",
+                    selection.source()
+                ),
+            )?;
+        }
+    }
+    for rule in matcher.rules() {
+        match rule.status {
+            RuleStatus::Duplicate { of } => {
+                warn(w, format!("{rule} duplicates {}", matcher.rule(of)))?
+            }
+            RuleStatus::Covered { by } => {
+                warn(w, format!("{rule} is covered by {}", matcher.rule(by)))?
+            }
+            RuleStatus::Effective => {}
+        }
+    }
+    for rule in selection.rules()? {
+        let at = rule.origin();
+        if let Some(why) = rule.never_matches() {
+            warn(w, format!("{rule} ({at}) can never match: {why}"))?;
+        } else if rule.spans_containers() && selection.container_sas().is_none() {
+            let c = &rule.text()[1..];
+            let msg = if c.is_empty() {
+                "takes every blob in every container of the account".to_string()
+            } else {
+                format!(
+                    "ends inside a container name, so it spans every container whose name starts \
+                     with {c:?} (e.g. {c}kids): write \"/{c}/\" for the container {c:?} alone"
+                )
+            };
+            warn(w, format!("{rule} ({at}) {msg}"))?;
+        }
+    }
+    let (mut prefixes, mut paths, mut no_snaps, mut snaps) = (0, 0, 0, 0);
+    for rule in selection.rules()? {
+        match rule.kind() {
+            RuleKind::Prefix => prefixes += 1,
+            RuleKind::Path => paths += 1,
+            RuleKind::PathWithoutSnapshots => no_snaps += 1,
+            RuleKind::Snapshot(_) => snaps += 1,
+        }
+    }
+    if selection.rules()?.is_empty() {
+        warn(
+            w,
+            format!(
+                "{}: the selection has no rules: it exports nothing",
+                selection.source()
+            ),
+        )?;
+    }
+    let form = match selection.form() {
+        Form::BlobListXml => "blob list XML",
+        Form::ExportJson => "Export JSON",
+        Form::PutJobBody => "Put Job body",
+        Form::ArmJob => "ARM job",
+        _ => "selection",
+    };
+    writeln!(
+        w,
+        "{}: valid {form}: {} rules: {prefixes} prefixes, {paths} paths, {no_snaps} paths without \
+         snapshots, {snaps} snapshots; {warnings} warnings",
+        selection.source(),
+        prefixes + paths + no_snaps + snaps
+    )?;
+    Ok(warnings)
+}
+
+pub fn convert(
+    selection: &Selection,
+    to: TargetArg,
+    blob_list_out: Option<&std::path::Path>,
+    blob_list_path: Option<&str>,
+    out: &mut Output,
+) -> Result<()> {
+    let text = match (to, blob_list_out, blob_list_path) {
+        (TargetArg::Xml, Some(_), _) => {
+            bail!("--blob-list-out goes with --to json or --to arm-json")
+        }
+        (TargetArg::Xml, None, _) => selection.to_blob_list_xml()?,
+        (target, Some(file), Some(path)) => {
+            let xml = selection.to_blob_list_xml()?;
+            let mut f = Output::open(Some(file))?;
+            f.write_all(xml.as_bytes())?;
+            f.finish()
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            Selection::to_export_json_with_blob_list_path(path, target == TargetArg::ArmJson)?
+        }
+        (TargetArg::Json, ..) => selection.to_export_json()?,
+        (TargetArg::ArmJson, ..) => selection.to_arm_json()?,
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+pub fn plan(selection: &Selection, output: OutputArg, w: &mut dyn Write) -> Result<usize> {
+    let plan = selection.plan()?;
+    for step in &plan.steps {
+        match output {
+            OutputArg::Jsonl => {
+                serde_json::to_writer(&mut *w, step)?;
+                writeln!(w)?;
+            }
+            OutputArg::Text => {
+                let (what, name) = match &step.scope {
+                    ContainerScope::Container(c) => ("container", c.clone()),
+                    ContainerScope::NamePrefix(p) if p.is_empty() => {
+                        ("every container", String::new())
+                    }
+                    ContainerScope::NamePrefix(p) => ("containers starting with", p.clone()),
+                };
+                let prefixes: Vec<String> = step
+                    .blob_prefixes
+                    .iter()
+                    .map(|p| {
+                        if p.is_empty() {
+                            "(all blobs)".to_string()
+                        } else {
+                            format!("prefix={p}")
+                        }
+                    })
+                    .collect();
+                writeln!(w, "{what} {name}: {}", prefixes.join(" "))?;
+            }
+        }
+    }
+    Ok(plan.steps.len())
+}

@@ -1,0 +1,87 @@
+//! Where output goes: stdout, or a file written atomically (a temporary file
+//! in the same folder, renamed over FILE only when complete).
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub enum Output {
+    Stdout(BufWriter<io::Stdout>),
+    File {
+        tmp: BufWriter<tempfile::NamedTempFile>,
+        path: PathBuf,
+    },
+}
+
+impl Output {
+    pub fn open(path: Option<&Path>) -> Result<Output> {
+        let Some(path) = path else {
+            return Ok(Output::Stdout(BufWriter::with_capacity(
+                256 * 1024,
+                io::stdout(),
+            )));
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".blobsel-")
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        Ok(Output::File {
+            tmp: BufWriter::with_capacity(256 * 1024, tmp),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Flushes; for a file, renames it into place. Without this (an error,
+    /// an interrupt) a file output is removed and FILE is left untouched.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut w) => Ok(w.flush()?),
+            Output::File { tmp, path } => {
+                let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path)
+                    .map_err(|e| e.error)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File { tmp, .. } => tmp.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(buf),
+            Output::File { tmp, .. } => tmp.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File { tmp, .. } => tmp.flush(),
+        }
+    }
+}
+
+/// Reads a whole small file (a selection), naming it in errors.
+pub fn open_file(path: &Path) -> Result<fs::File> {
+    if path.is_dir() {
+        anyhow::bail!("{}: is a directory, not a file", path.display());
+    }
+    fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))
+}

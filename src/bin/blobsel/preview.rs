@@ -1,0 +1,418 @@
+//! `blobsel preview`: stream listings through the matcher, print what is
+//! selected (or not) in input order, and account for every blob.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
+use blobsel::listing::{self, parse_line};
+use blobsel::{
+    Error, ErrorKind, Exportability, ListingEntry, ListingFormat, ListingReader, Matcher, RuleId,
+    SnapshotTime,
+};
+use rayon::prelude::*;
+
+use crate::output::Output;
+use crate::summary::{Stats, SummaryMode};
+
+/// A resolved `preview` configuration.
+pub struct Config {
+    pub matcher: Matcher,
+    pub listings: Vec<Listing>,
+    pub jsonl: bool,
+    pub explain: bool,
+    pub invert: bool,
+    pub summary: SummaryMode,
+    pub drive_size: Option<u64>,
+    pub output_file: Option<PathBuf>,
+    pub progress: bool,
+}
+
+/// One listing input: a file or stdin, in a format.
+pub struct Listing {
+    pub path: Option<PathBuf>,
+    pub format: ListingFormat,
+}
+
+impl Listing {
+    fn name(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "<stdin>".into(),
+        }
+    }
+}
+
+/// What one run did, for the summary and the exit code.
+pub struct Outcome {
+    pub stats: Stats,
+}
+
+pub fn run(cfg: &Config) -> Result<Outcome> {
+    let mut out = Output::open(cfg.output_file.as_deref())?;
+    let mut stats = Stats::new(&cfg.matcher, cfg.drive_size.is_some());
+    let progress = crate::progress::Progress::new(cfg.progress, total_bytes(&cfg.listings));
+    for listing in &cfg.listings {
+        let name = listing.name();
+        match listing.format {
+            ListingFormat::Lines => {
+                let input = open(listing)?;
+                lines(cfg, input, &name, &mut out, &mut stats, &progress)?;
+            }
+            format => {
+                let mut reader = open_structured(listing, format, &name, &progress)?;
+                entries(cfg, &mut *reader, &mut out, &mut stats)?;
+            }
+        }
+    }
+    progress.finish();
+    if cfg.summary != SummaryMode::Only {
+        out.finish()?;
+    } else {
+        stats.print_summary(&cfg.matcher, cfg.drive_size, &mut out)?;
+        out.finish()?;
+    }
+    Ok(Outcome { stats })
+}
+
+fn total_bytes(listings: &[Listing]) -> Option<u64> {
+    listings
+        .iter()
+        .map(|l| {
+            l.path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+        })
+        .sum()
+}
+
+fn open(listing: &Listing) -> Result<Box<dyn Read + Send>> {
+    Ok(match &listing.path {
+        Some(p) => Box::new(crate::output::open_file(p)?),
+        None => Box::new(io::stdin()),
+    })
+}
+
+fn open_structured<'a>(
+    listing: &Listing,
+    format: ListingFormat,
+    name: &str,
+    progress: &'a crate::progress::Progress,
+) -> Result<Box<dyn ListingReader + 'a>> {
+    #[cfg(feature = "parquet")]
+    if format == ListingFormat::InventoryParquet {
+        if let Some(p) = &listing.path {
+            let file = crate::output::open_file(p)?;
+            return Ok(Box::new(listing::InventoryParquetReader::new(file, name)?));
+        }
+    }
+    let input = progress.wrap(open(listing)?);
+    let input: Box<dyn BufRead + 'a> = Box::new(BufReader::with_capacity(256 * 1024, input));
+    Ok(listing::open_reader(format, input, name)?)
+}
+
+// ---------------------------------------------------------------------------
+// Structured listings: one entry at a time.
+
+fn entries(
+    cfg: &Config,
+    reader: &mut dyn ListingReader,
+    out: &mut Output,
+    stats: &mut Stats,
+) -> Result<()> {
+    let mut entry = ListingEntry::default();
+    let mut buf = Vec::with_capacity(4096);
+    while reader.read_entry(&mut entry)? {
+        let rule = match entry.exportability() {
+            Exportability::Exportable => {
+                cfg.matcher.find_path(entry.path.as_bytes(), entry.snapshot)
+            }
+            _ => None,
+        };
+        stats.record_entry(&entry, rule);
+        if rule.is_some() != cfg.invert && cfg.summary != SummaryMode::Only {
+            stats.printed += 1;
+            buf.clear();
+            write_entry(cfg, &entry, rule, &mut buf);
+            out.write_all(&buf)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_entry(cfg: &Config, e: &ListingEntry, rule: Option<RuleId>, buf: &mut Vec<u8>) {
+    let reason = match e.exportability() {
+        Exportability::Uncommitted => "uncommitted blob",
+        Exportability::PreviousVersion => "previous version",
+        Exportability::Exportable => "no rule",
+    };
+    if cfg.jsonl {
+        write_json(cfg, e.path.as_bytes(), e.snapshot, e.size, rule, buf);
+        return;
+    }
+    buf.extend_from_slice(e.path.as_bytes());
+    if let Some(s) = e.snapshot {
+        let _ = write!(buf, "\t{s}");
+    }
+    if cfg.explain {
+        match rule {
+            Some(r) => {
+                let _ = write!(buf, "\t{}", cfg.matcher.rule(r));
+            }
+            None => {
+                let _ = write!(buf, "\t{reason}");
+            }
+        }
+    }
+    buf.push(b'\n');
+}
+
+#[derive(serde::Serialize)]
+struct JsonRow<'a> {
+    path: &'a str,
+    snapshot: Option<SnapshotTime>,
+    size: Option<u64>,
+    rule: Option<String>,
+}
+
+fn write_json(
+    cfg: &Config,
+    path: &[u8],
+    snapshot: Option<SnapshotTime>,
+    size: Option<u64>,
+    rule: Option<RuleId>,
+    buf: &mut Vec<u8>,
+) {
+    let path = std::str::from_utf8(path).unwrap_or("");
+    let rule = rule.map(|r| cfg.matcher.rule(r).to_string());
+    let _ = serde_json::to_writer(
+        &mut *buf,
+        &JsonRow {
+            path,
+            snapshot,
+            size,
+            rule,
+        },
+    );
+    buf.push(b'\n');
+}
+
+// ---------------------------------------------------------------------------
+// Lines: chunks split on newlines, matched in parallel, written in order.
+
+const CHUNK: usize = 1 << 20;
+/// No valid line is longer: a 63-character container, 1,024 four-byte
+/// characters and a snapshot time fit with room to spare.
+const MAX_LINE: usize = 8 * 1024;
+
+enum Piece {
+    Data(Vec<u8>),
+    TooLong,
+    Failed(io::Error),
+}
+
+/// Reads `input` into chunks that end at a newline, on its own thread, so
+/// reading overlaps matching; at most `depth` chunks wait.
+fn chunker(mut input: Box<dyn Read + Send>, depth: usize) -> mpsc::Receiver<Piece> {
+    let (tx, rx) = mpsc::sync_channel(depth);
+    std::thread::spawn(move || {
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let mut buf = Vec::with_capacity(CHUNK + carry.len());
+            buf.append(&mut carry);
+            let start = buf.len();
+            buf.resize(start + CHUNK, 0);
+            let mut filled = start;
+            let eof = loop {
+                match input.read(&mut buf[filled..]) {
+                    Ok(0) => break true,
+                    Ok(n) => {
+                        filled += n;
+                        if filled == buf.len() {
+                            break false;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = tx.send(Piece::Failed(e));
+                        return;
+                    }
+                }
+            };
+            buf.truncate(filled);
+            if !eof {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(i) => carry.extend_from_slice(&buf[i + 1..]),
+                    None => {
+                        let _ = tx.send(Piece::TooLong);
+                        return;
+                    }
+                }
+                buf.truncate(buf.len() - carry.len());
+                if carry.len() > MAX_LINE {
+                    let _ = tx.send(Piece::Data(buf));
+                    let _ = tx.send(Piece::TooLong);
+                    return;
+                }
+            }
+            if !buf.is_empty() && tx.send(Piece::Data(buf)).is_err() {
+                return;
+            }
+            if eof {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+struct ChunkResult {
+    out: Vec<u8>,
+    lines: u64,
+    stats: Stats,
+    hits: Vec<RuleId>,
+    error: Option<(u64, Error)>,
+}
+
+fn lines(
+    cfg: &Config,
+    input: Box<dyn Read + Send>,
+    name: &str,
+    out: &mut Output,
+    stats: &mut Stats,
+    progress: &crate::progress::Progress,
+) -> Result<()> {
+    let threads = rayon::current_num_threads();
+    let rx = chunker(input, 2 * threads);
+    let mut line_base = 0u64;
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(2 * threads);
+    // Block for one chunk, then take what else is ready, up to a batch.
+    while let Ok(first) = rx.recv() {
+        batch.clear();
+        let mut stop = None;
+        let mut next = Some(first);
+        while let Some(piece) = next.take() {
+            match piece {
+                Piece::Data(d) => batch.push(d),
+                other => {
+                    stop = Some(other);
+                    break;
+                }
+            }
+            if batch.len() < 2 * threads {
+                next = rx.try_recv().ok();
+            }
+        }
+        flush_batch(cfg, &batch, name, &mut line_base, out, stats, progress)?;
+        if let Some(piece) = stop {
+            return handle_late(piece, name, line_base);
+        }
+    }
+    Ok(())
+}
+
+fn handle_late(piece: Piece, name: &str, line_base: u64) -> Result<()> {
+    match piece {
+        Piece::Data(_) => Ok(()),
+        Piece::TooLong => Err(Error::new(
+            ErrorKind::InvalidListing,
+            format!("a line longer than {MAX_LINE} bytes, longer than any blob path: is this a lines listing?"),
+        )
+        .in_source(name)
+        .at_line(line_base + 1)
+        .into()),
+        Piece::Failed(e) => Err(e).with_context(|| format!("{name}: read failed")),
+    }
+}
+
+fn flush_batch(
+    cfg: &Config,
+    batch: &[Vec<u8>],
+    name: &str,
+    line_base: &mut u64,
+    out: &mut Output,
+    stats: &mut Stats,
+    progress: &crate::progress::Progress,
+) -> Result<()> {
+    let results: Vec<ChunkResult> = batch
+        .par_iter()
+        .map(|chunk| match_chunk(cfg, chunk))
+        .collect();
+    for (chunk, r) in batch.iter().zip(results) {
+        out.write_all(&r.out)?;
+        stats.merge(&r.stats);
+        for id in &r.hits {
+            stats.tally.record(*id);
+        }
+        if let Some((line, e)) = r.error {
+            return Err(e.in_source(name).at_line(*line_base + line).into());
+        }
+        *line_base += r.lines;
+        progress.add(chunk.len() as u64);
+    }
+    Ok(())
+}
+
+fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
+    let mut r = ChunkResult {
+        out: Vec::with_capacity(if cfg.summary == SummaryMode::Only {
+            0
+        } else {
+            chunk.len() / 4
+        }),
+        lines: 0,
+        stats: Stats::empty(),
+        hits: Vec::new(),
+        error: None,
+    };
+    let print = cfg.summary != SummaryMode::Only;
+    let mut start = 0;
+    while start < chunk.len() {
+        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+        let line = &chunk[start..end];
+        start = end + 1;
+        r.lines += 1;
+        let blob = match parse_line(line) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(e) => {
+                r.error = Some((r.lines, e));
+                return r;
+            }
+        };
+        // The path begins at the container (or at the '/' before it).
+        let path_start = blob.container.as_ptr() as usize - line.as_ptr() as usize;
+        let path_end = blob.name.as_ptr() as usize - line.as_ptr() as usize + blob.name.len();
+        let rule = cfg
+            .matcher
+            .find_unrooted(&line[path_start..path_end], blob.snapshot);
+        r.stats.read += 1;
+        if let Some(id) = rule {
+            r.stats.selected += 1;
+            r.stats.selected_without_size += 1; // lines carry no sizes
+            r.hits.push(id);
+        }
+        if rule.is_some() != cfg.invert && print {
+            r.stats.printed += 1;
+            let text = line.strip_suffix(b"\r").unwrap_or(line);
+            if cfg.jsonl {
+                let mut path = Vec::with_capacity(path_end - path_start + 1);
+                path.push(b'/');
+                path.extend_from_slice(&line[path_start..path_end]);
+                write_json(cfg, &path, blob.snapshot, None, rule, &mut r.out);
+            } else {
+                r.out.extend_from_slice(text);
+                if cfg.explain {
+                    let _ = match rule {
+                        Some(id) => write!(r.out, "\t{}", cfg.matcher.rule(id)),
+                        None => write!(r.out, "\tno rule"),
+                    };
+                }
+                r.out.push(b'\n');
+            }
+        }
+    }
+    r
+}

@@ -1,0 +1,340 @@
+//! Counting what a preview saw, and the summary and drive estimate.
+
+use std::io::{self, Write};
+
+use blobsel::{Exportability, ListingEntry, Matcher, RuleId, RuleStatus, Tally};
+
+/// Where the summary goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SummaryMode {
+    None,
+    Stderr,
+    /// To stdout, instead of the list.
+    Only,
+}
+
+/// The most drives one job holds (SPEC §4).
+pub const DRIVES_PER_JOB: usize = 10;
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub read: u64,
+    pub selected: u64,
+    pub printed: u64,
+    pub bytes_selected: u64,
+    pub selected_without_size: u64,
+    pub uncommitted: u64,
+    pub previous_versions: u64,
+    pub leased_selected: u64,
+    pub tally: Tally,
+    /// Sizes of the selected blobs, kept only for a drive estimate.
+    pub sizes: Option<Vec<u64>>,
+}
+
+impl Stats {
+    pub fn new<D: AsRef<[u8]>>(matcher: &Matcher<D>, keep_sizes: bool) -> Stats {
+        Stats {
+            tally: matcher.tally(),
+            sizes: keep_sizes.then(Vec::new),
+            ..Stats::default()
+        }
+    }
+
+    /// Counters only (no tally): for a chunk of a parallel run.
+    pub fn empty() -> Stats {
+        Stats::default()
+    }
+
+    pub fn merge(&mut self, o: &Stats) {
+        self.read += o.read;
+        self.selected += o.selected;
+        self.printed += o.printed;
+        self.bytes_selected += o.bytes_selected;
+        self.selected_without_size += o.selected_without_size;
+        self.uncommitted += o.uncommitted;
+        self.previous_versions += o.previous_versions;
+        self.leased_selected += o.leased_selected;
+    }
+
+    pub fn record_entry(&mut self, e: &ListingEntry, rule: Option<RuleId>) {
+        self.read += 1;
+        match e.exportability() {
+            Exportability::Uncommitted => self.uncommitted += 1,
+            Exportability::PreviousVersion => self.previous_versions += 1,
+            Exportability::Exportable => {}
+        }
+        let Some(rule) = rule else { return };
+        self.selected += 1;
+        self.tally.record(rule);
+        match e.size {
+            Some(n) => self.bytes_selected += n,
+            None => self.selected_without_size += 1,
+        }
+        if e.leased == Some(true) {
+            self.leased_selected += 1;
+        }
+        if let (Some(sizes), Some(n)) = (self.sizes.as_mut(), e.size) {
+            sizes.push(n);
+        }
+    }
+
+    pub fn print_summary<D: AsRef<[u8]>>(
+        &self,
+        m: &Matcher<D>,
+        drive_size: Option<u64>,
+        w: &mut dyn Write,
+    ) -> io::Result<()> {
+        writeln!(w, "blobs read:                {}", self.read)?;
+        writeln!(w, "blobs selected:            {}", self.selected)?;
+        writeln!(
+            w,
+            "blobs not selected:        {}",
+            self.read - self.selected
+        )?;
+        if self.selected > 0 {
+            if self.selected_without_size == 0 {
+                writeln!(
+                    w,
+                    "bytes selected:            {} ({})",
+                    self.bytes_selected,
+                    human(self.bytes_selected)
+                )?;
+            } else if self.selected_without_size < self.selected {
+                writeln!(
+                    w,
+                    "bytes selected:            at least {} ({}); {} selected blobs have no size in the listing",
+                    self.bytes_selected,
+                    human(self.bytes_selected),
+                    self.selected_without_size
+                )?;
+            } else {
+                writeln!(
+                    w,
+                    "bytes selected:            unknown (the listing has no sizes)"
+                )?;
+            }
+        }
+        writeln!(
+            w,
+            "uncommitted blobs skipped: {} (never exported)",
+            self.uncommitted
+        )?;
+        writeln!(
+            w,
+            "previous versions skipped: {} (a blob list cannot name them)",
+            self.previous_versions
+        )?;
+        writeln!(
+            w,
+            "leased blobs selected:     {} (exported from a snapshot the service takes; if that fails they are listed as incomplete)",
+            self.leased_selected
+        )?;
+        let (mut effective, mut duplicate, mut covered) = (0, 0, 0);
+        for r in m.rules() {
+            match r.status {
+                RuleStatus::Effective => effective += 1,
+                RuleStatus::Duplicate { .. } => duplicate += 1,
+                RuleStatus::Covered { .. } => covered += 1,
+            }
+        }
+        writeln!(
+            w,
+            "rules:                     {} ({effective} effective, {duplicate} duplicate, {covered} covered by another rule)",
+            m.rule_count()
+        )?;
+        const MAX_HIT_LINES: usize = 100;
+        let mut hit_rules: Vec<_> = m.report(&self.tally).filter(|r| r.hits > 0).collect();
+        if !hit_rules.is_empty() {
+            writeln!(w, "hits per rule:")?;
+            hit_rules.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.rule.id.cmp(&b.rule.id)));
+            for r in hit_rules.iter().take(MAX_HIT_LINES) {
+                writeln!(w, "  {:>12}  {}", r.hits, r.rule)?;
+            }
+            if hit_rules.len() > MAX_HIT_LINES {
+                writeln!(
+                    w,
+                    "  … and {} more rules with hits",
+                    hit_rules.len() - MAX_HIT_LINES
+                )?;
+            }
+        }
+        let unused: Vec<_> = m.unused(&self.tally).collect();
+        if !unused.is_empty() {
+            writeln!(w, "rules that selected nothing: {}", unused.len())?;
+            for r in unused {
+                match r.rule.status {
+                    RuleStatus::Effective => {
+                        writeln!(w, "  {}: no blob in the listing matches", r.rule)?
+                    }
+                    RuleStatus::Duplicate { of } => {
+                        writeln!(w, "  {}: duplicate of {}", r.rule, m.rule(of))?
+                    }
+                    RuleStatus::Covered { by } => {
+                        writeln!(w, "  {}: covered by {}", r.rule, m.rule(by))?
+                    }
+                }
+            }
+        }
+        if let (Some(drive), Some(sizes)) = (drive_size, &self.sizes) {
+            let missing = self.selected_without_size;
+            print_drives(&estimate(sizes, drive), drive, missing, w)?;
+        }
+        Ok(())
+    }
+}
+
+/// A drive estimate: how the selected blobs pack onto drives.
+pub struct Estimate {
+    /// Per drive: blob count and occupied bytes.
+    pub drives: Vec<(u64, u64)>,
+    /// Blobs larger than a drive: they cannot be exported.
+    pub too_large: Vec<u64>,
+}
+
+/// Packs blobs first-fit decreasing: largest first, each onto the first
+/// drive with room, a new drive when none has. A blob larger than a drive
+/// cannot be exported.
+pub fn estimate(sizes: &[u64], drive: u64) -> Estimate {
+    let mut sorted: Vec<u64> = sizes.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    let mut drives: Vec<(u64, u64)> = Vec::new();
+    let mut too_large = Vec::new();
+    for size in sorted {
+        if size > drive {
+            too_large.push(size);
+            continue;
+        }
+        match drives.iter_mut().find(|(_, used)| drive - *used >= size) {
+            Some(d) => {
+                d.0 += 1;
+                d.1 += size;
+            }
+            None => drives.push((1, size)),
+        }
+    }
+    Estimate { drives, too_large }
+}
+
+fn print_drives(e: &Estimate, drive: u64, missing: u64, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "drive size:                {} ({drive} bytes)",
+        decimal(drive)
+    )?;
+    let exportable: u64 = e.drives.iter().map(|d| d.0).sum();
+    writeln!(w, "blobs that can be exported:   {exportable}")?;
+    writeln!(
+        w,
+        "blobs that cannot be exported: {} (larger than a drive)",
+        e.too_large.len()
+    )?;
+    for size in &e.too_large {
+        writeln!(w, "  blob of {} ({size} bytes)", decimal(*size))?;
+    }
+    if missing > 0 {
+        writeln!(w, "warning: {missing} selected blobs have no size in the listing and are not in the estimate")?;
+    }
+    writeln!(w, "drives needed:             {}", e.drives.len())?;
+    for (i, (blobs, used)) in e.drives.iter().enumerate() {
+        writeln!(
+            w,
+            "  drive #{}: blobs = {blobs}, occupied space = {}",
+            i + 1,
+            decimal(*used)
+        )?;
+    }
+    if e.drives.len() > DRIVES_PER_JOB {
+        let jobs = e.drives.len().div_ceil(DRIVES_PER_JOB);
+        writeln!(
+            w,
+            "warning: {} drives exceed the {DRIVES_PER_JOB} a job holds: split the selection into {jobs} jobs",
+            e.drives.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// `454.74 GB` (decimal units, as the service's PreviewExport prints).
+pub fn decimal(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < UNITS.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.2} {}", UNITS[i])
+    }
+}
+
+fn human(n: u64) -> String {
+    decimal(n)
+}
+
+/// Parses a drive size: a number (decimals allowed) and a unit, decimal
+/// (`B`, `KB`, `MB`, `GB`, `TB`, `PB`) or binary (`KiB` … `PiB`), any case;
+/// `T`/`G` alone are decimal.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| {
+        format!("invalid size {text:?}: write a number and a unit, e.g. 500GB, 8TB, 1.5TiB")
+    })?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let mult: f64 = match unit.as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "p" | "pb" => 1e15,
+        "kib" => 1024f64,
+        "mib" => 1024f64.powi(2),
+        "gib" => 1024f64.powi(3),
+        "tib" => 1024f64.powi(4),
+        "pib" => 1024f64.powi(5),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?}: use B, KB, MB, GB, TB, PB (powers of 1000) \
+                 or KiB, MiB, GiB, TiB, PiB (powers of 1024)"
+            ))
+        }
+    };
+    let bytes = (value * mult).round();
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!(
+            "invalid drive size {text:?}: it must be at least 1 byte"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("500GB"), Ok(500_000_000_000));
+        assert_eq!(parse_size("8TB"), Ok(8_000_000_000_000));
+        assert_eq!(parse_size("1.5TiB"), Ok(1_649_267_441_664));
+        assert_eq!(parse_size("1 gib"), Ok(1 << 30));
+        assert!(parse_size("12XB").is_err());
+        assert!(parse_size("GB").is_err());
+        assert!(parse_size("0GB").is_err());
+    }
+
+    #[test]
+    fn first_fit_decreasing() {
+        let e = estimate(&[6, 5, 4, 3, 2, 11, 1], 10);
+        assert_eq!(e.too_large, vec![11]);
+        assert_eq!(e.drives, vec![(2, 10), (3, 10), (1, 1)]);
+        assert_eq!(decimal(454_740_000_000), "454.74 GB");
+    }
+}
