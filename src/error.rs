@@ -104,6 +104,11 @@ pub enum ErrorKind {
     Unrepresentable,
     /// Reading or writing failed.
     Io,
+    /// The storage account refused a request or could not be reached, or its
+    /// address, connection string or credentials are malformed. The message
+    /// names the operation, the HTTP status, the service's error code and
+    /// `x-ms-request-id` when there are any, and never a credential.
+    Remote,
 }
 
 /// An error with its kind, the source it came from, the position in that

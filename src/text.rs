@@ -117,13 +117,15 @@ pub(crate) fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<String, Err
     for (i, c) in char::decode_utf16(units).enumerate() {
         match c {
             Ok(c) => out.push(c),
-            Err(_) => return Err(Error::new(
-                ErrorKind::Encoding,
-                format!(
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorKind::Encoding,
+                    format!(
                     "invalid UTF-16 (an unpaired surrogate) at byte {}: re-save the file as UTF-8",
                     2 * i + 2
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(out)

@@ -128,6 +128,46 @@ pub struct PreviewArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub account: AccountArgs,
+}
+
+/// Listing the storage account itself instead of LISTING files.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Listing the account (instead of LISTING files)")]
+pub struct AccountArgs {
+    /// The account's blob endpoint: https://ACCOUNT.blob.core.windows.net,
+    /// or http://127.0.0.1:10000/devstoreaccount1 for Azurite. Lists only
+    /// what the selection can select (see `blobsel plan`).
+    #[arg(long, value_name = "URL")]
+    pub account_url: Option<String>,
+    /// An account or container SAS token (sv=…&sig=…).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        requires = "account_url",
+        conflicts_with = "account_key"
+    )]
+    pub sas: Option<String>,
+    /// The account key (Shared Key). Prefer the environment variable, which
+    /// stays out of shell history.
+    #[arg(
+        long,
+        env = "BLOBSEL_ACCOUNT_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub account_key: Option<String>,
+    /// An Azure connection string; without a value, the one in
+    /// AZURE_STORAGE_CONNECTION_STRING.
+    #[arg(long, value_name = "STRING", num_args = 0..=1, default_missing_value = "", conflicts_with = "account_url")]
+    pub connection_string: Option<String>,
+    /// Write what was listed to FILE (jsonl), to preview it again offline.
+    #[arg(long, value_name = "FILE")]
+    pub save_listing: Option<PathBuf>,
+    /// Results per List Blobs / List Containers page (1-5000).
+    #[arg(long, value_name = "N", default_value = "5000")]
+    pub page_size: u32,
 }
 
 #[derive(Debug, Args)]

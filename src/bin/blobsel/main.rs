@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod live;
 mod output;
 mod preview;
 mod progress;
@@ -49,16 +50,29 @@ fn run() -> Result<ExitCode> {
                     .num_threads(n.max(1))
                     .build_global()?;
             }
-            let selection = load_selection(&a.sel, true)?;
+            let account = live::Account::from_args(&a.account)?;
+            let mut selection = load_selection(&a.sel, account.is_none())?;
+            if let Some(account) = &account {
+                if !a.listings.is_empty() {
+                    bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
+                }
+                account.supply_blob_list(&mut selection)?;
+            }
             let matcher = selection.compile()?;
-            let listings = resolve_listings(&a.listings, a.listing_format)?;
+            let listings = match account {
+                Some(_) => Vec::new(),
+                None => resolve_listings(&a.listings, a.listing_format)?,
+            };
             let drive_size = a
                 .drive_size
                 .as_deref()
                 .map(summary::parse_size)
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            if drive_size.is_some() && listings.iter().all(|l| l.format == ListingFormat::Lines) {
+            if drive_size.is_some()
+                && account.is_none()
+                && listings.iter().all(|l| l.format == ListingFormat::Lines)
+            {
                 bail!(
                     "--drive-size needs blob sizes, which a lines listing does not have: use a \
                      listing with sizes (jsonl, List Blobs XML, inventory CSV or Parquet)"
@@ -80,11 +94,15 @@ fn run() -> Result<ExitCode> {
                 drive_size,
                 output_file: a.output_file,
                 progress: !a.no_progress,
+                account,
             };
-            let outcome = preview::run(&cfg)?;
+            let outcome = preview::run(&cfg, &selection)?;
             let s = &outcome.stats;
             if summary == SummaryMode::Stderr {
                 let mut err = io::stderr().lock();
+                if let Some(l) = &outcome.listed {
+                    writeln!(err, "{}", live::describe(l))?;
+                }
                 s.print_summary(&cfg.matcher, drive_size, &mut err)?;
             }
             let any = if cfg.invert {
@@ -101,9 +119,20 @@ fn run() -> Result<ExitCode> {
         Command::Check(a) => {
             let mut options = ParseOptions::default();
             options.enforce_inline_limit(false);
-            let selection = parse_selection_with(&a.sel, true, &options)?;
-            let matcher = selection.compile()?;
+            let selection = parse_selection_with(&a.sel, false, &options)?;
             let mut out = io::stdout().lock();
+            if let (true, Some(path)) =
+                (selection.needs_blob_list(), selection.blob_list_blob_path())
+            {
+                writeln!(
+                    out,
+                    "{}: valid; its rules are in the blob list blob {path}: pass its XML with \
+                     --blob-list FILE to check them too",
+                    selection.source()
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let matcher = selection.compile()?;
             commands::check(&selection, &matcher, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }

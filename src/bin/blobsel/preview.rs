@@ -27,6 +27,8 @@ pub struct Config {
     pub drive_size: Option<u64>,
     pub output_file: Option<PathBuf>,
     pub progress: bool,
+    /// List this account instead of `listings`.
+    pub account: Option<crate::live::Account>,
 }
 
 /// One listing input: a file or stdin, in a format.
@@ -47,11 +49,19 @@ impl Listing {
 /// What one run did, for the summary and the exit code.
 pub struct Outcome {
     pub stats: Stats,
+    pub listed: Option<blobsel::remote::ListStats>,
 }
 
-pub fn run(cfg: &Config) -> Result<Outcome> {
+pub fn run(cfg: &Config, selection: &blobsel::Selection) -> Result<Outcome> {
     let mut out = Output::open(cfg.output_file.as_deref())?;
     let mut stats = Stats::new(&cfg.matcher, cfg.drive_size.is_some());
+    let mut listed = None;
+    if let Some(account) = &cfg.account {
+        let mut buf = Vec::with_capacity(4096);
+        listed = Some(account.list(selection, &mut |entry| {
+            process_entry(cfg, entry, &mut out, &mut stats, &mut buf)
+        })?);
+    }
     let progress = crate::progress::Progress::new(cfg.progress, total_bytes(&cfg.listings));
     for listing in &cfg.listings {
         let name = listing.name();
@@ -67,13 +77,14 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         }
     }
     progress.finish();
-    if cfg.summary != SummaryMode::Only {
-        out.finish()?;
-    } else {
+    if cfg.summary == SummaryMode::Only {
+        if let Some(l) = &listed {
+            writeln!(out, "{}", crate::live::describe(l))?;
+        }
         stats.print_summary(&cfg.matcher, cfg.drive_size, &mut out)?;
-        out.finish()?;
     }
-    Ok(Outcome { stats })
+    out.finish()?;
+    Ok(Outcome { stats, listed })
 }
 
 fn total_bytes(listings: &[Listing]) -> Option<u64> {
@@ -125,19 +136,28 @@ fn entries(
     let mut entry = ListingEntry::default();
     let mut buf = Vec::with_capacity(4096);
     while reader.read_entry(&mut entry)? {
-        let rule = match entry.exportability() {
-            Exportability::Exportable => {
-                cfg.matcher.find_path(entry.path.as_bytes(), entry.snapshot)
-            }
-            _ => None,
-        };
-        stats.record_entry(&entry, rule);
-        if rule.is_some() != cfg.invert && cfg.summary != SummaryMode::Only {
-            stats.printed += 1;
-            buf.clear();
-            write_entry(cfg, &entry, rule, &mut buf);
-            out.write_all(&buf)?;
-        }
+        process_entry(cfg, &entry, out, stats, &mut buf)?;
+    }
+    Ok(())
+}
+
+fn process_entry(
+    cfg: &Config,
+    entry: &ListingEntry,
+    out: &mut Output,
+    stats: &mut Stats,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
+    let rule = match entry.exportability() {
+        Exportability::Exportable => cfg.matcher.find_path(entry.path.as_bytes(), entry.snapshot),
+        _ => None,
+    };
+    stats.record_entry(entry, rule);
+    if rule.is_some() != cfg.invert && cfg.summary != SummaryMode::Only {
+        stats.printed += 1;
+        buf.clear();
+        write_entry(cfg, entry, rule, buf);
+        out.write_all(buf)?;
     }
     Ok(())
 }

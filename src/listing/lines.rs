@@ -1,0 +1,694 @@
+//! The `lines` listing format: one blob a line, `PATH` or `PATH<TAB>SNAPSHOT`.
+//!
+//! `PATH` is `/container/blob` or `container/blob`. Lines end with `\n` or
+//! `\r\n`; blank lines (empty, or only spaces) are skipped. Every other line
+//! must be a valid blob: a line that is not is an error naming the source and
+//! the line number, never silently dropped (SPEC §5).
+//!
+//! [`parse_line`] is the hot path: it validates a line without allocating.
+
+use std::io::BufRead;
+
+use memchr::memchr;
+
+use crate::error::{Error, ErrorKind};
+use crate::listing::{ListingEntry, ListingReader};
+use crate::path::{container_name_problem, is_valid_container_name, BlobPath, MAX_BLOB_NAME_CHARS};
+use crate::snapshot::SnapshotTime;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One blob of a `lines` listing, borrowed from the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LineBlob<'a> {
+    /// The container name (`$root` for the root container).
+    pub container: &'a str,
+    /// The blob name.
+    pub name: &'a str,
+    /// The snapshot time, when the line has one.
+    pub snapshot: Option<SnapshotTime>,
+}
+
+impl<'a> LineBlob<'a> {
+    /// The canonical path `/container/name` in pieces, to write it without
+    /// allocating: `["/", container, "/", name]`.
+    pub fn canonical_pieces(&self) -> [&'a str; 4] {
+        ["/", self.container, "/", self.name]
+    }
+
+    /// Appends the canonical path `/container/name` to `out`.
+    pub fn push_canonical(&self, out: &mut String) {
+        out.extend(self.canonical_pieces());
+    }
+
+    /// The container and blob name as a [`BlobPath`].
+    pub fn blob_path(&self) -> BlobPath<'a> {
+        BlobPath {
+            container: self.container,
+            name: self.name,
+        }
+    }
+}
+
+/// Parses one line of a `lines` listing, given without its `\n` (a trailing
+/// `\r` is stripped). Returns `Ok(None)` for a blank line.
+///
+/// Errors are [`ErrorKind::InvalidListing`] (or [`ErrorKind::Encoding`] for
+/// invalid UTF-8) without a source or line: the caller adds them with
+/// [`Error::in_source`] and [`Error::at_line`]. Nothing is allocated unless
+/// the line is bad.
+///
+/// ```
+/// use blobsel::listing::parse_line;
+/// let blob = parse_line(b"/photos/a.jpg\t2011-03-09T01:42:34.936Z\r")?.unwrap();
+/// assert_eq!((blob.container, blob.name), ("photos", "a.jpg"));
+/// assert_eq!(blob.snapshot.unwrap().to_string(), "2011-03-09T01:42:34.9360000Z");
+/// assert!(parse_line(b"   ")?.is_none());
+/// assert!(parse_line(b"/photos").is_err());
+/// # Ok::<(), blobsel::Error>(())
+/// ```
+pub fn parse_line(line: &[u8]) -> Result<Option<LineBlob<'_>>, Error> {
+    let line = match line.split_last() {
+        Some((b'\r', rest)) => rest,
+        _ => line,
+    };
+    if line.first().is_none_or(|&b| b == b' ') && line.iter().all(|&b| b == b' ') {
+        return Ok(None);
+    }
+    let (path, snapshot) = match plain_ascii(line) {
+        Some(text) => (text, None),
+        None => split_snapshot(line)?,
+    };
+    let (container, name) = match split_ordinary(path) {
+        Some(split) => split,
+        None => {
+            let (container, name) = split_path(path)?;
+            check_container(container)?;
+            (container, name)
+        }
+    };
+    check_name_length(name)?;
+    Ok(Some(LineBlob {
+        container,
+        name,
+        snapshot,
+    }))
+}
+
+/// The slow path of [`parse_line`]: the TAB, the snapshot time, and
+/// control characters.
+fn split_snapshot(line: &[u8]) -> Result<(&str, Option<SnapshotTime>), Error> {
+    let text = std::str::from_utf8(line).map_err(|e| bad_utf8(e.valid_up_to()))?;
+    let Some(tab) = memchr(b'\t', text.as_bytes()) else {
+        check_no_control(text, "")?;
+        return Ok((text, None));
+    };
+    let (path, s) = (&text[..tab], &text[tab + 1..]);
+    check_no_control(path, "")?;
+    check_no_control(s, &text[..tab + 1])?;
+    if path.is_empty() {
+        return Err(invalid("missing blob path before the TAB".to_string()));
+    }
+    if s.is_empty() {
+        return Err(invalid(
+            "empty snapshot time after the TAB: remove the TAB, or write a \
+             time like 2011-03-09T01:42:34.9360000Z"
+                .to_string(),
+        ));
+    }
+    let snapshot = SnapshotTime::parse(s.as_bytes()).map_err(to_listing_error)?;
+    Ok((path, Some(snapshot)))
+}
+
+fn bad_utf8(valid_up_to: usize) -> Error {
+    Error::new(
+        ErrorKind::Encoding,
+        format!(
+            "invalid UTF-8 at byte {} of the line: listings are UTF-8 text \
+             (convert the file, e.g. with iconv -t UTF-8)",
+            valid_up_to + 1
+        ),
+    )
+}
+
+/// Reads a `lines` listing from any [`BufRead`], one line buffer reused.
+#[derive(Debug)]
+pub struct LinesReader<R: BufRead> {
+    reader: R,
+    source: String,
+    buf: Vec<u8>,
+    line: u64,
+}
+
+impl<R: BufRead> LinesReader<R> {
+    /// A reader of `reader`; `source_name` (a file name, or `<stdin>`) is
+    /// what errors name.
+    pub fn new(reader: R, source_name: impl Into<String>) -> LinesReader<R> {
+        LinesReader {
+            reader,
+            source: source_name.into(),
+            buf: Vec::with_capacity(256),
+            line: 0,
+        }
+    }
+}
+
+impl<R: BufRead> ListingReader for LinesReader<R> {
+    fn read_entry(&mut self, entry: &mut ListingEntry) -> Result<bool, Error> {
+        entry.clear();
+        loop {
+            self.buf.clear();
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| io_error(&e, &self.source, self.line + 1))?;
+            if n == 0 {
+                return Ok(false);
+            }
+            self.line += 1;
+            let mut bytes = self.buf.as_slice();
+            if let Some((b'\n', rest)) = bytes.split_last() {
+                bytes = rest;
+            }
+            if self.line == 1 {
+                bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+            }
+            match parse_line(bytes) {
+                Ok(None) => continue,
+                Ok(Some(blob)) => {
+                    blob.push_canonical(&mut entry.path);
+                    entry.container_len = blob.container.len();
+                    entry.snapshot = blob.snapshot;
+                    entry.line = self.line;
+                    return Ok(true);
+                }
+                Err(e) => return Err(e.at_line(self.line).in_source(self.source.as_str())),
+            }
+        }
+    }
+}
+
+/// An [`ErrorKind::Io`] error reading `source` at `line`.
+pub(crate) fn io_error(e: &std::io::Error, source: &str, line: u64) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot read: {e}"))
+        .at_line(line)
+        .in_source(source)
+}
+
+/// An [`ErrorKind::InvalidListing`] error.
+pub(crate) fn invalid(message: String) -> Error {
+    Error::new(ErrorKind::InvalidListing, message)
+}
+
+/// The same error as an [`ErrorKind::InvalidListing`] one, message kept.
+pub(crate) fn to_listing_error(e: Error) -> Error {
+    invalid(e.message().to_string())
+}
+
+/// `text` quoted for a message, cut short when long.
+pub(crate) fn quoted(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((end, _)) => format!("{:?}...", &text[..end]),
+        None => format!("{text:?}"),
+    }
+}
+
+/// `bytes` as text when every byte is printable ASCII (0x20–0x7F), as
+/// most lines are; `None` otherwise.
+#[inline]
+fn plain_ascii(bytes: &[u8]) -> Option<&str> {
+    // A byte below 0x20 borrows into its high bit when 0x20 is subtracted;
+    // a byte of 0x80 or more has it set already.
+    let odd = |w: u64| (w | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGH != 0;
+    if any_word(bytes, odd, |b| !(0x20..0x80).contains(&b)) {
+        return None;
+    }
+    // SAFETY: every byte is below 0x80: ASCII, which is valid UTF-8. This
+    // saves `from_utf8`'s second pass on the hot path.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
+/// Whether any byte is a control character (0x00–0x1F).
+#[inline]
+fn has_control(bytes: &[u8]) -> bool {
+    // A byte below 0x20 borrows into its high bit when 0x20 is subtracted,
+    // unless that bit was set already (bytes of 0x80 and up).
+    let below_space = |w: u64| w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+    any_word(bytes, below_space, |b| b < 0x20)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Whether `word` holds for any eight bytes of `bytes` (read as a
+/// little-endian `u64`), or `byte` for any byte of a slice shorter than 8.
+/// `word` must be exact for any byte, whatever its neighbours.
+#[inline(always)]
+fn any_word(bytes: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bool) -> bool {
+    let load = |eight: &[u8]| {
+        let mut w = [0; 8];
+        w.copy_from_slice(eight);
+        u64::from_le_bytes(w)
+    };
+    if bytes.len() < 8 {
+        return bytes.iter().any(|&b| byte(b));
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    if chunks.any(|c| word(load(c))) {
+        return true;
+    }
+    // The last (overlapping) eight bytes cover the remainder.
+    !chunks.remainder().is_empty() && word(load(&bytes[bytes.len() - 8..]))
+}
+
+/// Fails on the first control character of `text`; `before` is the text
+/// on the line before it (for the column in the message).
+fn check_no_control(text: &str, before: &str) -> Result<(), Error> {
+    if !has_control(text.as_bytes()) {
+        return Ok(());
+    }
+    let (column, c) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| (*c as u32) < 0x20)
+        .unwrap_or((0, '\0'));
+    let column = before.chars().count() + column + 1;
+    Err(invalid(if c == '\t' {
+        format!(
+            "a second TAB at column {column}: a line is PATH or PATH<TAB>SNAPSHOT, \
+             and blob names cannot contain a TAB"
+        )
+    } else {
+        format!(
+            "control character U+{:04X} at column {column}: blob names cannot \
+             contain characters 0x00-0x1F",
+            c as u32
+        )
+    }))
+}
+
+/// Splits `/container/blob` or `container/blob`; the blob name must not be
+/// empty. Nothing else is checked.
+pub(crate) fn split_path(path: &str) -> Result<(&str, &str), Error> {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    // Container names are short: a plain loop beats memchr's setup.
+    match rest.bytes().position(|b| b == b'/') {
+        Some(slash) if slash + 1 < rest.len() => Ok((&rest[..slash], &rest[slash + 1..])),
+        Some(slash) => Err(invalid(format!(
+            "{} names container {} but no blob: write /container/blob",
+            quoted(path),
+            quoted(&rest[..slash])
+        ))),
+        None if path.is_empty() => Err(invalid("empty blob path".to_string())),
+        None if rest.is_empty() => Err(invalid(format!(
+            "{} names no container and no blob: write /container/blob",
+            quoted(path)
+        ))),
+        None => Err(invalid(format!(
+            "{} has no blob name: write /container/blob (a blob in the root \
+             container is /$root/{})",
+            quoted(path),
+            rest
+        ))),
+    }
+}
+
+/// Checks a container name.
+pub(crate) fn check_container(container: &str) -> Result<(), Error> {
+    if is_ordinary_container_name(container.as_bytes())
+        || is_valid_container_name(container.as_bytes())
+    {
+        Ok(())
+    } else {
+        Err(invalid(container_name_problem(container)))
+    }
+}
+
+/// The class of each byte in a container name: 0 invalid, or one of these.
+const LETTER: u8 = 1;
+const HYPHEN: u8 = 2;
+static CONTAINER_BYTES: [u8; 256] = {
+    let mut t = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            LETTER
+        } else if c == b'-' {
+            HYPHEN
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`is_valid_container_name`] for names without `$`, in one pass.
+#[inline]
+fn is_ordinary_container_name(name: &[u8]) -> bool {
+    if !(3..=63).contains(&name.len()) {
+        return false;
+    }
+    // A hyphen may neither start nor end the name, nor follow a hyphen.
+    let mut previous = HYPHEN;
+    for &b in name {
+        let class = CONTAINER_BYTES[usize::from(b)];
+        // After a letter (LETTER << 1 == HYPHEN) a hyphen may come too.
+        if class & (LETTER | previous << 1) == 0 {
+            return false;
+        }
+        previous = class;
+    }
+    previous == LETTER
+}
+
+/// Splits `/container/blob` or `container/blob` whose container name is
+/// valid and not special (`$root`…), in one pass; `None` for anything else.
+#[inline]
+fn split_ordinary(path: &str) -> Option<(&str, &str)> {
+    let start = usize::from(path.starts_with('/'));
+    let rest = path.get(start..)?;
+    // A hyphen may neither start nor end the name, nor follow a hyphen.
+    let mut previous = HYPHEN;
+    for (i, &b) in rest.as_bytes().iter().enumerate().take(64) {
+        if b == b'/' {
+            let ok = previous == LETTER && i >= 3 && i + 1 < rest.len();
+            return ok.then(|| (&rest[..i], &rest[i + 1..]));
+        }
+        let class = CONTAINER_BYTES[usize::from(b)];
+        // After a letter (LETTER << 1 == HYPHEN) a hyphen may come too.
+        if class & (LETTER | previous << 1) == 0 {
+            return None;
+        }
+        previous = class;
+    }
+    None
+}
+
+/// Checks a blob name's length: 1–1,024 characters.
+#[inline]
+fn check_name_length(name: &str) -> Result<(), Error> {
+    if name.is_empty() {
+        return Err(invalid("empty blob name".to_string()));
+    }
+    // The byte length bounds the character count from above.
+    if name.len() > MAX_BLOB_NAME_CHARS {
+        let chars = name.chars().count();
+        if chars > MAX_BLOB_NAME_CHARS {
+            return Err(invalid(format!(
+                "blob name of {chars} characters: blob names have at most \
+                 {MAX_BLOB_NAME_CHARS}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Validates `container` and `name` (as [`parse_line`] does) and writes the
+/// canonical path into `entry`.
+pub(crate) fn set_entry_path(
+    entry: &mut ListingEntry,
+    container: &str,
+    name: &str,
+) -> Result<(), Error> {
+    check_container(container)?;
+    check_no_control(name, "")?;
+    check_name_length(name)?;
+    entry.path.clear();
+    LineBlob {
+        container,
+        name,
+        snapshot: None,
+    }
+    .push_canonical(&mut entry.path);
+    entry.container_len = container.len();
+    Ok(())
+}
+
+/// Splits and validates a path, and writes it into `entry`.
+pub(crate) fn set_entry_from_path(entry: &mut ListingEntry, path: &str) -> Result<(), Error> {
+    let (container, name) = split_path(path)?;
+    set_entry_path(entry, container, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listing::test_util::{kind_line, paths, read_all};
+    use crate::listing::ListingFormat;
+
+    const T: &str = "2011-03-09T01:42:34.9360000Z";
+
+    #[test]
+    fn good_lines() {
+        let long = format!("/photos/{}", "é".repeat(1024));
+        let cases: &[(&[u8], &str, &str, Option<&str>)] = &[
+            (b"/photos/a.jpg", "photos", "a.jpg", None),
+            (b"photos/a.jpg", "photos", "a.jpg", None),
+            (b"photos/a.jpg\r", "photos", "a.jpg", None),
+            (b"/$root/logo.bmp", "$root", "logo.bmp", None),
+            (b"/$web/index.html", "$web", "index.html", None),
+            (
+                "/photos/albums/été/ä ö.jpg".as_bytes(),
+                "photos",
+                "albums/été/ä ö.jpg",
+                None,
+            ),
+            (b"/photos/ spaced name ", "photos", " spaced name ", None),
+            (b"/photos//a", "photos", "/a", None),
+            (
+                b"/photos/a\t2011-03-09T01:42:34.936Z",
+                "photos",
+                "a",
+                Some(T),
+            ),
+            (
+                b"/photos/a\t2011-03-09T01:42:34.9360000Z\r",
+                "photos",
+                "a",
+                Some(T),
+            ),
+            (
+                b"photos/a\t2011-03-09T01:42:34.936000Z",
+                "photos",
+                "a",
+                Some(T),
+            ),
+            (
+                b"photos/a\t2011-03-09T02:42:34.936+01:00",
+                "photos",
+                "a",
+                Some(T),
+            ),
+            (long.as_bytes(), "photos", &long[8..], None),
+        ];
+        for &(line, container, name, snapshot) in cases {
+            let blob = parse_line(line)
+                .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(line)))
+                .unwrap();
+            assert_eq!((blob.container, blob.name), (container, name));
+            assert_eq!(blob.snapshot.map(|s| s.to_string()).as_deref(), snapshot);
+            let mut path = String::new();
+            blob.push_canonical(&mut path);
+            assert_eq!(path, format!("/{container}/{name}"));
+            assert_eq!(blob.blob_path().canonical(), path);
+        }
+        for blank in [&b""[..], b" ", b"    ", b"\r", b"  \r"] {
+            assert_eq!(parse_line(blank).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn bad_lines() {
+        let too_long = format!("/photos/{}", "é".repeat(1025));
+        let cases: &[(&[u8], ErrorKind, &str)] = &[
+            (b"/photos", ErrorKind::InvalidListing, "no blob name"),
+            (b"photos", ErrorKind::InvalidListing, "/$root/photos"),
+            (b"/logo.bmp", ErrorKind::InvalidListing, "no blob name"),
+            (b"/photos/", ErrorKind::InvalidListing, "but no blob"),
+            (b"/", ErrorKind::InvalidListing, "no container and no blob"),
+            (b"//a", ErrorKind::InvalidListing, "invalid container name"),
+            (
+                b"/Photos/a",
+                ErrorKind::InvalidListing,
+                "did you mean \"photos\"",
+            ),
+            (
+                b"/ab/a",
+                ErrorKind::InvalidListing,
+                "invalid container name",
+            ),
+            (
+                b"/$rooty/a",
+                ErrorKind::InvalidListing,
+                "special containers",
+            ),
+            (
+                b" /photos/a",
+                ErrorKind::InvalidListing,
+                "invalid container name",
+            ),
+            (b"\t", ErrorKind::InvalidListing, "missing blob path"),
+            (
+                b"\t2011-03-09T01:42:34Z",
+                ErrorKind::InvalidListing,
+                "missing blob path",
+            ),
+            (b"/photos/a\t", ErrorKind::InvalidListing, "empty snapshot"),
+            (
+                b"/photos/a\tyesterday",
+                ErrorKind::InvalidListing,
+                "invalid snapshot time",
+            ),
+            (
+                b"/photos/a\t2011-03-09T01:42:34.936Z ",
+                ErrorKind::InvalidListing,
+                "invalid snapshot",
+            ),
+            (
+                b"/photos/a\t2011-03-09T01:42:34Z\tx",
+                ErrorKind::InvalidListing,
+                "second TAB at column 31",
+            ),
+            (
+                b"/photos/a\x01b",
+                ErrorKind::InvalidListing,
+                "U+0001 at column 10",
+            ),
+            (b"/photos/a\rb", ErrorKind::InvalidListing, "U+000D"),
+            (b"/photos/a\r\r", ErrorKind::InvalidListing, "U+000D"),
+            (b"/photos/a\x1f", ErrorKind::InvalidListing, "U+001F"),
+            (b"/photos/\xff", ErrorKind::Encoding, "byte 9"),
+            (b"/photos/a\t\xff", ErrorKind::Encoding, "UTF-8"),
+            (
+                too_long.as_bytes(),
+                ErrorKind::InvalidListing,
+                "1025 characters",
+            ),
+        ];
+        for &(line, kind, text) in cases {
+            let e = parse_line(line).unwrap_err();
+            assert_eq!(e.kind(), kind, "{:?}: {e}", String::from_utf8_lossy(line));
+            assert!(
+                e.message().contains(text),
+                "{:?}: {e}",
+                String::from_utf8_lossy(line)
+            );
+            assert_eq!(e.position(), None);
+        }
+    }
+
+    #[test]
+    fn ordinary_container_names_match_the_rule() {
+        // Every name of up to 6 bytes over a small alphabet, against path.rs.
+        let alphabet = b"a0-A_$";
+        let mut names = vec![Vec::new()];
+        for _ in 0..6 {
+            let longer: Vec<Vec<u8>> = names
+                .iter()
+                .filter(|n| n.len() == names.last().map_or(0, Vec::len))
+                .flat_map(|n| alphabet.iter().map(move |&c| [n.as_slice(), &[c]].concat()))
+                .collect();
+            names.extend(longer);
+        }
+        for name in names
+            .iter()
+            .map(Vec::as_slice)
+            .chain([&b"a".repeat(63)[..], &b"a".repeat(64)])
+        {
+            let expected = name.first() != Some(&b'$') && is_valid_container_name(name);
+            assert_eq!(is_ordinary_container_name(name), expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn control_check_matches_naive() {
+        for len in 1..40 {
+            for at in 0..len {
+                let mut bytes = vec![b'a'; len];
+                for b in 0..=255u8 {
+                    bytes[at] = b;
+                    assert_eq!(has_control(&bytes), b < 0x20, "{len} {at} {b:#x}");
+                }
+                bytes[at] = 0x80;
+                bytes[len - 1] = 0x1f;
+                assert!(has_control(&bytes), "{len} {at}");
+            }
+        }
+        assert!(!has_control(b""));
+    }
+
+    #[test]
+    fn reader_counts_lines_and_skips_blanks() {
+        let input = "\u{FEFF}/photos/a.jpg\r\n\r\n   \nphotos/b\t2011-03-09T01:42:34.936Z\n\n/$root/logo.bmp";
+        let entries = read_all(ListingFormat::Lines, input.as_bytes()).unwrap();
+        assert_eq!(
+            paths(&entries),
+            [
+                "/photos/a.jpg",
+                &format!("/photos/b@{T}"),
+                "/$root/logo.bmp"
+            ]
+        );
+        assert_eq!(
+            entries.iter().map(|e| e.line).collect::<Vec<_>>(),
+            [1, 4, 6]
+        );
+        assert_eq!(entries[2].container(), "$root");
+        assert_eq!(entries[2].name(), "logo.bmp");
+        assert_eq!(entries[0].size, None);
+        assert!(read_all(ListingFormat::Lines, b"").unwrap().is_empty());
+        assert!(read_all(ListingFormat::Lines, b"\n \n\r\n")
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn reader_errors_name_source_and_line() {
+        let cases: &[(&[u8], ErrorKind, u32)] = &[
+            (b"/photos/a\n\n/Photos/b\n", ErrorKind::InvalidListing, 3),
+            (b"/photos/a\r\n/photos\r\n", ErrorKind::InvalidListing, 2),
+            (b"/photos/a\n/photos/b\tx", ErrorKind::InvalidListing, 2),
+            (
+                b"\xEF\xBB\xBF\xEF\xBB\xBF/photos/a",
+                ErrorKind::InvalidListing,
+                1,
+            ),
+            (b"abc/b\n/photos/\xc3\n", ErrorKind::Encoding, 2),
+            (
+                b"/photos/a\n\n\n/photos/b\x00c\n",
+                ErrorKind::InvalidListing,
+                4,
+            ),
+        ];
+        for &(input, kind, line) in cases {
+            let e = read_all(ListingFormat::Lines, input).unwrap_err();
+            assert_eq!(kind_line(&e), (kind, line), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("test.in: line {line}: ")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_line_is_one_bounded_error() {
+        let mut input = b"/photos/ok\n/photos/".to_vec();
+        input.resize(16 << 20, b'x');
+        input.extend_from_slice(b"\n/photos/after\n");
+        let mut reader = LinesReader::new(&input[..], "big.txt");
+        let mut entry = ListingEntry::default();
+        assert!(reader.read_entry(&mut entry).unwrap());
+        let e = reader.read_entry(&mut entry).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.position().unwrap().line),
+            (ErrorKind::InvalidListing, 2)
+        );
+        assert!(e.message().len() < 300, "{}", e.message().len());
+        // The reader goes on after an error, at the next line.
+        assert!(reader.read_entry(&mut entry).unwrap());
+        assert_eq!((entry.path.as_str(), entry.line), ("/photos/after", 3));
+    }
+}

@@ -1,0 +1,319 @@
+//! The client: one signed request, retried with backoff.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use super::credential::{redact, remote_error, ConnectionString, Credential};
+use super::retry::{self, Attempt};
+use super::sign;
+use crate::error::Error;
+
+/// The service version every request asks for.
+pub const SERVICE_VERSION: &str = "2021-08-06";
+
+/// Builds a [`Client`]: the account's blob endpoint, a credential, paging and
+/// networking limits.
+#[derive(Clone, Debug)]
+pub struct ClientBuilder {
+    endpoint: String,
+    pub(crate) credential: Credential,
+    pub(crate) max_results: u32,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    pub(crate) max_attempts: u32,
+    pub(crate) initial_backoff: Duration,
+    pub(crate) max_backoff: Duration,
+    pub(crate) max_retry_after: Duration,
+    pub(crate) max_blob_size: u64,
+}
+
+impl ClientBuilder {
+    /// A builder for the blob endpoint `endpoint`: `https://ACCOUNT.blob.core.windows.net`,
+    /// or path-style `http://127.0.0.1:10000/devstoreaccount1` for Azurite. A
+    /// query on it (a SAS URL) becomes the credential.
+    pub fn new(endpoint: &str) -> ClientBuilder {
+        let (endpoint, sas) = endpoint
+            .trim()
+            .split_once('?')
+            .unwrap_or((endpoint.trim(), ""));
+        ClientBuilder {
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            credential: Credential::sas(sas).unwrap_or_default(),
+            max_results: 5000,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            max_attempts: 6,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+            max_blob_size: 64 << 20,
+        }
+    }
+
+    /// A builder from an Azure connection string (see [`ConnectionString`]).
+    pub fn from_connection_string(text: &str) -> Result<ClientBuilder, Error> {
+        let cs = ConnectionString::parse(text)?;
+        let mut builder = ClientBuilder::new(&cs.blob_endpoint);
+        builder.credential(cs.credential);
+        Ok(builder)
+    }
+
+    /// Sets the credential (default: anonymous, or the SAS of a SAS URL).
+    pub fn credential(&mut self, credential: Credential) -> &mut ClientBuilder {
+        self.credential = credential;
+        self
+    }
+
+    /// Sets `maxresults` of List Containers and List Blobs (1–5000; default 5000).
+    pub fn max_results(&mut self, n: u32) -> &mut ClientBuilder {
+        self.max_results = n.clamp(1, 5000);
+        self
+    }
+
+    /// Sets the connect timeout (default 10 s) and the timeout of each read
+    /// from the socket (default 60 s).
+    pub fn timeouts(&mut self, connect: Duration, read: Duration) -> &mut ClientBuilder {
+        self.connect_timeout = connect;
+        self.read_timeout = read;
+        self
+    }
+
+    /// Sets the retry policy: at most `max_attempts` tries of one request
+    /// (default 6), waiting about `initial` (default 0.5 s) after the first
+    /// failure, doubling up to `max` (default 30 s), with jitter.
+    pub fn retries(
+        &mut self,
+        max_attempts: u32,
+        initial: Duration,
+        max: Duration,
+    ) -> &mut ClientBuilder {
+        self.max_attempts = max_attempts.max(1);
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Sets the longest `Retry-After` the client waits for (default 120 s);
+    /// a longer one fails the request instead.
+    pub fn max_retry_after(&mut self, limit: Duration) -> &mut ClientBuilder {
+        self.max_retry_after = limit;
+        self
+    }
+
+    /// Sets the largest blob [`Client::get_blob`] reads (default 64 MiB).
+    pub fn max_blob_size(&mut self, bytes: u64) -> &mut ClientBuilder {
+        self.max_blob_size = bytes;
+        self
+    }
+
+    /// Checks the endpoint and builds the client.
+    pub fn build(&self) -> Result<Client, Error> {
+        let rest = ["http://", "https://"]
+            .iter()
+            .find_map(|s| self.endpoint.strip_prefix(s))
+            .ok_or_else(|| {
+                remote_error(format!(
+                    "account URL {:?}: must begin with https:// (or http:// for Azurite)",
+                    redact(&self.endpoint, &[])
+                ))
+            })?;
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if host.is_empty() || host.contains(['@', ' ', '#']) {
+            return Err(remote_error(format!(
+                "account URL {:?}: no host, or a malformed one",
+                redact(&self.endpoint, &[])
+            )));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_per_read(Some(self.read_timeout))
+            .timeout_recv_response(Some(self.read_timeout))
+            .user_agent(concat!("blobsel/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Client {
+            origin: format!(
+                "{}{host}",
+                &self.endpoint[..self.endpoint.len() - rest.len()]
+            ),
+            base_path: if path.is_empty() {
+                String::new()
+            } else {
+                format!("/{path}")
+            },
+            builder: self.clone(),
+            agent: config.into(),
+            retries: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        })
+    }
+}
+
+/// A blocking Blob-service client for one storage account. Build it with
+/// [`ClientBuilder`]. Requests are retried (see [`ClientBuilder::retries`]);
+/// errors are [`ErrorKind::Remote`](crate::ErrorKind::Remote) and never
+/// contain a credential.
+pub struct Client {
+    origin: String,
+    base_path: String,
+    pub(crate) builder: ClientBuilder,
+    agent: ureq::Agent,
+    pub(crate) retries: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field(
+                "endpoint",
+                &format_args!("{}{}", self.origin, self.base_path),
+            )
+            .field("credential", &self.builder.credential)
+            .field("max_results", &self.builder.max_results)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful response, its body read whole.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The response headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(h, _)| h == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    /// The number of requests sent so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The number of retries so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Sends one request and reads its response, retrying as configured.
+    ///
+    /// `resource` is the unencoded `container` or `container/blob` below the
+    /// account (empty for the account itself); `query` and `headers` are
+    /// unencoded (the client adds `x-ms-date`, `x-ms-version` and the
+    /// authorization); `what` names the operation in errors ("List Blobs in
+    /// photos"). Any status other than 2xx is an error that names the status,
+    /// the service's error code and `x-ms-request-id`. This is the way to
+    /// operations this module does not wrap (the tests seed Azurite with it).
+    pub fn request(
+        &self,
+        method: &str,
+        resource: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: &[u8],
+        what: &str,
+    ) -> Result<Response, Error> {
+        let secrets = self.builder.credential.secrets();
+        let mut attempt = 1;
+        loop {
+            let outcome = self.send_once(method, resource, query, headers, body);
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            match retry::judge(outcome, attempt, &self.builder, what, &secrets)? {
+                Attempt::Done(response) => return Ok(response),
+                Attempt::RetryAfter(wait) => {
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// One try: sign, send, read the whole body.
+    fn send_once(
+        &self,
+        method: &str,
+        resource: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, retry::Failure> {
+        let path = format!("{}/{}", self.base_path, sign::encode_path(resource));
+        let mut url = format!("{}{path}", self.origin);
+        let mut sep = '?';
+        for (k, v) in query {
+            url.push(sep);
+            url.push_str(&sign::encode_query(k));
+            url.push('=');
+            url.push_str(&sign::encode_query(v));
+            sep = '&';
+        }
+        let date = sign::http_date(SystemTime::now());
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        all.push(("x-ms-date", &date));
+        all.push(("x-ms-version", SERVICE_VERSION));
+        let auth;
+        match &self.builder.credential {
+            Credential::Anonymous => {}
+            Credential::Sas(sas) => {
+                url.push(sep);
+                url.push_str(&sas.token);
+            }
+            Credential::SharedKey(key) => {
+                auth = sign::authorization(key, method, &path, query, &all, body.len());
+                all.push(("authorization", &auth));
+            }
+        }
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(url.as_str());
+        for (k, v) in &all {
+            request = request.header(*k, *v);
+        }
+        let request = request
+            .body(body)
+            .map_err(|e| retry::Failure::Fatal(e.to_string()))?;
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| retry::Failure::from_ureq(e).at(&self.origin))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let limit = self.builder.max_blob_size.max(64 << 20);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| retry::Failure::from_ureq(e).at(&self.origin))?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
