@@ -128,6 +128,17 @@ impl Rule {
         (self.kind, &self.text)
     }
 
+    /// Whether the rule lies inside `container` (as a container SAS
+    /// requires): a prefix `/container` or `/container/…`, a path
+    /// `/container/…`.
+    pub fn inside_container(&self, container: &str) -> bool {
+        let rest = self.text[1..].strip_prefix(container);
+        match self.kind {
+            RuleKind::Prefix => rest.is_some_and(|r| r.is_empty() || r.starts_with('/')),
+            _ => rest.is_some_and(|r| r.starts_with('/')),
+        }
+    }
+
     /// Whether this prefix ends inside a container name, and so spans every
     /// container whose name starts so (`/bob` also takes `bobkids`).
     pub fn spans_containers(&self) -> bool {

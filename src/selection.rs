@@ -1,13 +1,13 @@
 //! A selection: the rules of one export job, from any of its forms.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Position};
 use crate::json;
 use crate::matcher::{Matcher, MatcherBuilder};
 use crate::plan::Plan;
-use crate::rule::{Rule, RuleKind};
+use crate::rule::Rule;
 use crate::text;
 use crate::xml;
 
@@ -54,46 +54,29 @@ impl ParseOptions {
     /// of the JSON forms. `source` names the input in errors and origins.
     pub fn parse<R: Read>(&self, input: R, source: &str) -> Result<Selection, Error> {
         let source: Arc<str> = source.into();
-        self.parse_inner(input, &source, 64 * 1024)
+        self.parse_inner(input, &source)
             .map_err(|e| e.in_source(&*source))
     }
 
-    fn parse_inner<R: Read>(
-        &self,
-        input: R,
-        source: &Arc<str>,
-        capacity: usize,
-    ) -> Result<Selection, Error> {
-        let mut input = BufReader::with_capacity(capacity, input);
-        let start = text::peek(&mut input, 4).map_err(text::io_error)?;
-        if matches!(
-            text::sniff(&start),
-            text::Encoding::Utf16Le { .. } | text::Encoding::Utf16Be { .. }
-        ) {
+    fn parse_inner<R: Read>(&self, input: R, source: &Arc<str>) -> Result<Selection, Error> {
+        let head = text::head(input).map_err(text::io_error)?;
+        if !matches!(head.encoding, text::Encoding::Utf8 { .. }) {
             // Rare: decode whole, then read as UTF-8.
+            let big = matches!(head.encoding, text::Encoding::Utf16Be { .. });
             let mut bytes = Vec::new();
-            input.read_to_end(&mut bytes).map_err(text::io_error)?;
-            let big = matches!(text::sniff(&start), text::Encoding::Utf16Be { .. });
+            let mut stream = head.stream;
+            stream.read_to_end(&mut bytes).map_err(text::io_error)?;
             let skip = if matches!(bytes.get(..2), Some([0xFF, 0xFE] | [0xFE, 0xFF])) {
                 2
             } else {
                 0
             };
             let utf8 = text::decode_utf16(&bytes[skip..], big)?;
-            return self.parse_inner(utf8.as_bytes(), source, utf8.len() + 1);
+            return self.parse_inner(utf8.as_bytes(), source);
         }
-        let buf = input.fill_buf().map_err(text::io_error)?;
-        let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
-        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        if first.is_none() && buf.len() == capacity {
-            // More whitespace than one buffer: take it all in one.
-            let mut all = Vec::new();
-            input.read_to_end(&mut all).map_err(text::io_error)?;
-            return self.parse_inner(&all[..], source, all.len() + 1);
-        }
-        match first {
+        match head.first {
             Some(b'<') => {
-                let rules = xml::read_blob_list(input, source)?;
+                let rules = xml::read_blob_list(head.stream, source)?;
                 Ok(Selection::with_rules(
                     Form::BlobListXml,
                     source.clone(),
@@ -102,14 +85,14 @@ impl ParseOptions {
             }
             Some(b'{') => {
                 let mut bytes = Vec::new();
-                input.read_to_end(&mut bytes).map_err(text::io_error)?;
-                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-                let parsed = json::parse(body, source)?;
+                let mut stream = head.stream;
+                stream.read_to_end(&mut bytes).map_err(text::io_error)?;
+                let parsed = json::parse(&bytes, source)?;
                 let selection = Selection::from_json(source.clone(), parsed);
                 if self.enforce_inline_limit {
                     selection.check_inline_limit()?;
                 }
-                selection.check_container_sas()?;
+                selection.check_container_sas(&selection.rules)?;
                 Ok(selection)
             }
             Some(_) => Err(Error::new(
@@ -202,11 +185,12 @@ impl Selection {
     /// fetched from the account); `source` names it in errors and origins.
     pub fn supply_blob_list<R: Read>(&mut self, xml: R, source: &str) -> Result<(), Error> {
         let name: Arc<str> = source.into();
-        let rules = xml::read_blob_list(BufReader::with_capacity(64 * 1024, xml), &name)
-            .map_err(|e| e.in_source(source))?;
+        let rules = xml::read_blob_list(xml, &name).map_err(|e| e.in_source(source))?;
+        // Refused rules must not stay: check before taking them.
+        self.check_container_sas(&rules)?;
         self.rules = rules;
         self.blob_list_supplied = true;
-        self.check_container_sas()
+        Ok(())
     }
 
     /// The container of the job's container SAS, if it has one: every rule
@@ -257,7 +241,7 @@ impl Selection {
         }
     }
 
-    fn check_container_sas(&self) -> Result<(), Error> {
+    fn check_container_sas(&self, rules: &[Rule]) -> Result<(), Error> {
         let Some(container) = &self.container_sas else {
             return Ok(());
         };
@@ -279,12 +263,8 @@ impl Selection {
                 .at(*pos));
             }
         }
-        for rule in &self.rules {
-            let ok = match rule.kind() {
-                RuleKind::Prefix => inside(rule.text()),
-                _ => inside(rule.text()) && rule.text().len() > container.len() + 2,
-            };
-            if !ok {
+        for rule in rules {
+            if !rule.inside_container(container) {
                 let mut e = Error::new(
                     ErrorKind::OutsideContainerSas,
                     format!(
@@ -336,7 +316,11 @@ impl Selection {
 
     fn export_json(&self, camel: bool) -> Result<String, Error> {
         let list = json::blob_list_value(self.rules()?, camel)?;
-        let n = serde_json::to_string_pretty(&list).map_or(0, |s| s.len());
+        let text = wrap(json::export_value(Some(list), None, camel), camel);
+        // Measure the list as it stands in the output, the way a reader does.
+        let n = json::parse(text.as_bytes(), &self.source)?
+            .inline_bytes
+            .map_or(0, |(n, _)| n);
         if n > json::MAX_INLINE_BLOB_LIST_BYTES {
             return Err(Error::new(
                 ErrorKind::InlineBlobListTooLarge,
@@ -347,7 +331,7 @@ impl Selection {
                 ),
             ));
         }
-        Ok(wrap(json::export_value(Some(list), None, camel), camel))
+        Ok(text)
     }
 
     /// Writes the Export JSON fragment that names a blob list blob,

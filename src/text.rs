@@ -131,10 +131,46 @@ pub(crate) fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<String, Err
     Ok(out)
 }
 
-/// Reads the first bytes of `reader` without consuming them (up to `n`).
-pub(crate) fn peek<R: BufRead>(reader: &mut R, n: usize) -> io::Result<Vec<u8>> {
-    let buf = reader.fill_buf()?;
-    Ok(buf[..n.min(buf.len())].to_vec())
+/// The start of a stream, read far enough to know its encoding and its
+/// first significant byte, whatever the size of the reads.
+pub(crate) struct Head<R> {
+    /// The encoding, from the byte-order mark or the zero bytes.
+    pub encoding: Encoding,
+    /// The first byte that is not whitespace (after a UTF-8 BOM), if any.
+    pub first: Option<u8>,
+    /// The whole stream again, without a UTF-8 byte-order mark.
+    pub stream: io::Chain<io::Cursor<Vec<u8>>, R>,
+}
+
+/// Reads the start of `input` until the first significant byte (or the
+/// end), and gives the stream back whole.
+pub(crate) fn head<R: Read>(mut input: R) -> io::Result<Head<R>> {
+    let mut bytes = Vec::with_capacity(512);
+    let mut chunk = [0u8; 512];
+    let mut eof = false;
+    let significant = |b: &[u8]| {
+        let body = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+        body.iter().find(|b| !b.is_ascii_whitespace()).copied()
+    };
+    while !eof && (bytes.len() < 4 || significant(&bytes).is_none()) {
+        match input.read(&mut chunk) {
+            Ok(0) => eof = true,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        // Whitespace alone can be long; it costs memory only as it is.
+    }
+    let encoding = sniff(&bytes);
+    let first = significant(&bytes);
+    if encoding == (Encoding::Utf8 { bom: true }) {
+        bytes.drain(..3);
+    }
+    Ok(Head {
+        encoding,
+        first,
+        stream: io::Cursor::new(bytes).chain(input),
+    })
 }
 
 /// Turns an I/O error into ours.
@@ -150,11 +186,42 @@ mod tests {
     fn counting_tracks_consumed_position() {
         let text = "ab\ncé\nxyz";
         let mut c = Counting::new(io::BufReader::with_capacity(2, text.as_bytes()));
+        let _ = c.fill_buf();
         let mut out = String::new();
         c.read_to_string(&mut out).unwrap();
         assert_eq!(out, text);
         assert_eq!(c.position(), Position { line: 3, column: 4 });
         assert_eq!(c.offset(), text.len() as u64);
+    }
+
+    /// One byte per read, to hit every boundary.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), out.first_mut()) {
+                (Some((b, rest)), Some(o)) => {
+                    *o = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn head_reads_past_bom_and_whitespace_in_small_reads() {
+        let text = b"\xEF\xBB\xBF\n  \n<BlobList/>";
+        let mut h = head(Trickle(text)).unwrap();
+        assert_eq!(
+            (h.encoding, h.first),
+            (Encoding::Utf8 { bom: true }, Some(b'<'))
+        );
+        let mut rest = Vec::new();
+        h.stream.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &text[3..]);
+        let h = head(Trickle(b" \n ")).unwrap();
+        assert_eq!(h.first, None);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! entity is ever expanded; the predefined entities, character references
 //! and CDATA are decoded; literal whitespace around a path is trimmed.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
@@ -32,22 +32,17 @@ const PREFIX: &[u8] = b"BlobPathPrefix";
 
 /// Reads the rules of a blob list XML document. Handles a byte-order mark
 /// and UTF-16; errors carry `line:column` (the caller adds the source name).
-pub(crate) fn read_blob_list<R: BufRead>(
-    mut input: R,
-    source: &Arc<str>,
-) -> Result<Vec<Rule>, Error> {
-    let start = text::peek(&mut input, 4).map_err(text::io_error)?;
-    match text::sniff(&start) {
-        text::Encoding::Utf8 { bom } => {
-            if bom {
-                input.consume(3);
-            }
-            parse(input, source)
+pub(crate) fn read_blob_list<R: Read>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
+    let head = text::head(input).map_err(text::io_error)?;
+    match head.encoding {
+        text::Encoding::Utf8 { .. } => {
+            parse(BufReader::with_capacity(64 * 1024, head.stream), source)
         }
         text::Encoding::Utf16Le { bom } | text::Encoding::Utf16Be { bom } => {
-            let big = matches!(text::sniff(&start), text::Encoding::Utf16Be { .. });
+            let big = matches!(head.encoding, text::Encoding::Utf16Be { .. });
             let mut bytes = Vec::new();
-            input.read_to_end(&mut bytes).map_err(text::io_error)?;
+            let mut stream = head.stream;
+            stream.read_to_end(&mut bytes).map_err(text::io_error)?;
             let utf8 = text::decode_utf16(&bytes[if bom { 2 } else { 0 }..], big)?;
             parse(utf8.as_bytes(), source)
         }

@@ -29,7 +29,9 @@ impl MatcherBuilder {
         MatcherBuilder::default()
     }
 
-    /// Limits matching to one container (what a job's container SAS does).
+    /// Limits matching to one container (what a job's container SAS does):
+    /// every rule must then lie inside it (a prefix `/container` or
+    /// `/container/…`, a path `/container/…`), or building fails.
     /// [`MatcherBuilder::build`] sets this from the selection's SAS.
     pub fn container(&mut self, container: Option<&str>) -> &mut MatcherBuilder {
         self.container = container.map(str::to_string);
@@ -58,6 +60,14 @@ fn too_many() -> Error {
 fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Error> {
     if rules.len() >= u32::MAX as usize {
         return Err(too_many());
+    }
+    if let Some(c) = container {
+        if let Some(outside) = rules.iter().find(|r| !r.inside_container(c)) {
+            return Err(Error::new(
+                ErrorKind::OutsideContainerSas,
+                format!("{outside} ({}) lies outside container {c:?}, the only one matching is limited to", outside.origin()),
+            ));
+        }
     }
     let mut status = vec![RuleStatus::Effective; rules.len()];
     // The key each rule is matched by; a container restriction makes a

@@ -18,7 +18,9 @@
 //! Every other rule is a [`RuleStatus::Duplicate`] of an equal rule or
 //! [`RuleStatus::Covered`] by the rule that selects all it would select.
 
+mod accel;
 mod build;
+mod cursor;
 pub(crate) mod format;
 mod report;
 
@@ -34,6 +36,7 @@ use crate::snapshot::SnapshotTime;
 use format::{u32_at, u64_at, Tag};
 
 pub use build::MatcherBuilder;
+pub use cursor::Cursor;
 pub use report::{RuleReport, Tally};
 
 /// The index of a rule in its selection (0-based, selection order).
@@ -122,6 +125,7 @@ pub struct Matcher<D = Vec<u8>> {
     strings: usize,
     sources: Vec<(usize, usize)>,
     container: (usize, usize),
+    accel: accel::Accel,
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for Matcher<D> {
@@ -213,7 +217,9 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         };
         let fst = Fst::new(part).map_err(|e| corrupt(&e.to_string()))?;
         fst.verify().map_err(|e| corrupt(&e.to_string()))?;
+        let accel = accel::Accel::new(&fst);
         let m = Matcher {
+            accel,
             data,
             fst,
             complex: offsets[1],
@@ -358,32 +364,82 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// without its leading `/` (as listings often write it).
     #[inline]
     pub fn find_unrooted(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        let fst = &self.fst;
-        let root = fst.root();
-        let t = root.transition(root.find_input(b'/')?);
-        let mut out = t.out;
-        let mut node = fst.node(t.addr);
-        if node.is_final() {
+        let (mut state, mut out, is_final, final_out) = self.start()?;
+        if is_final {
             // Only the prefix "/" ends here; a path is never this short.
-            if let (Some(Tag::Prefix), index) = format::decode(out.cat(node.final_output()).value())
-            {
+            if let (Some(Tag::Prefix), index) = format::decode(out.wrapping_add(final_out)) {
                 return Some(RuleId(index));
             }
         }
         for (i, &byte) in path.iter().enumerate() {
-            let t = node.transition(node.find_input(byte)?);
-            out = out.cat(t.out);
-            node = fst.node(t.addr);
-            if node.is_final() {
-                let (tag, index) = format::decode(out.cat(node.final_output()).value());
-                match tag {
-                    Some(Tag::Prefix) => return Some(RuleId(index)),
-                    Some(tag) if i + 1 == path.len() => return self.exact(tag, index, snapshot),
+            let (next, o, is_final, final_out) = self.step(state, byte)?;
+            state = next;
+            out = out.wrapping_add(o);
+            if is_final {
+                match format::decode(out.wrapping_add(final_out)) {
+                    (Some(Tag::Prefix), index) => return Some(RuleId(index)),
+                    (Some(tag), index) if i + 1 == path.len() => {
+                        return self.exact(tag, index, snapshot)
+                    }
                     _ => {}
                 }
             }
         }
         None
+    }
+
+    /// A cursor for matching many paths, fastest when consecutive paths
+    /// share prefixes (sorted input); see [`Cursor`].
+    pub fn cursor(&self) -> Cursor<'_, D> {
+        Cursor::new(self)
+    }
+
+    /// The state after the leading '/': (state, output, is final, final output).
+    #[inline]
+    fn start(&self) -> Option<(u32, u64, bool, u64)> {
+        if self.accel.is_empty() {
+            let root = self.fst.root();
+            let t = root.transition(root.find_input(b'/')?);
+            let node = self.fst.node(t.addr);
+            return Some((
+                accel::UNDECODED | t.addr as u32,
+                t.out.value(),
+                node.is_final(),
+                node.final_output().value(),
+            ));
+        }
+        self.step(0, b'/')
+    }
+
+    /// One byte of a walk: from `state` (a decoded node index, or an fst
+    /// address tagged [`accel::UNDECODED`]) on `byte`, the next state, the
+    /// transition's output, and whether the next node is final with its
+    /// final output.
+    #[inline]
+    fn step(&self, state: u32, byte: u8) -> Option<(u32, u64, bool, u64)> {
+        if state & accel::UNDECODED == 0 {
+            let (next, out) = self.accel.step(state, byte)?;
+            if next & accel::UNDECODED == 0 {
+                if next & accel::FINAL == 0 {
+                    return Some((next, out, false, 0));
+                }
+                let n = &self.accel.nodes[(next & !accel::FINAL) as usize];
+                Some((next, out, true, n.final_out))
+            } else {
+                let node = self.fst.node((next & !accel::UNDECODED) as usize);
+                Some((next, out, node.is_final(), node.final_output().value()))
+            }
+        } else {
+            let node = self.fst.node((state & !accel::UNDECODED) as usize);
+            let t = node.transition(node.find_input(byte)?);
+            let next = self.fst.node(t.addr);
+            Some((
+                accel::UNDECODED | t.addr as u32,
+                t.out.value(),
+                next.is_final(),
+                next.final_output().value(),
+            ))
+        }
     }
 
     /// The rule that selects a blob given as container and blob name.
@@ -416,7 +472,12 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     }
 
     #[inline]
-    fn exact(&self, tag: Tag, index: u32, snapshot: Option<SnapshotTime>) -> Option<RuleId> {
+    pub(crate) fn exact(
+        &self,
+        tag: Tag,
+        index: u32,
+        snapshot: Option<SnapshotTime>,
+    ) -> Option<RuleId> {
         match tag {
             Tag::PathAll => Some(RuleId(index)),
             Tag::Complex => {

@@ -242,26 +242,15 @@ fn chunker(mut input: Box<dyn Read + Send>, depth: usize) -> mpsc::Receiver<Piec
         loop {
             let mut buf = Vec::with_capacity(CHUNK + carry.len());
             buf.append(&mut carry);
-            let start = buf.len();
-            buf.resize(start + CHUNK, 0);
-            let mut filled = start;
-            let eof = loop {
-                match input.read(&mut buf[filled..]) {
-                    Ok(0) => break true,
-                    Ok(n) => {
-                        filled += n;
-                        if filled == buf.len() {
-                            break false;
-                        }
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        let _ = tx.send(Piece::Failed(e));
-                        return;
-                    }
+            let want = (CHUNK - buf.len().min(CHUNK / 2)) as u64;
+            // `take` + `read_to_end` fills without zeroing the buffer first.
+            let eof = match (&mut input).take(want).read_to_end(&mut buf) {
+                Ok(n) => (n as u64) < want,
+                Err(e) => {
+                    let _ = tx.send(Piece::Failed(e));
+                    return;
                 }
             };
-            buf.truncate(filled);
             if !eof {
                 match memchr::memrchr(b'\n', &buf) {
                     Some(i) => carry.extend_from_slice(&buf[i + 1..]),
@@ -388,6 +377,7 @@ fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
         error: None,
     };
     let print = cfg.summary != SummaryMode::Only;
+    let mut cursor = cfg.matcher.cursor();
     let mut start = 0;
     while start < chunk.len() {
         let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
@@ -405,9 +395,7 @@ fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
         // The path begins at the container (or at the '/' before it).
         let path_start = blob.container.as_ptr() as usize - line.as_ptr() as usize;
         let path_end = blob.name.as_ptr() as usize - line.as_ptr() as usize + blob.name.len();
-        let rule = cfg
-            .matcher
-            .find_unrooted(&line[path_start..path_end], blob.snapshot);
+        let rule = cursor.find_unrooted(&line[path_start..path_end], blob.snapshot);
         r.stats.read += 1;
         if let Some(id) = rule {
             r.stats.selected += 1;
