@@ -341,7 +341,7 @@ impl Selection {
             Error::new(
                 ErrorKind::InvalidBlobListBlobPath,
                 format!(
-                    "{}: the blob list blob path is container/name.xml",
+                    "blob list blob path {path:?}: {}; write it as container/name.xml",
                     e.message()
                 ),
             )

@@ -154,7 +154,7 @@ fn parse(t: &[u8]) -> Option<SnapshotTime> {
 }
 
 fn is_leap(y: u64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn days_in_month(y: u64, m: u64) -> u64 {
@@ -168,12 +168,11 @@ fn days_in_month(y: u64, m: u64) -> u64 {
 
 /// Days since 0001-01-01 (proleptic Gregorian).
 fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    // Days before each month in a common year.
+    const BEFORE: [u64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let y1 = y - 1;
-    let mut days = y1 * 365 + y1 / 4 - y1 / 100 + y1 / 400;
-    for month in 1..m {
-        days += days_in_month(y, month);
-    }
-    days + d - 1
+    let leap_day = u64::from(m > 2 && is_leap(y));
+    y1 * 365 + y1 / 4 - y1 / 100 + y1 / 400 + BEFORE[(m - 1) as usize] + leap_day + d - 1
 }
 
 fn civil_from_days(mut days: u64) -> (u64, u64, u64) {

@@ -100,7 +100,7 @@ pub(crate) fn sniff(start: &[u8]) -> Encoding {
 
 /// Decodes a whole UTF-16 text (after its byte-order mark) to UTF-8.
 pub(crate) fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<String, Error> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(Error::new(
             ErrorKind::Encoding,
             "truncated UTF-16 text (an odd number of bytes): the file is cut short",

@@ -130,7 +130,7 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
                 return Err(Error::new(
                     ErrorKind::UnknownElement,
                     format!(
-                        "unexpected element <{}> inside <BlobPath>/<BlobPathPrefix>: \
+                        "unexpected element {:?} inside <BlobPath>/<BlobPathPrefix>: \
                          a path is text only",
                         String::from_utf8_lossy(start.name().as_ref())
                     ),
@@ -265,7 +265,7 @@ fn open_entry(start: &BytesStart<'_>, pos: Position) -> Result<Entry, Error> {
             return Err(Error::new(
                 ErrorKind::UnknownElement,
                 format!(
-                    "unknown element <{other}> in <BlobList>{hint}: only <BlobPath> and \
+                    "unknown element {other:?} in <BlobList>{hint}: only <BlobPath> and \
                      <BlobPathPrefix> are allowed (names are case-sensitive)"
                 ),
             )
@@ -378,14 +378,16 @@ fn unexpected_root(start: &BytesStart<'_>, seen_root: bool, pos: Position) -> Er
     if seen_root {
         Error::new(
             ErrorKind::Syntax,
-            format!("unexpected <{name}> after </BlobList>: a blob list has one root element"),
+            format!(
+                "unexpected element {name:?} after </BlobList>: a blob list has one root element"
+            ),
         )
         .at(pos)
     } else {
         Error::new(
             ErrorKind::UnrecognizedForm,
             format!(
-                "root element <{name}> is not <BlobList>{}: a blob list is \
+                "root element {name:?} is not <BlobList>{}: a blob list is \
                  <BlobList> with <BlobPath> and <BlobPathPrefix> elements",
                 suggest(&name)
             ),

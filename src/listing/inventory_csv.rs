@@ -62,7 +62,12 @@ pub(crate) fn no_name_column(found: &[String]) -> Error {
     let found = if found.is_empty() {
         "it has no header row".to_string()
     } else {
-        let mut list = found.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+        let mut list = found
+            .iter()
+            .take(8)
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         if found.len() > 8 {
             list.push_str(", ...");
         }
@@ -386,6 +391,6 @@ mod tests {
                 .contains("does not look like an Azure blob inventory"),
             "{e}"
         );
-        assert!(e.message().contains("Container, Blob"), "{e}");
+        assert!(e.message().contains(r#""Container", "Blob""#), "{e}");
     }
 }

@@ -157,34 +157,80 @@ impl<R: BufRead> ListingReader for LinesReader<R> {
     fn read_entry(&mut self, entry: &mut ListingEntry) -> Result<bool, Error> {
         entry.clear();
         loop {
-            self.buf.clear();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|e| io_error(&e, &self.source, self.line + 1))?;
-            if n == 0 {
-                return Ok(false);
-            }
-            self.line += 1;
-            let mut bytes = self.buf.as_slice();
-            if let Some((b'\n', rest)) = bytes.split_last() {
-                bytes = rest;
-            }
-            if self.line == 1 {
-                bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-            }
-            match parse_line(bytes) {
-                Ok(None) => continue,
-                Ok(Some(blob)) => {
-                    blob.push_canonical(&mut entry.path);
-                    entry.container_len = blob.container.len();
-                    entry.snapshot = blob.snapshot;
-                    entry.line = self.line;
-                    return Ok(true);
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_error(&e, &self.source, self.line + 1)),
+            };
+            let newline = memchr(b'\n', available);
+            let found = match (newline, self.buf.is_empty()) {
+                // The common case: a whole line in the reader's buffer,
+                // parsed where it is.
+                (Some(end), true) => {
+                    self.line += 1;
+                    let found = take_line(&available[..end], self.line, &self.source, entry);
+                    self.reader.consume(end + 1);
+                    found
                 }
-                Err(e) => return Err(e.at_line(self.line).in_source(self.source.as_str())),
+                // The end of a line that began in an earlier buffer.
+                (Some(end), false) => {
+                    self.buf.extend_from_slice(&available[..end]);
+                    self.reader.consume(end + 1);
+                    self.take_buffered(entry)
+                }
+                (None, true) if available.is_empty() => return Ok(false),
+                // The last line, without a newline.
+                (None, false) if available.is_empty() => self.take_buffered(entry),
+                // A line that goes on in the next buffer.
+                (None, _) => {
+                    let n = available.len();
+                    self.buf.extend_from_slice(available);
+                    self.reader.consume(n);
+                    continue;
+                }
+            };
+            if found? {
+                return Ok(true);
             }
         }
+    }
+}
+
+impl<R: BufRead> LinesReader<R> {
+    /// Parses the line gathered in `buf`, and empties `buf`.
+    fn take_buffered(&mut self, entry: &mut ListingEntry) -> Result<bool, Error> {
+        self.line += 1;
+        let found = take_line(&self.buf, self.line, &self.source, entry);
+        self.buf.clear();
+        if self.buf.capacity() > 1 << 20 {
+            self.buf = Vec::new(); // do not keep a huge line's memory
+        }
+        found
+    }
+}
+
+/// Parses line number `number` (without its `\n`) into `entry`; `Ok(false)`
+/// for a blank line.
+fn take_line(
+    line: &[u8],
+    number: u64,
+    source: &str,
+    entry: &mut ListingEntry,
+) -> Result<bool, Error> {
+    let line = match number {
+        1 => line.strip_prefix(UTF8_BOM).unwrap_or(line),
+        _ => line,
+    };
+    match parse_line(line) {
+        Ok(None) => Ok(false),
+        Ok(Some(blob)) => {
+            blob.push_canonical(&mut entry.path);
+            entry.container_len = blob.container.len();
+            entry.snapshot = blob.snapshot;
+            entry.line = number;
+            Ok(true)
+        }
+        Err(e) => Err(e.at_line(number).in_source(source)),
     }
 }
 
@@ -638,6 +684,19 @@ mod tests {
         assert_eq!(entries[2].container(), "$root");
         assert_eq!(entries[2].name(), "logo.bmp");
         assert_eq!(entries[0].size, None);
+        // Every buffer size mixes lines parsed in place and gathered ones.
+        for capacity in 2..24 {
+            let mut reader = LinesReader::new(
+                std::io::BufReader::with_capacity(capacity, input.as_bytes()),
+                "x",
+            );
+            let mut entry = ListingEntry::default();
+            for expected in &entries {
+                assert!(reader.read_entry(&mut entry).unwrap());
+                assert_eq!(&entry, expected, "capacity {capacity}");
+            }
+            assert!(!reader.read_entry(&mut entry).unwrap());
+        }
         assert!(read_all(ListingFormat::Lines, b"").unwrap().is_empty());
         assert!(read_all(ListingFormat::Lines, b"\n \n\r\n")
             .unwrap()

@@ -514,9 +514,12 @@ fn check_outside(text: &[u8], at: Position) -> Result<(), Error> {
             at.line = at
                 .line
                 .saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
-            at.column = 1 + count_chars(&skipped[last + 1..]) as u32;
+            at.column = 1 + u32::try_from(count_chars(&skipped[last + 1..])).unwrap_or(0);
         }
-        None => at.column += count_chars(skipped) as u32,
+        None => {
+            let more = u32::try_from(count_chars(skipped)).unwrap_or(0);
+            at.column = at.column.saturating_add(more);
+        }
     }
     Err(outside(at))
 }

@@ -3,6 +3,13 @@
 //! Every reader yields [`ListingEntry`] values into a caller-owned buffer
 //! ([`ListingReader::read_entry`]), so reading allocates nothing per blob once
 //! the buffers have grown. Formats are in [`ListingFormat`]; see SPEC §5.
+//!
+//! The readers are [`LinesReader`], [`JsonlReader`], [`ListBlobsReader`],
+//! [`InventoryCsvReader`] and, with the `parquet` feature,
+//! `InventoryParquetReader` (which needs a file, not a stream);
+//! [`open_reader`] picks one by format. [`parse_line`] parses one `lines`
+//! line without allocating, and [`parse_list_blobs_page`] one List Blobs
+//! response held in memory.
 
 use std::io::BufRead;
 use std::path::Path;

@@ -47,7 +47,13 @@ pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Res
             RuleStatus::Effective => {}
         }
     }
-    for rule in selection.rules()? {
+    for (i, rule) in selection.rules()?.iter().enumerate() {
+        if matches!(
+            matcher.rule(blobsel::RuleId(i as u32)).status,
+            RuleStatus::Duplicate { .. }
+        ) {
+            continue; // warned about above, once
+        }
         let at = rule.origin();
         if let Some(why) = rule.never_matches() {
             warn(w, format!("{rule} ({at}) can never match: {why}"))?;
@@ -91,12 +97,28 @@ pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Res
     };
     writeln!(
         w,
-        "{}: valid {form}: {} rules: {prefixes} prefixes, {paths} paths, {no_snaps} paths without \
-         snapshots, {snaps} snapshots; {warnings} warnings",
+        "{}: valid {form}: {}: {}, {}, {}, {}; {}",
         selection.source(),
-        prefixes + paths + no_snaps + snaps
+        plural(prefixes + paths + no_snaps + snaps, "rule"),
+        plural(prefixes, "prefix"),
+        plural(paths, "path"),
+        plural(no_snaps, "path without snapshots"),
+        plural(snaps, "snapshot"),
+        plural(warnings, "warning"),
     )?;
     Ok(warnings)
+}
+
+/// `1 rule`, `2 rules`, `2 prefixes`, `2 paths without snapshots`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        return format!("1 {what}");
+    }
+    match what.split_once(' ') {
+        Some((head, tail)) => format!("{n} {head}s {tail}"),
+        None if what.ends_with('x') => format!("{n} {what}es"),
+        None => format!("{n} {what}s"),
+    }
 }
 
 pub fn convert(
@@ -112,12 +134,15 @@ pub fn convert(
         }
         (TargetArg::Xml, None, _) => selection.to_blob_list_xml()?,
         (target, Some(file), Some(path)) => {
+            // Everything that can fail comes before FILE is written.
+            let json =
+                Selection::to_export_json_with_blob_list_path(path, target == TargetArg::ArmJson)?;
             let xml = selection.to_blob_list_xml()?;
             let mut f = Output::open(Some(file))?;
             f.write_all(xml.as_bytes())?;
             f.finish()
                 .with_context(|| format!("cannot write {}", file.display()))?;
-            Selection::to_export_json_with_blob_list_path(path, target == TargetArg::ArmJson)?
+            json
         }
         (TargetArg::Json, ..) => selection.to_export_json()?,
         (TargetArg::ArmJson, ..) => selection.to_arm_json()?,
@@ -153,7 +178,8 @@ pub fn plan(selection: &Selection, output: OutputArg, w: &mut dyn Write) -> Resu
                         }
                     })
                     .collect();
-                writeln!(w, "{what} {name}: {}", prefixes.join(" "))?;
+                let sep = if name.is_empty() { "" } else { " " };
+                writeln!(w, "{what}{sep}{name}: {}", prefixes.join(" "))?;
             }
         }
     }

@@ -31,7 +31,9 @@ impl Output {
             .prefix(".blobsel-")
             .suffix(".partial")
             .tempfile_in(dir)
-            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+            // tempfile's error names the temporary file; name FILE instead.
+            .map_err(|e| io::Error::new(e.kind(), e.kind().to_string()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(Output::File {
             tmp: BufWriter::with_capacity(256 * 1024, tmp),
             path: path.to_path_buf(),

@@ -239,6 +239,7 @@ fn chunker(mut input: Box<dyn Read + Send>, depth: usize) -> mpsc::Receiver<Piec
     let (tx, rx) = mpsc::sync_channel(depth);
     std::thread::spawn(move || {
         let mut carry: Vec<u8> = Vec::new();
+        let mut first = true;
         loop {
             let mut buf = Vec::with_capacity(CHUNK + carry.len());
             buf.append(&mut carry);
@@ -251,6 +252,12 @@ fn chunker(mut input: Box<dyn Read + Send>, depth: usize) -> mpsc::Receiver<Piec
                     return;
                 }
             };
+            if first {
+                first = false;
+                if buf.starts_with(b"\xEF\xBB\xBF") {
+                    buf.drain(..3); // a UTF-8 byte-order mark is not part of line 1
+                }
+            }
             if !eof {
                 match memchr::memrchr(b'\n', &buf) {
                     Some(i) => carry.extend_from_slice(&buf[i + 1..]),
