@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Whole-process comparison: `blobsel preview` against the floor (`wc -l`)
+# and against ripgrep with the same selection as anchored patterns.
+#
+#   bash benches/compare.sh                 # 10M lines, rule set L
+#   LINES=2000000 ROUNDS=3 bash benches/compare.sh
+#   BLOBSEL=/path/to/blobsel bash benches/compare.sh   # a prebuilt binary
+#   KEEP=/tmp/corpus bash benches/compare.sh           # keep/reuse the files
+#
+# What it does:
+#  1. installs hyperfine and ripgrep from Debian if missing;
+#  2. builds `blobsel` (release) and the corpus generator;
+#  3. writes a LINES-line listing (generation order, and byte-sorted), its
+#     first 1M lines, rule set L as blob list XML and as line-anchored
+#     regexes (`gen_corpus patterns L`);
+#  4. checks that blobsel and `rg -f` select the same lines of the 1M listing;
+#  5. runs ROUNDS hyperfine sessions of one run per command, so the commands
+#     alternate (ripgrep only in the first RG_ROUNDS rounds: it needs over a
+#     minute per million lines), after one untimed round to warm the page
+#     cache, and reports the median of the rounds and the ratios;
+#  6. measures peak RSS with /usr/bin/time -v.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+LINES="${LINES:-10000000}"
+RG_LINES="${RG_LINES:-1000000}"
+ROUNDS="${ROUNDS:-5}"
+RG_ROUNDS="${RG_ROUNDS:-1}"
+SET="${SET:-L}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need hyperfine || ! need rg || [ ! -x /usr/bin/time ]; then
+  echo "installing hyperfine, ripgrep, time (apt-get)" >&2
+  apt-get update -qq && apt-get install -y -qq hyperfine ripgrep time >/dev/null
+fi
+
+cd "$ROOT"
+cargo build --release --no-default-features --example gen_corpus -q
+GEN="$CARGO_TARGET_DIR/release/examples/gen_corpus"
+if [ -z "${BLOBSEL:-}" ]; then
+  cargo build --release --bin blobsel -q
+  BLOBSEL="$CARGO_TARGET_DIR/release/blobsel"
+fi
+
+if [ -n "${KEEP:-}" ]; then
+  DIR="$KEEP"
+  mkdir -p "$DIR"
+else
+  DIR="$(mktemp -d)"
+  trap 'rm -rf "$DIR"' EXIT
+fi
+U="$DIR/listing-$LINES.txt"
+S="$DIR/listing-$LINES-sorted.txt"
+U1="$DIR/listing-$RG_LINES.txt"
+[ -s "$U" ] || "$GEN" listing --lines "$LINES" "$U"
+[ -s "$S" ] || "$GEN" listing --lines "$LINES" --sorted "$S"
+[ -s "$U1" ] || head -n "$RG_LINES" "$U" >"$U1"
+"$GEN" rules "$SET" "$DIR/$SET.xml"
+"$GEN" patterns "$SET" "$DIR/$SET.patterns"
+
+echo "== corpus ($DIR)"
+ls -l "$U" "$S" "$U1" "$DIR/$SET.xml" "$DIR/$SET.patterns" | awk '{print $5, $9}'
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
+echo "blobsel: $BLOBSEL"
+echo "ripgrep: $(rg --version | sed -n 1p), hyperfine: $(hyperfine --version)"
+
+preview() { "$BLOBSEL" preview --no-progress "$DIR/$SET.xml" "$1"; }
+echo "== same answers on $RG_LINES lines"
+b1=$(preview "$U1" | wc -l || true)
+r1=$(rg -c -f "$DIR/$SET.patterns" "$U1" || true)
+echo "blobsel selects $b1 lines, rg -f selects $r1 lines"
+if [ "$b1" != "$r1" ]; then
+  echo "MISMATCH: the comparison is void" >&2
+  exit 1
+fi
+echo "blobsel selects $(preview "$U" | wc -l) of $LINES lines (unsorted), $(preview "$S" | wc -l) (sorted)"
+
+names=(wc-unsorted wc-sorted blobsel-unsorted blobsel-sorted wc-1M blobsel-1M rg-1M)
+cmds=(
+  "wc -l $U"
+  "wc -l $S"
+  "$BLOBSEL preview --no-progress $DIR/$SET.xml $U"
+  "$BLOBSEL preview --no-progress $DIR/$SET.xml $S"
+  "wc -l $U1"
+  "$BLOBSEL preview --no-progress $DIR/$SET.xml $U1"
+  "rg -f $DIR/$SET.patterns $U1"
+)
+round() { # round N WITH_RG
+  local args=() i last=6
+  [ "$2" = 1 ] && last=7
+  for ((i = 0; i < last; i++)); do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+  hyperfine -N --runs 1 --style basic --export-json "$DIR/round-$1.json" "${args[@]}" 2>/dev/null \
+    | grep -E '^(Benchmark|  Time)' || true
+}
+echo "== warm-up round (untimed)"
+for ((i = 0; i < 6; i++)); do sh -c "${cmds[$i]} >/dev/null"; done
+for ((r = 1; r <= ROUNDS; r++)); do
+  echo "== round $r of $ROUNDS"
+  round "$r" "$([ "$r" -le "$RG_ROUNDS" ] && echo 1 || echo 0)"
+done
+
+echo "== peak RSS (/usr/bin/time -v)"
+rss() { /usr/bin/time -v sh -c "$1 >/dev/null" 2>&1 | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
+rss_b10=$(rss "${cmds[2]}")
+rss_b10s=$(rss "${cmds[3]}")
+rss_b1=$(rss "${cmds[5]}")
+rss_wc=$(rss "${cmds[0]}")
+echo "blobsel $LINES unsorted: $((rss_b10 / 1024)) MiB; sorted: $((rss_b10s / 1024)) MiB;" \
+  "$RG_LINES lines: $((rss_b1 / 1024)) MiB; wc -l: $((rss_wc / 1024)) MiB"
+echo "(rg's peak RSS is measured in its hyperfine run only when RSS_RG=1)"
+if [ "${RSS_RG:-0}" = 1 ]; then
+  echo "rg $RG_LINES lines: $(($(rss "${cmds[6]}") / 1024)) MiB"
+fi
+
+echo "== medians of $ROUNDS alternating rounds, and ratios"
+python3 - "$DIR" "$ROUNDS" "$LINES" "$RG_LINES" <<'EOF'
+import json, statistics, sys
+d, rounds, lines, rg_lines = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+times = {}
+for r in range(1, rounds + 1):
+    for res in json.load(open(f"{d}/round-{r}.json"))["results"]:
+        times.setdefault(res["command"], []).append(res["mean"])
+med = {k: statistics.median(v) for k, v in times.items()}
+for k, v in med.items():
+    print(f"{k:18} {v * 1000:10.1f} ms  (runs: {len(times[k])})")
+def ratio(a, b, label):
+    if a in med and b in med:
+        print(f"{label:55} {med[a] / med[b]:8.2f}x")
+print()
+ratio("blobsel-unsorted", "wc-unsorted", f"blobsel / wc -l, {lines} lines unsorted (target <= 3)")
+ratio("blobsel-sorted", "wc-sorted", f"blobsel / wc -l, {lines} lines sorted (target <= 1.5)")
+ratio("blobsel-1M", "wc-1M", f"blobsel / wc -l, {rg_lines} lines")
+ratio("rg-1M", "blobsel-1M", f"rg -f / blobsel, {rg_lines} lines (target >= 50)")
+EOF
