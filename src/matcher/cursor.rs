@@ -100,6 +100,20 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     /// Like [`Matcher::find_unrooted`] (`container/blob`).
     #[inline]
     pub fn find_unrooted(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
+        let slash = memchr::memchr(b'/', path).unwrap_or(path.len());
+        self.find_blob(path, slash, snapshot)
+    }
+
+    /// Like [`Cursor::find_unrooted`] when the caller already knows where
+    /// the container name ends: `path` is `container/blob` and
+    /// `container_len` the length of `container` (the index of the '/').
+    #[inline]
+    pub fn find_blob(
+        &mut self,
+        path: &[u8],
+        container_len: usize,
+        snapshot: Option<SnapshotTime>,
+    ) -> Option<RuleId> {
         let (state, out) = match self.start? {
             Ok(s) => s,
             Err(rule) => return Some(rule),
@@ -112,7 +126,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         }
         self.prev.clear();
         self.prev.extend_from_slice(path);
-        let (ended, result) = self.walk(state, out, path, snapshot);
+        let (ended, result) = self.walk(state, out, path, container_len, snapshot);
         self.ended = ended;
         result
     }
@@ -122,11 +136,12 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         state: u32,
         out: u64,
         path: &[u8],
+        slash: usize,
         snapshot: Option<SnapshotTime>,
     ) -> (Ended, Option<RuleId>) {
         // The container part, through its '/', from the cache or walked.
-        let (mut state, mut out, from) = match memchr::memchr(b'/', path) {
-            Some(slash) if slash < MAX_CACHED => {
+        let (mut state, mut out, from) = match path.get(slash) {
+            Some(b'/') if slash < MAX_CACHED => {
                 let key = &path[..=slash];
                 match self.after_container(state, out, key) {
                     AfterContainer::Ended(Ended::Prefix(k, rule)) => {

@@ -284,8 +284,12 @@ fn chunker(mut input: Box<dyn Read + Send>, depth: usize) -> mpsc::Receiver<Piec
     rx
 }
 
+/// What matching one chunk gave. Output is either bytes of its own, or (for
+/// lines printed as read) ranges of the chunk, so selected lines are
+/// written straight from the input buffer.
 struct ChunkResult {
     out: Vec<u8>,
+    ranges: Vec<(usize, usize)>,
     lines: u64,
     stats: Stats,
     hits: Vec<RuleId>,
@@ -357,6 +361,9 @@ fn flush_batch(
         .map(|chunk| match_chunk(cfg, chunk))
         .collect();
     for (chunk, r) in batch.iter().zip(results) {
+        for &(start, end) in &r.ranges {
+            out.write_all(&chunk[start..end])?;
+        }
         out.write_all(&r.out)?;
         stats.merge(&r.stats);
         for id in &r.hits {
@@ -372,23 +379,28 @@ fn flush_batch(
 }
 
 fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
+    let print = cfg.summary != SummaryMode::Only;
+    // Lines print as read unless they need more than their own bytes.
+    let as_read = print && !cfg.jsonl && !cfg.explain;
     let mut r = ChunkResult {
-        out: Vec::with_capacity(if cfg.summary == SummaryMode::Only {
-            0
+        out: Vec::with_capacity(if print && !as_read {
+            chunk.len() / 2
         } else {
-            chunk.len() / 4
+            0
         }),
+        ranges: Vec::new(),
         lines: 0,
         stats: Stats::empty(),
         hits: Vec::new(),
         error: None,
     };
-    let print = cfg.summary != SummaryMode::Only;
     let mut cursor = cfg.matcher.cursor();
     let mut start = 0;
+    let mut newlines = memchr::memchr_iter(b'\n', chunk);
     while start < chunk.len() {
-        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+        let end = newlines.next().unwrap_or(chunk.len());
         let line = &chunk[start..end];
+        let line_start = start;
         start = end + 1;
         r.lines += 1;
         let blob = match parse_line(line) {
@@ -402,32 +414,60 @@ fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
         // The path begins at the container (or at the '/' before it).
         let path_start = blob.container.as_ptr() as usize - line.as_ptr() as usize;
         let path_end = blob.name.as_ptr() as usize - line.as_ptr() as usize + blob.name.len();
-        let rule = cursor.find_unrooted(&line[path_start..path_end], blob.snapshot);
+        let path = &line[path_start..path_end];
+        let rule = cursor.find_blob(path, blob.container.len(), blob.snapshot);
         r.stats.read += 1;
         if let Some(id) = rule {
             r.stats.selected += 1;
             r.stats.selected_without_size += 1; // lines carry no sizes
             r.hits.push(id);
         }
-        if rule.is_some() != cfg.invert && print {
-            r.stats.printed += 1;
-            let text = line.strip_suffix(b"\r").unwrap_or(line);
-            if cfg.jsonl {
-                let mut path = Vec::with_capacity(path_end - path_start + 1);
-                path.push(b'/');
-                path.extend_from_slice(&line[path_start..path_end]);
-                write_json(cfg, &path, blob.snapshot, None, rule, &mut r.out);
-            } else {
-                r.out.extend_from_slice(text);
-                if cfg.explain {
-                    let _ = match rule {
-                        Some(id) => write!(r.out, "\t{}", cfg.matcher.rule(id)),
-                        None => write!(r.out, "\tno rule"),
-                    };
+        if rule.is_some() == cfg.invert || !print {
+            continue;
+        }
+        r.stats.printed += 1;
+        if as_read {
+            let text_end = line_start + line.strip_suffix(b"\r").unwrap_or(line).len();
+            if text_end == end && end < chunk.len() {
+                // The line and its '\n', straight from the chunk; adjacent
+                // lines merge into one range.
+                match r.ranges.last_mut() {
+                    Some(last) if last.1 == line_start => last.1 = end + 1,
+                    _ => r.ranges.push((line_start, end + 1)),
                 }
+            } else {
+                // A CRLF line, or the last line without '\n': write the
+                // ranges so far, then this line by its own bytes.
+                flush_ranges(&mut r, chunk);
+                r.out.extend_from_slice(&chunk[line_start..text_end]);
                 r.out.push(b'\n');
             }
+        } else if cfg.jsonl {
+            let mut canonical = Vec::with_capacity(path.len() + 1);
+            canonical.push(b'/');
+            canonical.extend_from_slice(path);
+            write_json(cfg, &canonical, blob.snapshot, None, rule, &mut r.out);
+        } else {
+            r.out
+                .extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+            let _ = match rule {
+                Some(id) => write!(r.out, "\t{}", cfg.matcher.rule(id)),
+                None => write!(r.out, "\tno rule"),
+            };
+            r.out.push(b'\n');
         }
     }
+    if !r.out.is_empty() {
+        flush_ranges(&mut r, chunk);
+    }
     r
+}
+
+/// Moves the pending ranges into `out`, before bytes of its own are added
+/// (output stays in input order).
+fn flush_ranges(r: &mut ChunkResult, chunk: &[u8]) {
+    for &(s, e) in &r.ranges {
+        r.out.extend_from_slice(&chunk[s..e]);
+    }
+    r.ranges.clear();
 }
