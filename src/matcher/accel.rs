@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use fst::raw::{CompiledAddr, Fst};
 
 /// Transitions decoded at most (about 17 bytes each, plus dense tables).
-const BUDGET: usize = 1 << 21;
+const BUDGET: usize = 1 << 19;
 /// Nodes with more transitions than this get a dense table.
 const DENSE_OVER: usize = 8;
 /// A target that is not decoded: the fst address is in the low 31 bits.
@@ -59,16 +59,16 @@ impl Accel {
         if fst.as_bytes().len() >= UNDECODED as usize {
             return accel; // addresses would not fit; walk the fst alone
         }
-        let mut index_of = std::collections::HashMap::<CompiledAddr, u32>::new();
-        let mut queue: VecDeque<CompiledAddr> = VecDeque::new();
-        let root = fst.root().addr();
-        index_of.insert(root, 0);
+        // Decoded as a tree: a node reached by two paths is decoded twice.
+        // The top of an fst (containers, the first path segments) is rarely
+        // shared, and no address map is needed, which keeps loading cheap.
+        let mut queue: VecDeque<(CompiledAddr, u32)> = VecDeque::new();
         accel.nodes.push(placeholder());
-        queue.push_back(root);
-        let mut decoded_transitions = 0usize;
-        while let Some(addr) = queue.pop_front() {
+        queue.push_back((fst.root().addr(), 0));
+        let mut decoded_transitions = fst.root().len();
+        while let Some((addr, i)) = queue.pop_front() {
             let node = fst.node(addr);
-            let i = index_of[&addr] as usize;
+            let i = i as usize;
             let start = accel.inputs.len() as u32;
             let mut dnode = DNode {
                 start,
@@ -78,17 +78,14 @@ impl Accel {
                 final_out: node.final_output().value(),
             };
             for t in node.transitions() {
-                let target = match index_of.get(&t.addr) {
-                    Some(&j) => j,
-                    None if decoded_transitions < BUDGET => {
-                        let j = accel.nodes.len() as u32;
-                        accel.nodes.push(placeholder());
-                        index_of.insert(t.addr, j);
-                        queue.push_back(t.addr);
-                        decoded_transitions += fst.node(t.addr).len();
-                        j
-                    }
-                    None => UNDECODED | t.addr as u32,
+                let target = if decoded_transitions < BUDGET {
+                    let j = accel.nodes.len() as u32;
+                    accel.nodes.push(placeholder());
+                    queue.push_back((t.addr, j));
+                    decoded_transitions += fst.node(t.addr).len();
+                    j
+                } else {
+                    UNDECODED | t.addr as u32
                 };
                 accel.inputs.push(t.inp);
                 accel.targets.push(target);
