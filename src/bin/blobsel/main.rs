@@ -211,6 +211,9 @@ fn resolve_listings(
         FormatArg::Parquet => ListingFormat::InventoryParquet,
     });
     if paths.is_empty() {
+        if std::io::IsTerminal::is_terminal(&io::stdin()) {
+            eprintln!("blobsel: reading the listing from the terminal (end it with Ctrl-D; give LISTING files, or --account-url, to read elsewhere)");
+        }
         return Ok(vec![preview::Listing {
             path: None,
             format: explicit.unwrap_or(ListingFormat::Lines),
