@@ -104,7 +104,7 @@
 pub use crate::error::{Error, ErrorKind, Position, Result};
 pub use crate::listing::{BlobType, Exportability, ListingEntry, ListingFormat, ListingReader};
 pub use crate::matcher::{
-    Matcher, MatcherBuilder, RuleId, RuleInfo, RuleReport, RuleStatus, Tally,
+    Cursor, Matcher, MatcherBuilder, RuleId, RuleInfo, RuleReport, RuleStatus, Tally,
 };
 pub use crate::path::BlobPath;
 pub use crate::rule::{Origin, Rule, RuleKind};
