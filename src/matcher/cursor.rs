@@ -2,7 +2,7 @@
 //! each container name.
 
 use crate::matcher::format::{self, Tag};
-use crate::matcher::{Matcher, RuleId};
+use crate::matcher::{Matcher, RuleId, Walked};
 use crate::snapshot::SnapshotTime;
 
 /// Container entries cached per cursor (direct-mapped).
@@ -140,7 +140,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         snapshot: Option<SnapshotTime>,
     ) -> (Ended, Option<RuleId>) {
         // The container part, through its '/', from the cache or walked.
-        let (mut state, mut out, from) = match path.get(slash) {
+        let (state, out, from) = match path.get(slash) {
             Some(b'/') if slash < MAX_CACHED => {
                 let key = &path[..=slash];
                 match self.after_container(state, out, key) {
@@ -153,25 +153,11 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             }
             _ => (state, out, 0),
         };
-        for (i, &byte) in path.iter().enumerate().skip(from) {
-            let Some((next, o, is_final, final_out)) = self.m.step(state, byte) else {
-                return (Ended::Dead(i), None);
-            };
-            state = next;
-            out = out.wrapping_add(o);
-            if is_final {
-                match format::decode(out.wrapping_add(final_out)) {
-                    (Some(Tag::Prefix), index) => {
-                        return (Ended::Prefix(i + 1, RuleId(index)), Some(RuleId(index)))
-                    }
-                    (Some(tag), index) if i + 1 == path.len() => {
-                        return (Ended::Other, self.m.exact(tag, index, snapshot))
-                    }
-                    _ => {}
-                }
-            }
+        match self.m.walk_from(state, out, path, from, snapshot) {
+            Walked::Prefix(k, rule) => (Ended::Prefix(k, rule), Some(rule)),
+            Walked::Dead(i) => (Ended::Dead(i), None),
+            Walked::End(rule) => (Ended::Other, rule),
         }
-        (Ended::Other, None)
     }
 
     /// Where the walk stands after `key` (`container/`), cached.

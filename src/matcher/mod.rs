@@ -94,6 +94,27 @@ impl std::fmt::Display for RuleInfo<'_> {
     }
 }
 
+/// How a walk over a path ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Walked {
+    /// Selected by a prefix rule that ends after this many bytes.
+    Prefix(usize, RuleId),
+    /// No transition on the byte at this index.
+    Dead(usize),
+    /// The path ended: selected by this exact-path rule, or not at all.
+    End(Option<RuleId>),
+}
+
+impl Walked {
+    pub(crate) fn result(self) -> Option<RuleId> {
+        match self {
+            Walked::Prefix(_, r) => Some(r),
+            Walked::Dead(_) => None,
+            Walked::End(r) => r,
+        }
+    }
+}
+
 /// A part of the shared buffer, so the fst can own its bytes.
 #[derive(Clone)]
 struct Part<D> {
@@ -364,28 +385,81 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// without its leading `/` (as listings often write it).
     #[inline]
     pub fn find_unrooted(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        let (mut state, mut out, is_final, final_out) = self.start()?;
+        let (state, out, is_final, final_out) = self.start()?;
         if is_final {
             // Only the prefix "/" ends here; a path is never this short.
             if let (Some(Tag::Prefix), index) = format::decode(out.wrapping_add(final_out)) {
                 return Some(RuleId(index));
             }
         }
-        for (i, &byte) in path.iter().enumerate() {
-            let (next, o, is_final, final_out) = self.step(state, byte)?;
+        self.walk_from(state, out, path, 0, snapshot).result()
+    }
+
+    /// Walks `path[from..]` from `state` (reached after `path[..from]` with
+    /// output `out`): through the decoded top, then in the fst itself.
+    #[inline]
+    pub(crate) fn walk_from(
+        &self,
+        mut state: u32,
+        mut out: u64,
+        path: &[u8],
+        from: usize,
+        snapshot: Option<SnapshotTime>,
+    ) -> Walked {
+        let mut i = from;
+        while i < path.len() && state & accel::UNDECODED == 0 {
+            let Some((next, o, is_final, final_out)) = self.step(state, path[i]) else {
+                return Walked::Dead(i);
+            };
             state = next;
             out = out.wrapping_add(o);
             if is_final {
-                match format::decode(out.wrapping_add(final_out)) {
-                    (Some(Tag::Prefix), index) => return Some(RuleId(index)),
-                    (Some(tag), index) if i + 1 == path.len() => {
-                        return self.exact(tag, index, snapshot)
-                    }
-                    _ => {}
+                if let Some(w) = self.at_final(out.wrapping_add(final_out), i, path.len(), snapshot)
+                {
+                    return w;
                 }
             }
+            i += 1;
         }
-        None
+        if i == path.len() {
+            return Walked::End(None);
+        }
+        // Past the decoded top: one fst node decoded per byte.
+        let mut node = self.fst.node((state & !accel::UNDECODED) as usize);
+        while i < path.len() {
+            let Some(k) = node.find_input(path[i]) else {
+                return Walked::Dead(i);
+            };
+            let t = node.transition(k);
+            out = out.wrapping_add(t.out.value());
+            node = self.fst.node(t.addr);
+            if node.is_final() {
+                let v = out.wrapping_add(node.final_output().value());
+                if let Some(w) = self.at_final(v, i, path.len(), snapshot) {
+                    return w;
+                }
+            }
+            i += 1;
+        }
+        Walked::End(None)
+    }
+
+    /// What a final node with value `v` after byte `i` decides.
+    #[inline]
+    fn at_final(
+        &self,
+        v: u64,
+        i: usize,
+        len: usize,
+        snapshot: Option<SnapshotTime>,
+    ) -> Option<Walked> {
+        match format::decode(v) {
+            (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
+            (Some(tag), index) if i + 1 == len => {
+                Some(Walked::End(self.exact(tag, index, snapshot)))
+            }
+            _ => None,
+        }
     }
 
     /// A cursor for matching many paths, fastest when consecutive paths
