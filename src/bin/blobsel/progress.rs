@@ -40,17 +40,18 @@ impl Progress {
                 Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr())
                     .with_style(
                         ProgressStyle::with_template(
-                            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                            "{bar:40} {bytes}/{total_bytes} read, {elapsed}",
                         )
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     ),
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
                     .with_style(
-                        ProgressStyle::with_template("{spinner} {bytes} read, {bytes_per_sec}")
+                        ProgressStyle::with_template("{spinner} {bytes} read, {elapsed}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     ),
             };
-            state.1 = Some(bar);
+            // Start at what is read already, so the rate is not a jump.
+            state.1 = Some(bar.with_position(state.0));
         }
         let done = state.0;
         if let Some(bar) = &state.1 {
