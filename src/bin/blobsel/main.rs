@@ -19,12 +19,45 @@ use clap::{CommandFactory, Parser};
 use args::{Cli, Command, FormatArg, OutputArg, SelectionArgs};
 use summary::SummaryMode;
 
+/// Set by Ctrl-C; long loops check it and stop cleanly, so an `-o` FILE's
+/// temporary file is removed rather than left behind.
+pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// An error for a run stopped by Ctrl-C.
+pub fn check_interrupted() -> Result<()> {
+    if INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed) {
+        bail!(Interrupted);
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 fn main() -> ExitCode {
+    // A second Ctrl-C while the first is handled ends the process at once.
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    });
     match run() {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
+            }
+            if err.downcast_ref::<Interrupted>().is_some() {
+                let _ = writeln!(io::stderr(), "blobsel: interrupted");
+                return ExitCode::from(130);
             }
             let _ = writeln!(io::stderr(), "blobsel: {err:#}");
             ExitCode::from(2)

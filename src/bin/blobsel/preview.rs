@@ -136,6 +136,9 @@ fn entries(
     let mut entry = ListingEntry::default();
     let mut buf = Vec::with_capacity(4096);
     while reader.read_entry(&mut entry)? {
+        if entry.line % 4096 == 0 {
+            crate::check_interrupted()?;
+        }
         process_entry(cfg, &entry, out, stats, &mut buf)?;
     }
     Ok(())
@@ -360,6 +363,7 @@ fn flush_batch(
         .par_iter()
         .map(|chunk| match_chunk(cfg, chunk))
         .collect();
+    crate::check_interrupted()?;
     for (chunk, r) in batch.iter().zip(results) {
         for &(start, end) in &r.ranges {
             out.write_all(&chunk[start..end])?;
