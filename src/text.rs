@@ -173,6 +173,74 @@ pub(crate) fn head<R: Read>(mut input: R) -> io::Result<Head<R>> {
     })
 }
 
+/// A `BufRead` that drops a UTF-8 byte-order mark at the start of its
+/// input, however the mark is split across reads, so a parser behind it
+/// never sees one and positions do not depend on buffering.
+pub(crate) struct SkipBom<R> {
+    inner: R,
+    /// Bytes read ahead at the start that were not a mark, served first.
+    ahead: Vec<u8>,
+    started: bool,
+}
+
+impl<R: BufRead> SkipBom<R> {
+    pub(crate) fn new(inner: R) -> SkipBom<R> {
+        SkipBom {
+            inner,
+            ahead: Vec::new(),
+            started: false,
+        }
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        self.started = true;
+        while self.ahead.len() < 3 {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let n = buf.len().min(3 - self.ahead.len());
+            self.ahead.extend_from_slice(&buf[..n]);
+            self.inner.consume(n);
+        }
+        if self.ahead == b"\xEF\xBB\xBF" {
+            self.ahead.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for SkipBom<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for SkipBom<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if !self.started {
+            self.start()?;
+        }
+        if self.ahead.is_empty() {
+            self.inner.fill_buf()
+        } else {
+            Ok(&self.ahead)
+        }
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if self.ahead.is_empty() {
+            self.inner.consume(amt);
+        } else {
+            self.ahead.drain(..amt.min(self.ahead.len()));
+        }
+    }
+}
+
 /// Turns an I/O error into ours.
 pub(crate) fn io_error(e: io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("read failed: {e}"))

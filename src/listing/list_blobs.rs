@@ -41,6 +41,7 @@ use crate::listing::{
     parse_blob_type, parse_bool, parse_lease_state, BlobType, ListingEntry, ListingReader,
 };
 use crate::snapshot::SnapshotTime;
+use crate::text::SkipBom;
 
 /// A [`BufRead`] that knows the line and column of what it has consumed.
 #[derive(Debug)]
@@ -195,7 +196,7 @@ struct State {
 
 /// The streaming List Blobs parser, over any [`BufRead`].
 struct Parser<R: BufRead> {
-    reader: Reader<Counter<R>>,
+    reader: Reader<Counter<SkipBom<R>>>,
     buf: Vec<u8>,
     state: State,
 }
@@ -203,7 +204,7 @@ struct Parser<R: BufRead> {
 impl<R: BufRead> Parser<R> {
     fn new(input: R) -> Parser<R> {
         let mut reader = Reader::from_reader(Counter {
-            inner: input,
+            inner: SkipBom::new(input),
             offset: 0,
             lines: 0,
             chars: 0,
