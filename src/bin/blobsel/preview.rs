@@ -309,31 +309,92 @@ fn lines(
 ) -> Result<()> {
     let threads = rayon::current_num_threads();
     let rx = chunker(input, 2 * threads);
-    let mut line_base = 0u64;
-    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(2 * threads);
-    // Block for one chunk, then take what else is ready, up to a batch.
-    while let Ok(first) = rx.recv() {
-        batch.clear();
-        let mut stop = None;
-        let mut next = Some(first);
-        while let Some(piece) = next.take() {
-            match piece {
-                Piece::Data(d) => batch.push(d),
-                other => {
-                    stop = Some(other);
-                    break;
-                }
-            }
-            if batch.len() < 2 * threads {
-                next = rx.try_recv().ok();
-            }
+    let mut sink = Sink {
+        name,
+        line_base: 0,
+        out,
+        stats,
+        progress,
+    };
+    // Writing batch k (on this thread) overlaps matching batch k + 1 (on
+    // the pool), so the in-order part does not idle the workers.
+    let mut pending: Option<(Vec<Vec<u8>>, Vec<ChunkResult>)> = None;
+    loop {
+        let (batch, stop) = next_batch(&rx, 2 * threads);
+        if batch.is_empty() && stop.is_none() {
+            break;
         }
-        flush_batch(cfg, &batch, name, &mut line_base, out, stats, progress)?;
+        let (written, results) = rayon::join(
+            || match pending.take() {
+                Some((b, r)) => sink.write(&b, r),
+                None => Ok(()),
+            },
+            || {
+                batch
+                    .par_iter()
+                    .map(|chunk| match_chunk(cfg, chunk))
+                    .collect::<Vec<_>>()
+            },
+        );
+        written?;
+        crate::check_interrupted()?;
         if let Some(piece) = stop {
-            return handle_late(piece, name, line_base);
+            sink.write(&batch, results)?;
+            return handle_late(piece, name, sink.line_base);
         }
+        pending = Some((batch, results));
+    }
+    if let Some((b, r)) = pending {
+        sink.write(&b, r)?;
     }
     Ok(())
+}
+
+/// Blocks for one chunk, then takes what else is ready, up to `max`; a
+/// piece that is not data ends the batch.
+fn next_batch(rx: &mpsc::Receiver<Piece>, max: usize) -> (Vec<Vec<u8>>, Option<Piece>) {
+    let mut batch = Vec::with_capacity(max);
+    let mut next = rx.recv().ok();
+    while let Some(piece) = next.take() {
+        match piece {
+            Piece::Data(d) => batch.push(d),
+            other => return (batch, Some(other)),
+        }
+        if batch.len() < max {
+            next = rx.try_recv().ok();
+        }
+    }
+    (batch, None)
+}
+
+/// The in-order end of the lines pipeline: output, counts, line numbers.
+struct Sink<'a> {
+    name: &'a str,
+    line_base: u64,
+    out: &'a mut Output,
+    stats: &'a mut Stats,
+    progress: &'a crate::progress::Progress,
+}
+
+impl Sink<'_> {
+    fn write(&mut self, batch: &[Vec<u8>], results: Vec<ChunkResult>) -> Result<()> {
+        for (chunk, r) in batch.iter().zip(results) {
+            for &(start, end) in &r.ranges {
+                self.out.write_all(&chunk[start..end])?;
+            }
+            self.out.write_all(&r.out)?;
+            self.stats.merge(&r.stats);
+            for id in &r.hits {
+                self.stats.tally.record(*id);
+            }
+            if let Some((line, e)) = r.error {
+                return Err(e.in_source(self.name).at_line(self.line_base + line).into());
+            }
+            self.line_base += r.lines;
+            self.progress.add(chunk.len() as u64);
+        }
+        Ok(())
+    }
 }
 
 fn handle_late(piece: Piece, name: &str, line_base: u64) -> Result<()> {
@@ -348,38 +409,6 @@ fn handle_late(piece: Piece, name: &str, line_base: u64) -> Result<()> {
         .into()),
         Piece::Failed(e) => Err(e).with_context(|| format!("{name}: read failed")),
     }
-}
-
-fn flush_batch(
-    cfg: &Config,
-    batch: &[Vec<u8>],
-    name: &str,
-    line_base: &mut u64,
-    out: &mut Output,
-    stats: &mut Stats,
-    progress: &crate::progress::Progress,
-) -> Result<()> {
-    let results: Vec<ChunkResult> = batch
-        .par_iter()
-        .map(|chunk| match_chunk(cfg, chunk))
-        .collect();
-    crate::check_interrupted()?;
-    for (chunk, r) in batch.iter().zip(results) {
-        for &(start, end) in &r.ranges {
-            out.write_all(&chunk[start..end])?;
-        }
-        out.write_all(&r.out)?;
-        stats.merge(&r.stats);
-        for id in &r.hits {
-            stats.tally.record(*id);
-        }
-        if let Some((line, e)) = r.error {
-            return Err(e.in_source(name).at_line(*line_base + line).into());
-        }
-        *line_base += r.lines;
-        progress.add(chunk.len() as u64);
-    }
-    Ok(())
 }
 
 fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
