@@ -41,12 +41,17 @@ impl<R: BufRead> Counting<R> {
 
 impl<R: BufRead> Read for Counting<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        read_through_buffer(self, out)
     }
+}
+
+/// `Read::read` for a `BufRead` whose `consume` does the bookkeeping.
+fn read_through_buffer<B: BufRead>(b: &mut B, out: &mut [u8]) -> io::Result<usize> {
+    let available = b.fill_buf()?;
+    let n = available.len().min(out.len());
+    out[..n].copy_from_slice(&available[..n]);
+    b.consume(n);
+    Ok(n)
 }
 
 impl<R: BufRead> BufRead for Counting<R> {
@@ -74,7 +79,9 @@ impl<R: BufRead> BufRead for Counting<R> {
     }
 }
 
-fn chars(bytes: &[u8]) -> u32 {
+/// The number of characters in UTF-8 `bytes` (bytes that are not
+/// continuation bytes).
+pub(crate) fn chars(bytes: &[u8]) -> u32 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u32
 }
 
@@ -212,11 +219,7 @@ impl<R: BufRead> SkipBom<R> {
 
 impl<R: BufRead> Read for SkipBom<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        read_through_buffer(self, out)
     }
 }
 

@@ -30,7 +30,7 @@
 //! uncommitted blobs too.
 
 use std::borrow::Cow;
-use std::io::{self, BufRead, Read};
+use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -41,66 +41,7 @@ use crate::listing::{
     parse_blob_type, parse_bool, parse_lease_state, BlobType, ListingEntry, ListingReader,
 };
 use crate::snapshot::SnapshotTime;
-use crate::text::SkipBom;
-
-/// A [`BufRead`] that knows the line and column of what it has consumed.
-#[derive(Debug)]
-struct Counter<R> {
-    inner: R,
-    /// Bytes consumed.
-    offset: u64,
-    /// Newlines consumed.
-    lines: u64,
-    /// Characters consumed since the last newline.
-    chars: u64,
-}
-
-impl<R: BufRead> Counter<R> {
-    fn position(&self) -> Position {
-        Position {
-            line: u32::try_from(self.lines + 1).unwrap_or(u32::MAX),
-            column: u32::try_from(self.chars + 1).unwrap_or(u32::MAX),
-        }
-    }
-}
-
-fn count_chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
-}
-
-impl<R: BufRead> Read for Counter<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let buf = self.fill_buf()?;
-        let n = buf.len().min(out.len());
-        out[..n].copy_from_slice(&buf[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Counter<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amt: usize) {
-        if amt > 0 {
-            // The data is still buffered: this does no I/O.
-            if let Ok(buf) = self.inner.fill_buf() {
-                let done = &buf[..amt.min(buf.len())];
-                match memchr::memrchr(b'\n', done) {
-                    Some(last) => {
-                        self.lines += memchr::memchr_iter(b'\n', done).count() as u64;
-                        self.chars = count_chars(&done[last + 1..]);
-                    }
-                    None => self.chars += count_chars(done),
-                }
-            }
-        }
-        self.offset += amt as u64;
-        self.inner.consume(amt);
-    }
-}
+use crate::text::{Counting, SkipBom};
 
 const START: Position = Position { line: 1, column: 1 };
 
@@ -159,9 +100,9 @@ impl Tag {
 
 /// The position `reader` is at. quick-xml consumes the `<` that ends a text
 /// before it returns the text; that byte is not counted here.
-fn position<R: BufRead>(reader: &Reader<Counter<R>>) -> Position {
+fn position<R: BufRead>(reader: &Reader<Counting<R>>) -> Position {
     let counter = reader.get_ref();
-    let unread = counter.offset.saturating_sub(reader.buffer_position());
+    let unread = counter.offset().saturating_sub(reader.buffer_position());
     let mut at = counter.position();
     at.column = at
         .column
@@ -196,19 +137,14 @@ struct State {
 
 /// The streaming List Blobs parser, over any [`BufRead`].
 struct Parser<R: BufRead> {
-    reader: Reader<Counter<SkipBom<R>>>,
+    reader: Reader<Counting<SkipBom<R>>>,
     buf: Vec<u8>,
     state: State,
 }
 
 impl<R: BufRead> Parser<R> {
     fn new(input: R) -> Parser<R> {
-        let mut reader = Reader::from_reader(Counter {
-            inner: SkipBom::new(input),
-            offset: 0,
-            lines: 0,
-            chars: 0,
-        });
+        let mut reader = Reader::from_reader(Counting::new(SkipBom::new(input)));
         reader.config_mut().expand_empty_elements = true;
         Parser {
             reader,
@@ -515,10 +451,10 @@ fn check_outside(text: &[u8], at: Position) -> Result<(), Error> {
             at.line = at
                 .line
                 .saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
-            at.column = 1 + u32::try_from(count_chars(&skipped[last + 1..])).unwrap_or(0);
+            at.column = 1 + crate::text::chars(&skipped[last + 1..]);
         }
         None => {
-            let more = u32::try_from(count_chars(skipped)).unwrap_or(0);
+            let more = crate::text::chars(skipped);
             at.column = at.column.saturating_add(more);
         }
     }
