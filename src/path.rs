@@ -65,8 +65,9 @@ pub(crate) fn check_blob_name(name: &str) -> Result<(), Error> {
     if name.is_empty() {
         return Err(Error::new(ErrorKind::MissingBlobName, "empty blob name"));
     }
-    if let Some(c) = name.chars().find(|c| (*c as u32) < 0x20) {
-        return Err(control_character(c as u32));
+    // Control characters are ASCII: a byte scan finds them.
+    if let Some(&b) = name.as_bytes().iter().find(|&&b| b < 0x20) {
+        return Err(control_character(u32::from(b)));
     }
     // Fast path: byte length bounds the character count from above.
     if name.len() > MAX_BLOB_NAME_CHARS && name.chars().count() > MAX_BLOB_NAME_CHARS {

@@ -63,16 +63,17 @@ impl<R: BufRead> BufRead for Counting<R> {
         // A `BufRead` returns the same buffer again until it is consumed, so
         // this is the data being consumed; no I/O happens here.
         if let Ok(buf) = self.inner.fill_buf() {
-            let buf = &buf[..amt.min(buf.len())];
-            match memchr::memrchr(b'\n', buf) {
-                Some(last) => {
-                    self.line = self
-                        .line
-                        .saturating_add(memchr::memchr_iter(b'\n', buf).count() as u32);
-                    self.column = 1 + chars(&buf[last + 1..]);
+            // One pass: pieces consumed at a time are short (a tag, a path).
+            let (mut line, mut column) = (self.line, self.column);
+            for &b in &buf[..amt.min(buf.len())] {
+                if b == b'\n' {
+                    line = line.saturating_add(1);
+                    column = 1;
+                } else if b & 0xC0 != 0x80 {
+                    column = column.saturating_add(1);
                 }
-                None => self.column = self.column.saturating_add(chars(buf)),
             }
+            (self.line, self.column) = (line, column);
         }
         self.offset += amt as u64;
         self.inner.consume(amt);
