@@ -8,7 +8,7 @@
 //!   XL target `parse+compile/XL`, and the peers' build times.
 //! * `preview/SIZE/ORDER` — the in-process pipeline of `blobsel preview`
 //!   over an in-memory lines listing: split on `\n`, `parse_line`,
-//!   `find_unrooted`, selected lines into a `Vec` (bytes/s), on one thread and
+//!   a `Cursor`'s `find_blob`, selected lines into a `Vec` (bytes/s), on one thread and
 //!   on all (1 MiB chunks matched in parallel, output kept in input order),
 //!   beside the floor of counting the lines with `memchr`.
 //!
@@ -215,6 +215,7 @@ fn bench_compile(c: &mut Criterion) {
 
 /// Selected lines and how many, as `blobsel preview` writes them.
 fn preview_chunk(m: &Matcher, chunk: &[u8], out: &mut Vec<u8>) -> usize {
+    let mut cursor = m.cursor();
     let mut selected = 0;
     let mut start = 0;
     while start < chunk.len() {
@@ -226,7 +227,12 @@ fn preview_chunk(m: &Matcher, chunk: &[u8], out: &mut Vec<u8>) -> usize {
         };
         let path_start = blob.container.as_ptr() as usize - line.as_ptr() as usize;
         let path_end = blob.name.as_ptr() as usize - line.as_ptr() as usize + blob.name.len();
-        if m.find_unrooted(&line[path_start..path_end], blob.snapshot)
+        if cursor
+            .find_blob(
+                &line[path_start..path_end],
+                blob.container.len(),
+                blob.snapshot,
+            )
             .is_some()
         {
             selected += 1;

@@ -48,11 +48,29 @@ const CAMEL: Keys = Keys {
 struct Ctx<'a> {
     text: &'a [u8],
     source: &'a Arc<str>,
+    /// The last offset turned into a position: rules are visited in
+    /// document order, so each position is counted on from the last one
+    /// (counting from the start each time would be quadratic).
+    last: std::cell::Cell<(usize, Position)>,
 }
 
 impl Ctx<'_> {
     fn pos(&self, offset: usize) -> Position {
-        Position::from_offset(self.text, offset)
+        let (at, mut p) = self.last.get();
+        if offset < at {
+            p = Position::from_offset(self.text, offset);
+        } else {
+            for &b in &self.text[at..offset.min(self.text.len())] {
+                if b == b'\n' {
+                    p.line = p.line.saturating_add(1);
+                    p.column = 1;
+                } else if b & 0xC0 != 0x80 {
+                    p.column = p.column.saturating_add(1);
+                }
+            }
+        }
+        self.last.set((offset, p));
+        p
     }
 
     fn err(&self, kind: ErrorKind, offset: usize, key_path: &str, msg: String) -> Error {
@@ -68,7 +86,11 @@ impl Ctx<'_> {
 /// Parses any JSON form, detected from its keys.
 pub(crate) fn parse(text: &[u8], source: &Arc<str>) -> Result<Parsed, Error> {
     let root = value::parse(text)?;
-    let cx = Ctx { text, source };
+    let cx = Ctx {
+        text,
+        source,
+        last: std::cell::Cell::new((0, Position { line: 1, column: 1 })),
+    };
     let Value::Object(members) = &root.value else {
         return Err(cx.err(
             ErrorKind::UnrecognizedForm,

@@ -595,12 +595,18 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     ) where
         D: Sync + Send,
     {
+        // Each worker matches runs of items with its own cursor.
         out.clear();
+        out.resize(items.len(), None);
         items
-            .par_iter()
-            .with_min_len(1024)
-            .map(|(p, s)| self.find_path(p.as_ref(), *s))
-            .collect_into_vec(out);
+            .par_chunks(4096)
+            .zip(out.par_chunks_mut(4096))
+            .for_each(|(items, out)| {
+                let mut cursor = self.cursor();
+                for ((p, s), o) in items.iter().zip(out) {
+                    *o = cursor.find_path(p.as_ref(), *s);
+                }
+            });
     }
 
     /// A tally with a zero count for every rule.
