@@ -181,7 +181,7 @@ pub(crate) fn head<R: Read>(mut input: R) -> io::Result<Head<R>> {
     })
 }
 
-/// A `BufRead` that drops a UTF-8 byte-order mark at the start of its
+/// A `BufRead` that drops the UTF-8 byte-order marks at the start of its
 /// input, however the mark is split across reads, so a parser behind it
 /// never sees one and positions do not depend on buffering.
 pub(crate) struct SkipBom<R> {
@@ -202,19 +202,23 @@ impl<R: BufRead> SkipBom<R> {
 
     fn start(&mut self) -> io::Result<()> {
         self.started = true;
-        while self.ahead.len() < 3 {
-            let buf = self.inner.fill_buf()?;
-            if buf.is_empty() {
-                break;
+        // Every leading mark goes: a parser behind might strip one more
+        // itself, but only when its first buffer happens to hold it whole.
+        loop {
+            while self.ahead.len() < 3 {
+                let buf = self.inner.fill_buf()?;
+                if buf.is_empty() {
+                    return Ok(());
+                }
+                let n = buf.len().min(3 - self.ahead.len());
+                self.ahead.extend_from_slice(&buf[..n]);
+                self.inner.consume(n);
             }
-            let n = buf.len().min(3 - self.ahead.len());
-            self.ahead.extend_from_slice(&buf[..n]);
-            self.inner.consume(n);
-        }
-        if self.ahead == b"\xEF\xBB\xBF" {
+            if self.ahead != b"\xEF\xBB\xBF" {
+                return Ok(());
+            }
             self.ahead.clear();
         }
-        Ok(())
     }
 }
 

@@ -1,0 +1,101 @@
+//! Raw bytes into the blob list XML reader. On success: the selection
+//! written back as XML parses again to the same rules, in the same order;
+//! the blob-list-blob path (`supply_blob_list`) reads the same rules.
+
+#![no_main]
+
+use blobsel::{Form, Rule, RuleKind, Selection};
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../common/mod.rs"]
+mod common;
+
+const TARGET: &str = "xml_selection";
+
+fn keys(rules: &[Rule]) -> Vec<(RuleKind, String)> {
+    rules
+        .iter()
+        .map(|r| (r.kind(), r.text().to_string()))
+        .collect()
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() > common::MAX_INPUT {
+        return;
+    }
+    let fail = |what: String| -> ! { common::fail(TARGET, data, &what) };
+
+    // The same bytes as the content of a blob list blob: the XML reader
+    // without the form detection in front of it.
+    let mut named = Selection::parse(
+        &br#"{"BlobListBlobPath": "lists/list.xml"}"#[..],
+        "job.json",
+    )
+    .unwrap_or_else(|e| fail(format!("the fixed job does not parse: {e}")));
+    let supplied = named.supply_blob_list(data, "list.xml");
+
+    let sel = match Selection::parse(data, "list.xml") {
+        Ok(sel) => sel,
+        Err(e) => {
+            let _ = e.to_string();
+            if e.source_name() != Some("list.xml") {
+                fail(format!("error without its source name: {e}"));
+            }
+            return;
+        }
+    };
+    if sel.form() != Form::BlobListXml {
+        return; // the JSON forms have their own target
+    }
+    let rules = sel
+        .rules()
+        .unwrap_or_else(|e| fail(format!("an XML selection has no rules: {e}")));
+    match &supplied {
+        Ok(()) => {
+            let other = named.rules().unwrap_or_else(|e| fail(format!("{e}")));
+            if keys(rules) != keys(other) {
+                fail(format!(
+                    "Selection::parse and supply_blob_list read different rules:\n  \
+                     {:?}\n  {:?}",
+                    keys(rules),
+                    keys(other)
+                ));
+            }
+        }
+        Err(e) => fail(format!(
+            "Selection::parse accepts the XML but supply_blob_list says: {e}"
+        )),
+    }
+
+    // Round trip through the writer.
+    let xml = sel
+        .to_blob_list_xml()
+        .unwrap_or_else(|e| fail(format!("to_blob_list_xml failed: {e}")));
+    let again = Selection::parse(xml.as_bytes(), "written.xml").unwrap_or_else(|e| {
+        fail(format!(
+            "the written XML does not parse: {e}\nwritten:\n{xml}"
+        ))
+    });
+    let again_rules = again.rules().unwrap_or_else(|e| fail(format!("{e}")));
+    if keys(rules) != keys(again_rules) {
+        fail(format!(
+            "XML round trip changed the rules:\n  read:    {:?}\n  re-read: {:?}\nwritten:\n{xml}",
+            keys(rules),
+            keys(again_rules)
+        ));
+    }
+    let rewritten = again
+        .to_blob_list_xml()
+        .unwrap_or_else(|e| fail(format!("{e}")));
+    if rewritten != xml {
+        fail(format!("writing is not stable:\n{xml}\nthen\n{rewritten}"));
+    }
+
+    // (Compiling is left to matcher_differential: building an fst costs
+    // more than everything else here.)
+    for rule in rules {
+        let _ = rule.never_matches();
+        let _ = rule.to_string();
+    }
+    let _ = sel.plan();
+});
