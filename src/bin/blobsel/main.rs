@@ -77,78 +77,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Preview(a) => {
-            if let Some(n) = a.threads {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n.max(1))
-                    .build_global()?;
-            }
-            let account = live::Account::from_args(&a.account)?;
-            let mut selection = load_selection(&a.sel, account.is_none())?;
-            if let Some(account) = &account {
-                if !a.listings.is_empty() {
-                    bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
-                }
-                account.supply_blob_list(&mut selection)?;
-            }
-            let matcher = selection.compile()?;
-            let listings = match account {
-                Some(_) => Vec::new(),
-                None => resolve_listings(&a.listings, a.listing_format)?,
-            };
-            let drive_size = a
-                .drive_size
-                .as_deref()
-                .map(summary::parse_size)
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
-            if drive_size.is_some()
-                && account.is_none()
-                && listings.iter().all(|l| l.format == ListingFormat::Lines)
-            {
-                bail!(
-                    "--drive-size needs blob sizes, which a lines listing does not have: use a \
-                     listing with sizes (jsonl, List Blobs XML, inventory CSV or Parquet)"
-                );
-            }
-            let summary = match (a.summary, a.summary_only) {
-                (_, true) => SummaryMode::Only,
-                (true, _) => SummaryMode::Stderr,
-                _ if drive_size.is_some() => SummaryMode::Stderr,
-                _ => SummaryMode::None,
-            };
-            let cfg = preview::Config {
-                matcher,
-                listings,
-                jsonl: a.output == OutputArg::Jsonl,
-                explain: a.explain,
-                invert: a.invert,
-                summary,
-                drive_size,
-                output_file: a.output_file,
-                progress: !a.no_progress,
-                account,
-            };
-            let outcome = preview::run(&cfg, &selection)?;
-            let s = &outcome.stats;
-            if summary == SummaryMode::Stderr {
-                let mut err = io::stderr().lock();
-                if let Some(l) = &outcome.listed {
-                    writeln!(err, "{}", live::describe(l))?;
-                }
-                s.print_summary(&cfg.matcher, drive_size, &mut err)?;
-            }
-            let any = if cfg.invert {
-                s.read > s.selected
-            } else {
-                s.selected > 0
-            };
-            Ok(if any {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        Command::Preview(a) => preview(a),
         Command::Check(a) => {
             let mut options = ParseOptions::default();
             options.enforce_inline_limit(false);
@@ -200,6 +129,80 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `blobsel preview`: resolves the arguments into a config, then runs.
+fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
+    if let Some(n) = a.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    let account = live::Account::from_args(&a.account)?;
+    let mut selection = load_selection(&a.sel, account.is_none())?;
+    if let Some(account) = &account {
+        if !a.listings.is_empty() {
+            bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
+        }
+        account.supply_blob_list(&mut selection)?;
+    }
+    let matcher = selection.compile()?;
+    let listings = match account {
+        Some(_) => Vec::new(),
+        None => resolve_listings(&a.listings, a.listing_format)?,
+    };
+    let drive_size = a
+        .drive_size
+        .as_deref()
+        .map(summary::parse_size)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    if drive_size.is_some()
+        && account.is_none()
+        && listings.iter().all(|l| l.format == ListingFormat::Lines)
+    {
+        bail!(
+            "--drive-size needs blob sizes, which a lines listing does not have: use a \
+             listing with sizes (jsonl, List Blobs XML, inventory CSV or Parquet)"
+        );
+    }
+    let summary = match (a.summary, a.summary_only) {
+        (_, true) => SummaryMode::Only,
+        (true, _) => SummaryMode::Stderr,
+        _ if drive_size.is_some() => SummaryMode::Stderr,
+        _ => SummaryMode::None,
+    };
+    let cfg = preview::Config {
+        matcher,
+        listings,
+        jsonl: a.output == OutputArg::Jsonl,
+        explain: a.explain,
+        invert: a.invert,
+        summary,
+        drive_size,
+        output_file: a.output_file,
+        progress: !a.no_progress,
+        account,
+    };
+    let outcome = preview::run(&cfg, &selection)?;
+    let s = &outcome.stats;
+    if summary == SummaryMode::Stderr {
+        let mut err = io::stderr().lock();
+        if let Some(l) = &outcome.listed {
+            writeln!(err, "{}", live::describe(l))?;
+        }
+        s.print_summary(&cfg.matcher, drive_size, &mut err)?;
+    }
+    let any = if cfg.invert {
+        s.read > s.selected
+    } else {
+        s.selected > 0
+    };
+    Ok(if any {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn load_selection(a: &SelectionArgs, need_rules: bool) -> Result<Selection> {
