@@ -97,7 +97,9 @@
 //! # Crate features
 //!
 //! * `cli` (default) — the `blobsel` command-line tool.
-//! * `parquet` — reading Azure blob inventory Parquet listings.
+//! * `remote` (default) — listing a storage account over the Blob service
+//!   REST API ([`remote`]).
+//! * `parquet` (default) — reading Azure blob inventory Parquet listings.
 
 #![deny(missing_docs)]
 
