@@ -119,17 +119,6 @@ fn bench_parse(c: &mut Criterion) {
         g.bench_function(format!("xml/{name}/quick-xml-events"), |b| {
             b.iter(|| assert_eq!(xml_events(&set.xml), set.rule_count + 1))
         });
-        if set.size == corpus::Size::XL && std::env::var_os("BLOBSEL_BENCH_XL_JSON").is_none() {
-            // Each rule's position is counted from the start of the text
-            // (`Position::from_offset` in src/error.rs, called per rule from
-            // src/json/mod.rs): quadratic, tens of minutes at 1M rules.
-            eprintln!(
-                "parse/json/XL: skipped (quadratic in the rule count today); \
-                 BLOBSEL_BENCH_XL_JSON=1 runs it"
-            );
-            g.finish();
-            continue;
-        }
         g.throughput(Throughput::Bytes(set.json.len() as u64));
         g.bench_function(format!("json/{name}/blobsel"), |b| {
             b.iter(|| {
