@@ -269,39 +269,14 @@ fn a_listing_that_is_not_in_the_claimed_format() {
     let d = Dir::new();
     let sel = d.file("sel.xml", OK_LIST);
     let lines = d.file("lines.txt", "/c00/a\n/c00/b\n");
-    let out = Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .args([
-            "preview",
-            sel.to_str().unwrap(),
-            lines.to_str().unwrap(),
-            "--listing-format",
-            "xml",
-        ])
-        .output()
-        .unwrap();
-    assert_error(&out, &["lines.txt"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .args([
-            "preview",
-            sel.to_str().unwrap(),
-            lines.to_str().unwrap(),
-            "--listing-format",
-            "jsonl",
-        ])
-        .output()
-        .unwrap();
-    assert_error(&out, &["lines.txt:1:1", "JSON object"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .args([
-            "preview",
-            sel.to_str().unwrap(),
-            lines.to_str().unwrap(),
-            "--listing-format",
-            "csv",
-        ])
-        .output()
-        .unwrap();
-    assert_error(&out, &["lines.txt", "inventory"]);
+    for (format, needles) in [
+        ("xml", &["lines.txt"][..]),
+        ("jsonl", &["lines.txt:1:1", "JSON object"][..]),
+        ("csv", &["lines.txt", "inventory"][..]),
+    ] {
+        let args = [p("preview"), &sel, &lines, p("--listing-format"), p(format)];
+        assert_error(&blobsel(&args), needles);
+    }
     // A selection given as a listing, and a listing given as a selection.
     let out = blobsel(&[p("preview"), &sel, &sel]);
     assert_error(&out, &["sel.xml"]);
