@@ -17,20 +17,21 @@ impl Position {
     /// clamped to the end; an offset inside a UTF-8 sequence counts the
     /// partial character.
     pub fn from_offset(text: &[u8], offset: usize) -> Position {
-        let offset = offset.min(text.len());
-        let before = &text[..offset];
-        let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-        let line = memchr::memchr_iter(b'\n', before).count() + 1;
-        // Count characters: every byte that is not a UTF-8 continuation byte.
-        let column = before[line_start..]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count()
-            + 1;
-        Position {
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
+        Position { line: 1, column: 1 }.advance(&text[..offset.min(text.len())])
+    }
+
+    /// The position after reading `bytes` from this one: a newline starts a
+    /// line, every other byte that begins a UTF-8 character is a column.
+    pub fn advance(mut self, bytes: &[u8]) -> Position {
+        for &b in bytes {
+            if b == b'\n' {
+                self.line = self.line.saturating_add(1);
+                self.column = 1;
+            } else if b & 0xC0 != 0x80 {
+                self.column = self.column.saturating_add(1);
+            }
         }
+        self
     }
 }
 

@@ -63,17 +63,13 @@ impl<R: BufRead> BufRead for Counting<R> {
         // A `BufRead` returns the same buffer again until it is consumed, so
         // this is the data being consumed; no I/O happens here.
         if let Ok(buf) = self.inner.fill_buf() {
-            // One pass: pieces consumed at a time are short (a tag, a path).
-            let (mut line, mut column) = (self.line, self.column);
-            for &b in &buf[..amt.min(buf.len())] {
-                if b == b'\n' {
-                    line = line.saturating_add(1);
-                    column = 1;
-                } else if b & 0xC0 != 0x80 {
-                    column = column.saturating_add(1);
-                }
+            // Pieces consumed at a time are short (a tag, a path).
+            let p = Position {
+                line: self.line,
+                column: self.column,
             }
-            (self.line, self.column) = (line, column);
+            .advance(&buf[..amt.min(buf.len())]);
+            (self.line, self.column) = (p.line, p.column);
         }
         self.offset += amt as u64;
         self.inner.consume(amt);

@@ -60,14 +60,7 @@ impl Ctx<'_> {
         if offset < at {
             p = Position::from_offset(self.text, offset);
         } else {
-            for &b in &self.text[at..offset.min(self.text.len())] {
-                if b == b'\n' {
-                    p.line = p.line.saturating_add(1);
-                    p.column = 1;
-                } else if b & 0xC0 != 0x80 {
-                    p.column = p.column.saturating_add(1);
-                }
-            }
+            p = p.advance(&self.text[at..offset.min(self.text.len())]);
         }
         self.last.set((offset, p));
         p

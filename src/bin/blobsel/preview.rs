@@ -423,7 +423,7 @@ fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
         }),
         ranges: Vec::new(),
         lines: 0,
-        stats: Stats::empty(),
+        stats: Stats::default(), // counters only: the tally is merged from `hits`
         hits: Vec::new(),
         error: None,
     };

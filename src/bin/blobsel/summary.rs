@@ -40,11 +40,6 @@ impl Stats {
         }
     }
 
-    /// Counters only (no tally): for a chunk of a parallel run.
-    pub fn empty() -> Stats {
-        Stats::default()
-    }
-
     pub fn merge(&mut self, o: &Stats) {
         self.read += o.read;
         self.selected += o.selected;
@@ -97,14 +92,14 @@ impl Stats {
                     w,
                     "bytes selected:            {} ({})",
                     self.bytes_selected,
-                    human(self.bytes_selected)
+                    decimal(self.bytes_selected)
                 )?;
             } else if self.selected_without_size < self.selected {
                 writeln!(
                     w,
                     "bytes selected:            at least {} ({}); {} selected blobs have no size in the listing",
                     self.bytes_selected,
-                    human(self.bytes_selected),
+                    decimal(self.bytes_selected),
                     self.selected_without_size
                 )?;
             } else {
@@ -268,10 +263,6 @@ pub fn decimal(n: u64) -> String {
     } else {
         format!("{v:.2} {}", UNITS[i])
     }
-}
-
-fn human(n: u64) -> String {
-    decimal(n)
 }
 
 /// Parses a drive size: a number (decimals allowed) and a unit, decimal
