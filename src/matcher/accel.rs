@@ -115,7 +115,7 @@ impl Accel {
 
     /// The transition of decoded node `i` on `byte`: (target, output). A
     /// decoded target carries [`FINAL`] when its node is final.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn step(&self, i: u32, byte: u8) -> Option<(u32, u64)> {
         let n = &self.nodes[(i & !FINAL) as usize];
         let k = if n.dense != NO_TRANSITION {

@@ -1,6 +1,7 @@
 //! Matching a stream of paths: remembering the last walk, and the walk over
 //! each container name.
 
+use crate::matcher::exact;
 use crate::matcher::format::{self, Tag};
 use crate::matcher::{Matcher, RuleId, Walked};
 use crate::snapshot::SnapshotTime;
@@ -10,20 +11,19 @@ const CACHE: usize = 512;
 /// Longer container parts are not cached (valid names have at most 63).
 const MAX_CACHED: usize = 64;
 
-/// How the last walk ended.
+/// How the last walk over the prefixes ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ended {
     /// Selected by a prefix rule that ends after this many bytes.
     Prefix(usize, RuleId),
-    /// No transition on the byte at this index: every path sharing the
-    /// bytes up to and including it ends the same way.
+    /// No transition on the byte at this index: no prefix rule selects a
+    /// path sharing the bytes up to and including it.
     Dead(usize),
-    /// Anything else (an exact path decided at the end, or a path that ran
-    /// out of bytes): nothing to reuse.
+    /// Anything else (a path that ran out of bytes): nothing to reuse.
     Other,
 }
 
-/// Where a walk stands after `container/`.
+/// Where the walk over the prefixes stands after `container/`.
 #[derive(Clone, Copy, Debug)]
 enum AfterContainer {
     Ended(Ended),
@@ -36,18 +36,24 @@ struct CacheEntry {
     key: [u8; MAX_CACHED],
     len: u8,
     value: AfterContainer,
+    /// Whether the container holds any exact path.
+    exact: bool,
 }
 
 /// Matches many paths one after another, fast on any order and fastest on
 /// sorted input.
 ///
-/// It remembers how the last walk ended: a path that shares with the last
-/// one the bytes a prefix rule matched is selected at once, and one that
-/// shares the bytes up to where the last walk fell off the index is
-/// rejected at once (sorted input, as List Blobs returns it, shares long
-/// prefixes). It also caches, per container name, where the walk stands
-/// after `container/`, so unsorted input skips the container part of most
-/// walks.
+/// A cursor splits the question in two, using structures the matcher
+/// derives from its index when it is loaded: does a prefix rule select the
+/// path (a walk over an index of the prefixes alone), and if not, is it an
+/// exact path (one hash probe, only in containers that hold exact paths).
+/// It caches, per container name, where the prefix walk stands after
+/// `container/` and whether the container holds exact paths, so most
+/// paths skip their container part. And it remembers how the last walk
+/// ended: a path that shares with the last one the bytes a prefix rule
+/// matched is selected at once, and one that shares the bytes up to where
+/// the last walk fell off the prefixes goes straight to the hash probe
+/// (sorted input, as List Blobs returns it, shares long prefixes).
 ///
 /// Answers are exactly those of [`Matcher::find_unrooted`], whatever the
 /// order of the paths.
@@ -65,15 +71,19 @@ pub struct Cursor<'m, D> {
     m: &'m Matcher<D>,
     prev: Vec<u8>,
     ended: Ended,
+    /// The index of the '/' after the last path's container (`usize::MAX`
+    /// when it was not looked up), and whether that container holds exact
+    /// paths.
+    last_container: (usize, bool),
     cache: Vec<Option<CacheEntry>>,
-    /// After the leading '/': None when nothing can match; Some(Err(rule))
-    /// when the prefix "/" takes everything.
+    /// The prefix walk after the leading '/': None when there are no
+    /// prefixes; Some(Err(rule)) when the prefix "/" takes everything.
     start: Option<Result<(u32, u64), RuleId>>,
 }
 
 impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     pub(crate) fn new(m: &'m Matcher<D>) -> Cursor<'m, D> {
-        let start = m.start().map(|(state, out, is_final, final_out)| {
+        let start = m.prefixes.start().map(|(state, out, is_final, final_out)| {
             match (is_final, format::decode(out.wrapping_add(final_out))) {
                 (true, (Some(Tag::Prefix), index)) => Err(RuleId(index)),
                 _ => Ok((state, out)),
@@ -83,6 +93,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             m,
             prev: Vec::new(),
             ended: Ended::Other,
+            last_container: (usize::MAX, true),
             cache: vec![None; CACHE],
             start,
         }
@@ -106,7 +117,8 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
 
     /// Like [`Cursor::find_unrooted`] when the caller already knows where
     /// the container name ends: `path` is `container/blob` and
-    /// `container_len` the length of `container` (the index of the '/').
+    /// `container_len` the length of `container` (the index of the first
+    /// '/', or the path's length when it has none).
     #[inline]
     pub fn find_blob(
         &mut self,
@@ -114,80 +126,115 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         container_len: usize,
         snapshot: Option<SnapshotTime>,
     ) -> Option<RuleId> {
-        let (state, out) = match self.start? {
-            Ok(s) => s,
-            Err(rule) => return Some(rule),
-        };
+        if let Some(Err(rule)) = self.start {
+            return Some(rule);
+        }
         let shared = common_prefix(&self.prev, path);
         match self.ended {
             Ended::Prefix(k, rule) if shared >= k => return Some(rule),
-            Ended::Dead(j) if shared > j => return None,
+            // Same container, and no prefix selects it.
+            Ended::Dead(j) if shared > j && shared > self.last_container.0 => {
+                return self.exact(path, self.last_container.1, snapshot);
+            }
             _ => {}
         }
+        let (ended, result) = self.walk(path, container_len, snapshot);
+        // Keep the bytes a later path must share to reuse this walk.
+        let keep = match ended {
+            Ended::Prefix(k, _) => k,
+            Ended::Dead(_) if self.last_container.0 == usize::MAX => 0,
+            Ended::Dead(j) => (j + 1).max(self.last_container.0 + 1),
+            Ended::Other => 0,
+        };
         self.prev.clear();
-        self.prev.extend_from_slice(path);
-        let (ended, result) = self.walk(state, out, path, container_len, snapshot);
+        self.prev.extend_from_slice(&path[..keep.min(path.len())]);
         self.ended = ended;
         result
     }
 
+    #[inline]
+    fn exact(&self, path: &[u8], possible: bool, snapshot: Option<SnapshotTime>) -> Option<RuleId> {
+        if possible {
+            self.m.find_exact(path, snapshot)
+        } else {
+            None
+        }
+    }
+
     fn walk(
         &mut self,
-        state: u32,
-        out: u64,
         path: &[u8],
         slash: usize,
         snapshot: Option<SnapshotTime>,
     ) -> (Ended, Option<RuleId>) {
         // The container part, through its '/', from the cache or walked.
-        let (state, out, from) = match path.get(slash) {
+        let (state, out, from, exact) = match path.get(slash) {
             Some(b'/') if slash < MAX_CACHED => {
-                let key = &path[..=slash];
-                match self.after_container(state, out, key) {
+                let (after, exact) = self.after_container(&path[..=slash]);
+                self.last_container = (slash, exact);
+                match after {
                     AfterContainer::Ended(Ended::Prefix(k, rule)) => {
                         return (Ended::Prefix(k, rule), Some(rule))
                     }
-                    AfterContainer::Ended(e) => return (e, None),
-                    AfterContainer::At(s, o) => (s, o, slash + 1),
+                    AfterContainer::Ended(e) => return (e, self.exact(path, exact, snapshot)),
+                    AfterContainer::At(s, o) => (s, o, slash + 1, exact),
                 }
             }
-            _ => (state, out, 0),
+            _ => {
+                self.last_container = (usize::MAX, true);
+                match self.start {
+                    Some(Ok((s, o))) => (s, o, 0, true),
+                    _ => return (Ended::Other, self.exact(path, true, snapshot)),
+                }
+            }
         };
-        match self.m.walk_from(state, out, path, from, snapshot) {
+        let walked =
+            self.m
+                .prefixes
+                .walk_from(state, out, path, from, |v, i| match format::decode(v) {
+                    (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
+                    _ => None,
+                });
+        match walked {
             Walked::Prefix(k, rule) => (Ended::Prefix(k, rule), Some(rule)),
-            Walked::Dead(i) => (Ended::Dead(i), None),
-            Walked::End(rule) => (Ended::Other, rule),
+            Walked::Dead(i) => (Ended::Dead(i), self.exact(path, exact, snapshot)),
+            Walked::End(_) => (Ended::Other, self.exact(path, exact, snapshot)),
         }
     }
 
-    /// Where the walk stands after `key` (`container/`), cached.
-    fn after_container(&mut self, state: u32, out: u64, key: &[u8]) -> AfterContainer {
-        let slot = hash(key) % CACHE;
+    /// Where the prefix walk stands after `key` (`container/`), and whether
+    /// the container holds exact paths; cached.
+    fn after_container(&mut self, key: &[u8]) -> (AfterContainer, bool) {
+        let slot = exact::hash(key) as usize % CACHE;
         if let Some(e) = &self.cache[slot] {
-            if &e.key[..e.len as usize] == key {
-                return e.value;
+            if usize::from(e.len) == key.len() && same_short(&e.key, key) {
+                return (e.value, e.exact);
             }
         }
-        let value = self.walk_container(state, out, key);
+        let value = match self.start {
+            Some(Ok((state, out))) => self.walk_container(state, out, key),
+            // No prefixes: none selects any path.
+            _ => AfterContainer::Ended(Ended::Dead(0)),
+        };
+        let exact = self.m.exact.in_container(&key[..key.len() - 1]);
         let mut entry = CacheEntry {
             key: [0; MAX_CACHED],
             len: key.len() as u8,
             value,
+            exact,
         };
         entry.key[..key.len()].copy_from_slice(key);
         self.cache[slot] = Some(entry);
-        value
+        (value, exact)
     }
 
     fn walk_container(&self, mut state: u32, mut out: u64, key: &[u8]) -> AfterContainer {
         for (i, &byte) in key.iter().enumerate() {
-            let Some((next, o, is_final, final_out)) = self.m.step(state, byte) else {
+            let Some((next, o, is_final, final_out)) = self.m.prefixes.step(state, byte) else {
                 return AfterContainer::Ended(Ended::Dead(i));
             };
             state = next;
             out = out.wrapping_add(o);
-            // An exact path cannot end within `container/` (a blob name is
-            // never empty), so only prefixes decide here.
             if is_final {
                 if let (Some(Tag::Prefix), index) = format::decode(out.wrapping_add(final_out)) {
                     return AfterContainer::Ended(Ended::Prefix(i + 1, RuleId(index)));
@@ -198,14 +245,22 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     }
 }
 
-/// FNV-1a, enough to spread container names over the cache.
+/// Whether `key` (at most [`MAX_CACHED`] bytes) equals the first
+/// `key.len()` bytes of `stored`, eight bytes at a time.
 #[inline]
-fn hash(key: &[u8]) -> usize {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in key {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+fn same_short(stored: &[u8; MAX_CACHED], key: &[u8]) -> bool {
+    let n = key.len();
+    if n < 8 {
+        return &stored[..n] == key;
     }
-    h as usize
+    let mut i = 0;
+    while i + 8 < n {
+        if exact::word(&stored[i..]) != exact::word(&key[i..]) {
+            return false;
+        }
+        i += 8;
+    }
+    exact::word(&stored[n - 8..]) == exact::word(&key[n - 8..])
 }
 
 /// The length of the common prefix of `a` and `b`, eight bytes at a time.

@@ -21,8 +21,10 @@
 mod accel;
 mod build;
 mod cursor;
+mod exact;
 pub(crate) mod format;
 mod report;
+mod walker;
 
 use std::sync::Arc;
 
@@ -34,6 +36,8 @@ use crate::listing::ListingEntry;
 use crate::rule::RuleKind;
 use crate::snapshot::SnapshotTime;
 use format::{u32_at, u64_at, Tag};
+pub(crate) use walker::Walked;
+use walker::Walker;
 
 pub use build::MatcherBuilder;
 pub use cursor::Cursor;
@@ -94,27 +98,6 @@ impl std::fmt::Display for RuleInfo<'_> {
     }
 }
 
-/// How a walk over a path ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Walked {
-    /// Selected by a prefix rule that ends after this many bytes.
-    Prefix(usize, RuleId),
-    /// No transition on the byte at this index.
-    Dead(usize),
-    /// The path ended: selected by this exact-path rule, or not at all.
-    End(Option<RuleId>),
-}
-
-impl Walked {
-    pub(crate) fn result(self) -> Option<RuleId> {
-        match self {
-            Walked::Prefix(_, r) => Some(r),
-            Walked::Dead(_) => None,
-            Walked::End(r) => r,
-        }
-    }
-}
-
 /// A part of the shared buffer, so the fst can own its bytes.
 #[derive(Clone)]
 struct Part<D> {
@@ -137,23 +120,28 @@ impl<D: AsRef<[u8]>> AsRef<[u8]> for Part<D> {
 /// A matcher is immutable and `Sync`: share it across threads.
 pub struct Matcher<D = Vec<u8>> {
     data: Arc<D>,
-    fst: Fst<Part<D>>,
+    /// The index: every effective prefix and exact path.
+    full: Walker<Part<D>>,
+    /// Derived at load: the prefixes alone, walked by a [`Cursor`].
+    prefixes: Walker<Vec<u8>>,
+    /// Derived at load: the exact paths by hash, probed by a [`Cursor`].
+    exact: exact::ExactTable,
     complex: usize,
     complex_count: usize,
     snaps: usize,
     rules: usize,
     rule_count: usize,
     strings: usize,
+    strings_end: usize,
     sources: Vec<(usize, usize)>,
     container: (usize, usize),
-    accel: accel::Accel,
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for Matcher<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Matcher")
             .field("rules", &self.rule_count)
-            .field("index_keys", &self.fst.len())
+            .field("index_keys", &self.full.fst.len())
             .finish()
     }
 }
@@ -238,22 +226,107 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         };
         let fst = Fst::new(part).map_err(|e| corrupt(&e.to_string()))?;
         fst.verify().map_err(|e| corrupt(&e.to_string()))?;
-        let accel = accel::Accel::new(&fst);
-        let m = Matcher {
-            accel,
+        if strings_len > u32::MAX as usize {
+            return Err(Error::new(
+                ErrorKind::InvalidIndex,
+                "the rules' texts exceed 4 GiB: split the selection",
+            ));
+        }
+        let mut m = Matcher {
+            full: Walker::new(fst),
+            // Replaced by `derive` below.
+            prefixes: Walker::new(
+                fst::raw::Builder::memory()
+                    .into_inner()
+                    .and_then(Fst::new)
+                    .map_err(|e| corrupt(&e.to_string()))?,
+            ),
+            exact: exact::ExactTable::with_capacity(0),
             data,
-            fst,
             complex: offsets[1],
             complex_count,
             snaps: offsets[2],
             rules: offsets[3],
             rule_count,
             strings: offsets[4],
+            strings_end: offsets[5],
             sources,
             container: (offsets[6], offsets[7]),
         };
         m.validate(snap_count, strings_len)?;
+        m.derive()?;
         Ok(m)
+    }
+
+    /// Derives the structures a [`Cursor`] matches with from the rule
+    /// table (read in selection order, which is much faster than streaming
+    /// the fst): an fst of the effective prefixes alone, and a hash table of
+    /// the effective exact paths. The effective rules are exactly the keys
+    /// of the index, with the same values: a `BlobPath` maps to itself, and
+    /// the other exact-path rules to complex entries, which compilation
+    /// numbers in byte order of their paths.
+    fn derive(&mut self) -> Result<(), Error> {
+        let b = self.bytes();
+        let restricted = self.container().map(|c| format!("/{c}"));
+        let mut prefixes: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut complex: Vec<(&[u8], usize)> = Vec::new();
+        let mut exact = exact::ExactTable::with_capacity(self.full.fst.len());
+        for id in 0..self.rule_count {
+            let at = self.rules + id * format::RULE;
+            if b[at + 1] != 0 {
+                continue; // not effective: not in the index
+            }
+            // Validated at load: in bounds.
+            let off = self.strings + u64_at(b, at + 8) as usize;
+            let text = &b[off..off + u32_at(b, at + 16) as usize];
+            if text.first() != Some(&b'/') || (b[at] != 0 && text.len() < 2) {
+                return Err(corrupt("rule text"));
+            }
+            match b[at] {
+                0 => {
+                    let mut key = text.to_vec();
+                    if restricted.as_deref().map(str::as_bytes) == Some(text) {
+                        key.push(b'/'); // as compilation keys it
+                    }
+                    prefixes.push((key, id as u32));
+                }
+                // The strings section is under 4 GiB (checked at load).
+                1 => exact.insert(
+                    &text[1..],
+                    (off + 1 - self.strings) as u32,
+                    Tag::PathAll,
+                    id as u32,
+                ),
+                _ => complex.push((text, off)),
+            }
+        }
+        complex.sort_unstable();
+        complex.dedup_by(|x, y| x.0 == y.0);
+        if complex.len() != self.complex_count {
+            return Err(corrupt("complex entries"));
+        }
+        for (index, (text, off)) in complex.iter().enumerate() {
+            exact.insert(
+                &text[1..],
+                (off + 1 - self.strings) as u32,
+                Tag::Complex,
+                index as u32,
+            );
+        }
+        prefixes.sort_unstable();
+        let mut builder = fst::raw::Builder::memory();
+        for (key, id) in &prefixes {
+            builder
+                .insert(key, format::encode(Tag::Prefix, *id))
+                .map_err(|e| corrupt(&e.to_string()))?;
+        }
+        let prefixes = builder
+            .into_inner()
+            .and_then(Fst::new)
+            .map_err(|e| corrupt(&e.to_string()))?;
+        self.prefixes = Walker::new(prefixes);
+        self.exact = exact;
+        Ok(())
     }
 
     fn validate(&self, snap_count: usize, strings_len: usize) -> Result<(), Error> {
@@ -315,12 +388,12 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// How many keys the index holds (effective prefixes and paths).
     pub fn index_len(&self) -> usize {
-        self.fst.len()
+        self.full.fst.len()
     }
 
     /// The size of the fst index in bytes.
     pub fn index_bytes(&self) -> usize {
-        self.fst.as_bytes().len()
+        self.full.fst.as_bytes().len()
     }
 
     /// The container matching is limited to, if any (a container SAS).
@@ -383,137 +456,42 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// Like [`Matcher::find_path`] for `container/blob`, the canonical path
     /// without its leading `/` (as listings often write it).
+    ///
+    /// This walks the whole index over the path; a [`Cursor`] answers the
+    /// same, faster, from the structures derived from it.
     #[inline]
     pub fn find_unrooted(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        let (state, out, is_final, final_out) = self.start()?;
+        let (state, out, is_final, final_out) = self.full.start()?;
         if is_final {
             // Only the prefix "/" ends here; a path is never this short.
             if let (Some(Tag::Prefix), index) = format::decode(out.wrapping_add(final_out)) {
                 return Some(RuleId(index));
             }
         }
-        self.walk_from(state, out, path, 0, snapshot).result()
+        self.full
+            .walk_from(state, out, path, 0, |v, i| match format::decode(v) {
+                (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
+                (Some(tag), index) if i + 1 == path.len() => {
+                    Some(Walked::End(self.exact(tag, index, snapshot)))
+                }
+                _ => None,
+            })
+            .result()
     }
 
-    /// Walks `path[from..]` from `state` (reached after `path[..from]` with
-    /// output `out`): through the decoded top, then in the fst itself.
+    /// The exact-path rule that selects `path` (`container/blob`) with
+    /// `snapshot`, found by hash.
     #[inline]
-    pub(crate) fn walk_from(
-        &self,
-        mut state: u32,
-        mut out: u64,
-        path: &[u8],
-        from: usize,
-        snapshot: Option<SnapshotTime>,
-    ) -> Walked {
-        let mut i = from;
-        while i < path.len() && state & accel::UNDECODED == 0 {
-            let Some((next, o, is_final, final_out)) = self.step(state, path[i]) else {
-                return Walked::Dead(i);
-            };
-            state = next;
-            out = out.wrapping_add(o);
-            if is_final {
-                if let Some(w) = self.at_final(out.wrapping_add(final_out), i, path.len(), snapshot)
-                {
-                    return w;
-                }
-            }
-            i += 1;
-        }
-        if i == path.len() {
-            return Walked::End(None);
-        }
-        // Past the decoded top: one fst node decoded per byte.
-        let mut node = self.fst.node((state & !accel::UNDECODED) as usize);
-        while i < path.len() {
-            let Some(k) = node.find_input(path[i]) else {
-                return Walked::Dead(i);
-            };
-            let t = node.transition(k);
-            out = out.wrapping_add(t.out.value());
-            node = self.fst.node(t.addr);
-            if node.is_final() {
-                let v = out.wrapping_add(node.final_output().value());
-                if let Some(w) = self.at_final(v, i, path.len(), snapshot) {
-                    return w;
-                }
-            }
-            i += 1;
-        }
-        Walked::End(None)
-    }
-
-    /// What a final node with value `v` after byte `i` decides.
-    #[inline]
-    fn at_final(
-        &self,
-        v: u64,
-        i: usize,
-        len: usize,
-        snapshot: Option<SnapshotTime>,
-    ) -> Option<Walked> {
-        match format::decode(v) {
-            (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
-            (Some(tag), index) if i + 1 == len => {
-                Some(Walked::End(self.exact(tag, index, snapshot)))
-            }
-            _ => None,
-        }
+    pub(crate) fn find_exact(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
+        let strings = &self.bytes()[self.strings..self.strings_end];
+        let (tag, index) = self.exact.get(strings, path)?;
+        self.exact(tag, index, snapshot)
     }
 
     /// A cursor for matching many paths, fastest when consecutive paths
     /// share prefixes (sorted input); see [`Cursor`].
     pub fn cursor(&self) -> Cursor<'_, D> {
         Cursor::new(self)
-    }
-
-    /// The state after the leading '/': (state, output, is final, final output).
-    #[inline]
-    fn start(&self) -> Option<(u32, u64, bool, u64)> {
-        if self.accel.is_empty() {
-            let root = self.fst.root();
-            let t = root.transition(root.find_input(b'/')?);
-            let node = self.fst.node(t.addr);
-            return Some((
-                accel::UNDECODED | t.addr as u32,
-                t.out.value(),
-                node.is_final(),
-                node.final_output().value(),
-            ));
-        }
-        self.step(0, b'/')
-    }
-
-    /// One byte of a walk: from `state` (a decoded node index, or an fst
-    /// address tagged [`accel::UNDECODED`]) on `byte`, the next state, the
-    /// transition's output, and whether the next node is final with its
-    /// final output.
-    #[inline]
-    fn step(&self, state: u32, byte: u8) -> Option<(u32, u64, bool, u64)> {
-        if state & accel::UNDECODED == 0 {
-            let (next, out) = self.accel.step(state, byte)?;
-            if next & accel::UNDECODED == 0 {
-                if next & accel::FINAL == 0 {
-                    return Some((next, out, false, 0));
-                }
-                let n = &self.accel.nodes[(next & !accel::FINAL) as usize];
-                Some((next, out, true, n.final_out))
-            } else {
-                let node = self.fst.node((next & !accel::UNDECODED) as usize);
-                Some((next, out, node.is_final(), node.final_output().value()))
-            }
-        } else {
-            let node = self.fst.node((state & !accel::UNDECODED) as usize);
-            let t = node.transition(node.find_input(byte)?);
-            let next = self.fst.node(t.addr);
-            Some((
-                accel::UNDECODED | t.addr as u32,
-                t.out.value(),
-                next.is_final(),
-                next.final_output().value(),
-            ))
-        }
     }
 
     /// The rule that selects a blob given as container and blob name.
