@@ -6,8 +6,10 @@ use crate::matcher::format::{self, Tag};
 use crate::matcher::{Matcher, RuleId, Walked};
 use crate::snapshot::SnapshotTime;
 
-/// Container entries cached per cursor (direct-mapped).
-const CACHE: usize = 512;
+/// Sets of the container cache; each holds two entries, the most recently
+/// used first (two popular containers that hash alike do not evict each
+/// other on every path).
+const SETS: usize = 256;
 /// Longer container parts are not cached (valid names have at most 63).
 const MAX_CACHED: usize = 64;
 
@@ -94,7 +96,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             prev: Vec::new(),
             ended: Ended::Other,
             last_container: (usize::MAX, true),
-            cache: vec![None; CACHE],
+            cache: vec![None; 2 * SETS],
             start,
         }
     }
@@ -205,10 +207,16 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     /// Where the prefix walk stands after `key` (`container/`), and whether
     /// the container holds exact paths; cached.
     fn after_container(&mut self, key: &[u8]) -> (AfterContainer, bool) {
-        let slot = exact::hash(key) as usize % CACHE;
-        if let Some(e) = &self.cache[slot] {
-            if usize::from(e.len) == key.len() && same_short(&e.key, key) {
-                return (e.value, e.exact);
+        let set = 2 * (container_hash(key) % SETS);
+        for way in 0..2 {
+            if let Some(e) = &self.cache[set + way] {
+                if usize::from(e.len) == key.len() && same_short(&e.key, key) {
+                    let found = (e.value, e.exact);
+                    if way == 1 {
+                        self.cache.swap(set, set + 1);
+                    }
+                    return found;
+                }
             }
         }
         let value = match self.start {
@@ -224,7 +232,8 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             exact,
         };
         entry.key[..key.len()].copy_from_slice(key);
-        self.cache[slot] = Some(entry);
+        self.cache.swap(set, set + 1); // the older entry goes
+        self.cache[set] = Some(entry);
         (value, exact)
     }
 
@@ -243,6 +252,19 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         }
         AfterContainer::At(state, out)
     }
+}
+
+/// A cheap hash of `container/` for the cache: its length and its first
+/// and last eight bytes (the cache compares whole keys anyway).
+#[inline]
+fn container_hash(key: &[u8]) -> usize {
+    let n = key.len();
+    let mixed = if n >= 8 {
+        exact::word(key) ^ exact::word(&key[n - 8..]).rotate_left(29)
+    } else {
+        key.iter().fold(0u64, |h, &b| h << 8 | u64::from(b))
+    };
+    ((mixed ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize
 }
 
 /// Whether `key` (at most [`MAX_CACHED`] bytes) equals the first
