@@ -131,14 +131,20 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         if let Some(Err(rule)) = self.start {
             return Some(rule);
         }
-        let shared = common_prefix(&self.prev, path);
         match self.ended {
-            Ended::Prefix(k, rule) if shared >= k => return Some(rule),
-            // Same container, and no prefix selects it.
-            Ended::Dead(j) if shared > j && shared > self.last_container.0 => {
-                return self.exact(path, self.last_container.1, snapshot);
+            Ended::Other => {}
+            Ended::Prefix(k, rule) => {
+                if common_prefix(&self.prev, path) >= k {
+                    return Some(rule);
+                }
             }
-            _ => {}
+            Ended::Dead(j) => {
+                let shared = common_prefix(&self.prev, path);
+                // Same container, and no prefix selects it.
+                if shared > j && shared > self.last_container.0 {
+                    return self.exact(path, self.last_container.1, snapshot);
+                }
+            }
         }
         let (ended, result) = self.walk(path, container_len, snapshot);
         // Keep the bytes a later path must share to reuse this walk.
@@ -174,11 +180,16 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             Some(b'/') if slash < MAX_CACHED => {
                 let (after, exact) = self.after_container(&path[..=slash]);
                 self.last_container = (slash, exact);
+                // Decided by the cache: the next path asks the cache too
+                // (as cheap as comparing it with this one), so there is
+                // nothing to remember.
                 match after {
-                    AfterContainer::Ended(Ended::Prefix(k, rule)) => {
-                        return (Ended::Prefix(k, rule), Some(rule))
+                    AfterContainer::Ended(Ended::Prefix(_, rule)) => {
+                        return (Ended::Other, Some(rule))
                     }
-                    AfterContainer::Ended(e) => return (e, self.exact(path, exact, snapshot)),
+                    AfterContainer::Ended(_) => {
+                        return (Ended::Other, self.exact(path, exact, snapshot))
+                    }
                     AfterContainer::At(s, o) => (s, o, slash + 1, exact),
                 }
             }
