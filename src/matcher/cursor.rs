@@ -113,8 +113,10 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     /// Like [`Matcher::find_unrooted`] (`container/blob`).
     #[inline]
     pub fn find_unrooted(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        let slash = memchr::memchr(b'/', path).unwrap_or(path.len());
-        self.find_blob(path, slash, snapshot)
+        if let Some(found) = self.reuse(path, snapshot) {
+            return found;
+        }
+        self.walk_and_remember(path, first_slash(path), snapshot)
     }
 
     /// Like [`Cursor::find_unrooted`] when the caller already knows where
@@ -128,24 +130,37 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         container_len: usize,
         snapshot: Option<SnapshotTime>,
     ) -> Option<RuleId> {
-        if let Some(Err(rule)) = self.start {
-            return Some(rule);
+        if let Some(found) = self.reuse(path, snapshot) {
+            return found;
+        }
+        self.walk_and_remember(path, container_len, snapshot)
+    }
+
+    /// The answer for `path` from the last walk (or from the prefix "/",
+    /// which selects everything), if that decides it.
+    #[inline]
+    fn reuse(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<Option<RuleId>> {
+        if let Some(Err(everything)) = self.start {
+            return Some(Some(everything));
         }
         match self.ended {
-            Ended::Other => {}
-            Ended::Prefix(k, rule) => {
-                if common_prefix(&self.prev, path) >= k {
-                    return Some(rule);
-                }
-            }
+            Ended::Other => None,
+            Ended::Prefix(k, rule) => (common_prefix(&self.prev, path) >= k).then_some(Some(rule)),
             Ended::Dead(j) => {
                 let shared = common_prefix(&self.prev, path);
                 // Same container, and no prefix selects it.
-                if shared > j && shared > self.last_container.0 {
-                    return self.exact(path, self.last_container.1, snapshot);
-                }
+                (shared > j && shared > self.last_container.0)
+                    .then(|| self.exact(path, self.last_container.1, snapshot))
             }
         }
+    }
+
+    fn walk_and_remember(
+        &mut self,
+        path: &[u8],
+        container_len: usize,
+        snapshot: Option<SnapshotTime>,
+    ) -> Option<RuleId> {
         let (ended, result) = self.walk(path, container_len, snapshot);
         // Keep the bytes a later path must share to reuse this walk.
         let keep = match ended {
@@ -180,16 +195,11 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             Some(b'/') if slash < MAX_CACHED => {
                 let (after, exact) = self.after_container(&path[..=slash]);
                 self.last_container = (slash, exact);
-                // Decided by the cache: the next path asks the cache too
-                // (as cheap as comparing it with this one), so there is
-                // nothing to remember.
                 match after {
-                    AfterContainer::Ended(Ended::Prefix(_, rule)) => {
-                        return (Ended::Other, Some(rule))
+                    AfterContainer::Ended(Ended::Prefix(k, rule)) => {
+                        return (Ended::Prefix(k, rule), Some(rule))
                     }
-                    AfterContainer::Ended(_) => {
-                        return (Ended::Other, self.exact(path, exact, snapshot))
-                    }
+                    AfterContainer::Ended(e) => return (e, self.exact(path, exact, snapshot)),
                     AfterContainer::At(s, o) => (s, o, slash + 1, exact),
                 }
             }
@@ -265,6 +275,29 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     }
 }
 
+/// The index of the first '/' in `path` (or its length), eight bytes at a
+/// time: container names are short, and a call to `memchr` costs more than
+/// the search.
+#[inline]
+fn first_slash(path: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= path.len() {
+        let x = exact::word(&path[i..]) ^ (ONES * u64::from(b'/'));
+        // The lowest zero byte of x (a '/') sets its high bit here first.
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + path[i..]
+        .iter()
+        .position(|&b| b == b'/')
+        .unwrap_or(path.len() - i)
+}
+
 /// A cheap hash of `container/` for the cache: its length and its first
 /// and last eight bytes (the cache compares whole keys anyway).
 #[inline]
@@ -321,6 +354,24 @@ mod tests {
     use super::*;
     use crate::rule::{Origin, Rule, RuleKind};
     use crate::MatcherBuilder;
+
+    #[test]
+    fn first_slash_finds_the_first() {
+        for (path, want) in [
+            (&b"a/b"[..], 1),
+            (b"abcdefgh/x", 8),
+            (b"abcdefg/x/y", 7),
+            (b"abcdefghijklmnopq/r", 17),
+            (b"abc", 3),
+            (b"", 0),
+            (b"/", 0),
+            (b"\x80\xff\x2f/", 2),
+            (b"0123456789abcdef", 16),
+            (b"0123456789abcde/", 15),
+        ] {
+            assert_eq!(first_slash(path), want, "{path:?}");
+        }
+    }
 
     #[test]
     fn common_prefix_counts_bytes() {
