@@ -12,6 +12,7 @@ use std::io::BufRead;
 use memchr::memchr;
 
 use crate::error::{Error, ErrorKind};
+use crate::listing::words::{first_slash, has_control, is_ordinary_container_name, plain_ascii};
 use crate::listing::{ListingEntry, ListingReader};
 use crate::path::{container_name_problem, is_valid_container_name, BlobPath, MAX_BLOB_NAME_CHARS};
 use crate::snapshot::SnapshotTime;
@@ -77,7 +78,13 @@ pub fn parse_line(line: &[u8]) -> Result<Option<LineBlob<'_>>, Error> {
     }
     let (path, snapshot) = match plain_ascii(line) {
         Some(text) => (text, None),
-        None => split_snapshot(line)?,
+        None => match split_plain_snapshot(line) {
+            Some((path, time)) => {
+                let time = SnapshotTime::parse(time.as_bytes()).map_err(to_listing_error)?;
+                (path, Some(time))
+            }
+            None => split_snapshot(line)?,
+        },
     };
     let (container, name) = match split_ordinary(path) {
         Some(split) => split,
@@ -93,6 +100,18 @@ pub fn parse_line(line: &[u8]) -> Result<Option<LineBlob<'_>>, Error> {
         name,
         snapshot,
     }))
+}
+
+/// The common line with a snapshot: printable ASCII but for one TAB,
+/// with text on both sides of it; `None` for anything else.
+#[inline]
+fn split_plain_snapshot(line: &[u8]) -> Option<(&str, &str)> {
+    let tab = memchr(b'\t', line)?;
+    let (path, time) = (&line[..tab], &line[tab + 1..]);
+    if path.is_empty() || time.is_empty() {
+        return None;
+    }
+    Some((plain_ascii(path)?, plain_ascii(time)?))
 }
 
 /// The slow path of [`parse_line`]: the TAB, the snapshot time, and
@@ -259,54 +278,6 @@ pub(crate) fn quoted(text: &str) -> String {
     }
 }
 
-/// `bytes` as text when every byte is printable ASCII (0x20–0x7F), as
-/// most lines are; `None` otherwise.
-#[inline]
-fn plain_ascii(bytes: &[u8]) -> Option<&str> {
-    // A byte below 0x20 borrows into its high bit when 0x20 is subtracted;
-    // a byte of 0x80 or more has it set already.
-    let odd = |w: u64| (w | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGH != 0;
-    if any_word(bytes, odd, |b| !(0x20..0x80).contains(&b)) {
-        return None;
-    }
-    // SAFETY: every byte is below 0x80: ASCII, which is valid UTF-8. This
-    // saves `from_utf8`'s second pass on the hot path.
-    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
-}
-
-/// Whether any byte is a control character (0x00–0x1F).
-#[inline]
-fn has_control(bytes: &[u8]) -> bool {
-    // A byte below 0x20 borrows into its high bit when 0x20 is subtracted,
-    // unless that bit was set already (bytes of 0x80 and up).
-    let below_space = |w: u64| w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
-    any_word(bytes, below_space, |b| b < 0x20)
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// Whether `word` holds for any eight bytes of `bytes` (read as a
-/// little-endian `u64`), or `byte` for any byte of a slice shorter than 8.
-/// `word` must be exact for any byte, whatever its neighbours.
-#[inline(always)]
-fn any_word(bytes: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bool) -> bool {
-    let load = |eight: &[u8]| {
-        let mut w = [0; 8];
-        w.copy_from_slice(eight);
-        u64::from_le_bytes(w)
-    };
-    if bytes.len() < 8 {
-        return bytes.iter().any(|&b| byte(b));
-    }
-    let mut chunks = bytes.chunks_exact(8);
-    if chunks.any(|c| word(load(c))) {
-        return true;
-    }
-    // The last (overlapping) eight bytes cover the remainder.
-    !chunks.remainder().is_empty() && word(load(&bytes[bytes.len() - 8..]))
-}
-
 /// Fails on the first control character of `text`; `before` is the text
 /// on the line before it (for the column in the message).
 fn check_no_control(text: &str, before: &str) -> Result<(), Error> {
@@ -370,66 +341,15 @@ pub(crate) fn check_container(container: &str) -> Result<(), Error> {
     }
 }
 
-/// The class of each byte in a container name: 0 invalid, or one of these.
-const LETTER: u8 = 1;
-const HYPHEN: u8 = 2;
-static CONTAINER_BYTES: [u8; 256] = {
-    let mut t = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            LETTER
-        } else if c == b'-' {
-            HYPHEN
-        } else {
-            0
-        };
-        b += 1;
-    }
-    t
-};
-
-/// [`is_valid_container_name`] for names without `$`, in one pass.
-#[inline]
-fn is_ordinary_container_name(name: &[u8]) -> bool {
-    if !(3..=63).contains(&name.len()) {
-        return false;
-    }
-    // A hyphen may neither start nor end the name, nor follow a hyphen.
-    let mut previous = HYPHEN;
-    for &b in name {
-        let class = CONTAINER_BYTES[usize::from(b)];
-        // After a letter (LETTER << 1 == HYPHEN) a hyphen may come too.
-        if class & (LETTER | previous << 1) == 0 {
-            return false;
-        }
-        previous = class;
-    }
-    previous == LETTER
-}
-
 /// Splits `/container/blob` or `container/blob` whose container name is
-/// valid and not special (`$root`…), in one pass; `None` for anything else.
+/// valid and not special (`$root`…); `None` for anything else.
 #[inline]
 fn split_ordinary(path: &str) -> Option<(&str, &str)> {
     let start = usize::from(path.starts_with('/'));
     let rest = path.get(start..)?;
-    // A hyphen may neither start nor end the name, nor follow a hyphen.
-    let mut previous = HYPHEN;
-    for (i, &b) in rest.as_bytes().iter().enumerate().take(64) {
-        if b == b'/' {
-            let ok = previous == LETTER && i >= 3 && i + 1 < rest.len();
-            return ok.then(|| (&rest[..i], &rest[i + 1..]));
-        }
-        let class = CONTAINER_BYTES[usize::from(b)];
-        // After a letter (LETTER << 1 == HYPHEN) a hyphen may come too.
-        if class & (LETTER | previous << 1) == 0 {
-            return None;
-        }
-        previous = class;
-    }
-    None
+    let slash = first_slash(rest.as_bytes())?;
+    let ok = slash + 1 < rest.len() && is_ordinary_container_name(&rest.as_bytes()[..slash]);
+    ok.then(|| (&rest[..slash], &rest[slash + 1..]))
 }
 
 /// Checks a blob name's length: 1–1,024 characters.

@@ -144,16 +144,19 @@ pub(crate) fn hash(bytes: &[u8]) -> u64 {
     fold(a ^ b.rotate_left(23), K0)
 }
 
-/// Eight bytes as a little-endian `u64` (`c` has at least eight).
+/// The first eight bytes of `c` as a little-endian `u64` (`c` has at
+/// least eight).
 #[inline(always)]
 pub(crate) fn word(c: &[u8]) -> u64 {
-    u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+    // One bounds check and one load (indexing each byte checks each).
+    c.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a))
 }
 
 /// Four bytes as a little-endian number (`c` has at least four).
 #[inline(always)]
 fn half(c: &[u8]) -> u64 {
-    u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    c.first_chunk::<4>()
+        .map_or(0, |a| u64::from(u32::from_le_bytes(*a)))
 }
 
 #[cfg(test)]

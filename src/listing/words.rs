@@ -1,0 +1,218 @@
+//! Byte checks on a line, eight bytes at a time (SWAR: one `u64` holds
+//! eight bytes, and arithmetic on it answers a question for each of them).
+//! The lines reader validates every byte of every line; these keep that
+//! cost near the cost of reading the line.
+//!
+//! Each check is exact for every byte whatever its neighbours, and each has
+//! a byte-at-a-time twin in the tests that it is compared with.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The first eight bytes of `c` as a little-endian `u64` (`c` has at
+/// least eight).
+#[inline(always)]
+fn word(c: &[u8]) -> u64 {
+    // One bounds check and one load (indexing each byte checks each).
+    c.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a))
+}
+
+/// `bytes` as text when every byte is printable ASCII (0x20–0x7F), as
+/// most lines are; `None` otherwise.
+#[inline]
+pub(crate) fn plain_ascii(bytes: &[u8]) -> Option<&str> {
+    // A byte below 0x20 borrows into its high bit when 0x20 is subtracted;
+    // a byte of 0x80 or more has it set already.
+    let odd = |w: u64| (w | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGH;
+    if any_word(bytes, odd, |b| !(0x20..0x80).contains(&b)) {
+        return None;
+    }
+    // SAFETY: every byte is below 0x80: ASCII, which is valid UTF-8. This
+    // saves `from_utf8`'s second pass on the hot path.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
+/// Whether any byte is a control character (0x00–0x1F).
+#[inline]
+pub(crate) fn has_control(bytes: &[u8]) -> bool {
+    // A byte below 0x20 borrows into its high bit when 0x20 is subtracted,
+    // unless that bit was set already (bytes of 0x80 and up).
+    let below_space = |w: u64| w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    any_word(bytes, below_space, |b| b < 0x20)
+}
+
+/// Whether `test` holds for any eight bytes of `bytes` (read as a
+/// little-endian `u64`), or `byte` for any byte of a slice shorter than 8.
+/// `test` must be exact for any byte, whatever its neighbours. Lines are
+/// short: every word is tested, with one branch at the end.
+#[inline(always)]
+fn any_word(bytes: &[u8], test: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) -> bool {
+    let n = bytes.len();
+    if n < 8 {
+        return bytes.iter().any(|&b| byte(b));
+    }
+    let (words, _) = bytes.as_chunks::<8>();
+    let found = words
+        .iter()
+        .fold(0, |found, w| found | test(u64::from_le_bytes(*w)));
+    // The last (overlapping) eight bytes cover the remainder.
+    found | test(word(&bytes[n - 8..])) != 0
+}
+
+/// The index of the first '/' among the first 64 bytes of `bytes` (a
+/// container name is at most 63 bytes), if any.
+#[inline]
+pub(crate) fn first_slash(bytes: &[u8]) -> Option<usize> {
+    let head = &bytes[..bytes.len().min(64)];
+    let mut i = 0;
+    while i + 8 <= head.len() {
+        let x = word(&head[i..]) ^ (ONES * u64::from(b'/'));
+        // The lowest zero byte of x (a '/') sets its high bit here first.
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    head[i..].iter().position(|&b| b == b'/').map(|k| i + k)
+}
+
+/// High bits set on the bytes of `w` from `lo` to `hi`; every byte of `w`
+/// must be below 0x80.
+#[inline(always)]
+fn between(w: u64, lo: u8, hi: u8) -> u64 {
+    // (byte | 0x80) - lo keeps its high bit iff byte >= lo, and
+    // (0x80 + hi) - byte iff byte <= hi; neither borrows across bytes.
+    ((w | HIGH) - ONES * u64::from(lo)) & (ONES * (0x80 + u64::from(hi)) - w) & HIGH
+}
+
+/// Whether `name` is a valid container name without `$`: 3–63 lowercase
+/// letters, digits and hyphens, beginning and ending with a letter or
+/// digit, no two hyphens in a row. (Special names like `$root` are
+/// checked by `path::is_valid_container_name`.)
+#[inline]
+pub(crate) fn is_ordinary_container_name(name: &[u8]) -> bool {
+    let n = name.len();
+    if !(3..=63).contains(&n) || name[0] == b'-' || name[n - 1] == b'-' {
+        return false;
+    }
+    if n < 8 {
+        return ordinary_bytes(name);
+    }
+    // Windows eight bytes wide, seven apart, and the last eight bytes:
+    // every pair of neighbours lies within one window.
+    let mut at = 0;
+    loop {
+        let w = word(&name[at..]);
+        if w & HIGH != 0 {
+            return false;
+        }
+        let hyphens = between(w, b'-', b'-');
+        if between(w, b'a', b'z') | between(w, b'0', b'9') | hyphens != HIGH
+            || hyphens & (hyphens >> 8) != 0
+        {
+            return false;
+        }
+        if at == n - 8 {
+            return true;
+        }
+        at = (at + 7).min(n - 8);
+    }
+}
+
+/// [`is_ordinary_container_name`]'s character rules, a byte at a time
+/// (for names shorter than a word; the caller checked the length and the
+/// hyphens at both ends).
+fn ordinary_bytes(name: &[u8]) -> bool {
+    name.iter()
+        .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.windows(2).any(|w| w == b"--")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rules of a container name without `$`, spelled out.
+    fn ordinary_reference(name: &[u8]) -> bool {
+        (3..=63).contains(&name.len())
+            && name
+                .iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && name.first() != Some(&b'-')
+            && name.last() != Some(&b'-')
+            && !name.windows(2).any(|w| w == b"--")
+    }
+
+    /// Deterministic pseudo-random strings over an alphabet of the edges
+    /// of every range the checks use.
+    fn strings(count: usize, max_len: usize) -> Vec<Vec<u8>> {
+        const ALPHABET: &[u8] = b"az09-/`{:./@[$A\x80\xff\x1f \x7f";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count)
+            .map(|_| {
+                let len = (next() % (max_len as u64 + 1)) as usize;
+                (0..len)
+                    .map(|_| {
+                        let r = next();
+                        // Mostly valid characters, so long valid names occur.
+                        if r % 4 != 0 {
+                            ALPHABET[(r >> 8) as usize % 5]
+                        } else {
+                            ALPHABET[(r >> 8) as usize % ALPHABET.len()]
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn container_names_agree_with_the_rules() {
+        for name in strings(200_000, 70) {
+            assert_eq!(
+                is_ordinary_container_name(&name),
+                ordinary_reference(&name),
+                "{:?}",
+                String::from_utf8_lossy(&name)
+            );
+        }
+        for (name, ok) in [
+            (&b"abc"[..], true),
+            (b"a-b-c-d-e-f-g-h", true),
+            (b"abcdefg--hijklmn", false),
+            (b"abcdefgh-", false),
+            (b"-abcdefgh", false),
+            (b"abcdefg-", false),
+            (b"abcdefgH", false),
+            (&[b'a'; 63][..], true),
+            (&[b'a'; 64][..], false),
+            (b"ab", false),
+        ] {
+            assert_eq!(is_ordinary_container_name(name), ok, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn first_slash_is_the_first_in_64_bytes() {
+        for s in strings(100_000, 80) {
+            let want = s.iter().take(64).position(|&b| b == b'/');
+            assert_eq!(first_slash(&s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn plain_ascii_and_control_agree_with_bytes() {
+        for s in strings(100_000, 40) {
+            let plain = s.iter().all(|b| (0x20..0x80).contains(b));
+            assert_eq!(plain_ascii(&s).is_some(), plain, "{s:?}");
+            assert_eq!(has_control(&s), s.iter().any(|&b| b < 0x20), "{s:?}");
+        }
+    }
+}
