@@ -573,12 +573,14 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     ) where
         D: Sync + Send,
     {
-        // Each worker matches runs of items with its own cursor.
+        // Each worker matches runs of items with its own cursor: long runs
+        // (a cursor's container cache starts cold), a few per thread.
         out.clear();
         out.resize(items.len(), None);
+        let run = (items.len() / (4 * rayon::current_num_threads())).max(4096);
         items
-            .par_chunks(4096)
-            .zip(out.par_chunks_mut(4096))
+            .par_chunks(run)
+            .zip(out.par_chunks_mut(run))
             .for_each(|(items, out)| {
                 let mut cursor = self.cursor();
                 for ((p, s), o) in items.iter().zip(out) {

@@ -1,6 +1,7 @@
 //! `blobsel preview`: stream listings through the matcher, print what is
 //! selected (or not) in input order, and account for every blob.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -11,7 +12,6 @@ use blobsel::{
     Error, ErrorKind, Exportability, ListingEntry, ListingFormat, ListingReader, Matcher, RuleId,
     SnapshotTime,
 };
-use rayon::prelude::*;
 
 use crate::output::Output;
 use crate::summary::{Stats, SummaryMode};
@@ -308,7 +308,11 @@ fn lines(
     progress: &crate::progress::Progress,
 ) -> Result<()> {
     let threads = rayon::current_num_threads();
-    let rx = chunker(input, 2 * threads);
+    // Chunks in flight (read, being matched, or matched and waiting for
+    // their turn to be written): enough to keep every worker busy while
+    // the one to write next is still being matched.
+    let in_flight = 2 * threads + 2;
+    let rx = chunker(input, threads + 1);
     let mut sink = Sink {
         name,
         line_base: 0,
@@ -316,55 +320,55 @@ fn lines(
         stats,
         progress,
     };
-    // Writing batch k (on this thread) overlaps matching batch k + 1 (on
-    // the pool), so the in-order part does not idle the workers.
-    let mut pending: Option<(Vec<Vec<u8>>, Vec<ChunkResult>)> = None;
-    loop {
-        let (batch, stop) = next_batch(&rx, 2 * threads);
-        if batch.is_empty() && stop.is_none() {
-            break;
+    // Each chunk is matched as soon as it is read, by whichever worker is
+    // free; this thread writes the results in input order as they come.
+    rayon::in_place_scope(|scope| -> Result<()> {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<u8>, ChunkResult)>();
+        let mut waiting: BTreeMap<usize, (Vec<u8>, ChunkResult)> = BTreeMap::new();
+        let (mut started, mut written) = (0usize, 0usize);
+        let mut stop: Option<Piece> = None;
+        let mut read_all = false;
+        loop {
+            while !read_all && started - written < in_flight {
+                match rx.recv() {
+                    Ok(Piece::Data(chunk)) => {
+                        let done = done_tx.clone();
+                        let index = started;
+                        scope.spawn(move |_| {
+                            let result = match_chunk(cfg, &chunk);
+                            // The receiver is gone only after an error.
+                            let _ = done.send((index, chunk, result));
+                        });
+                        started += 1;
+                    }
+                    Ok(other) => {
+                        stop = Some(other);
+                        read_all = true;
+                    }
+                    Err(_) => read_all = true,
+                }
+            }
+            if written == started {
+                break;
+            }
+            let (chunk, result) = loop {
+                if let Some(next) = waiting.remove(&written) {
+                    break next;
+                }
+                let (index, chunk, result) = done_rx
+                    .recv()
+                    .context("a matching worker stopped without a result")?;
+                waiting.insert(index, (chunk, result));
+            };
+            sink.write(&chunk, result)?;
+            written += 1;
+            crate::check_interrupted()?;
         }
-        let (written, results) = rayon::join(
-            || match pending.take() {
-                Some((b, r)) => sink.write(&b, r),
-                None => Ok(()),
-            },
-            || {
-                batch
-                    .par_iter()
-                    .map(|chunk| match_chunk(cfg, chunk))
-                    .collect::<Vec<_>>()
-            },
-        );
-        written?;
-        crate::check_interrupted()?;
-        if let Some(piece) = stop {
-            sink.write(&batch, results)?;
-            return handle_late(piece, name, sink.line_base);
+        match stop {
+            Some(piece) => handle_late(piece, name, sink.line_base),
+            None => Ok(()),
         }
-        pending = Some((batch, results));
-    }
-    if let Some((b, r)) = pending {
-        sink.write(&b, r)?;
-    }
-    Ok(())
-}
-
-/// Blocks for one chunk, then takes what else is ready, up to `max`; a
-/// piece that is not data ends the batch.
-fn next_batch(rx: &mpsc::Receiver<Piece>, max: usize) -> (Vec<Vec<u8>>, Option<Piece>) {
-    let mut batch = Vec::with_capacity(max);
-    let mut next = rx.recv().ok();
-    while let Some(piece) = next.take() {
-        match piece {
-            Piece::Data(d) => batch.push(d),
-            other => return (batch, Some(other)),
-        }
-        if batch.len() < max {
-            next = rx.try_recv().ok();
-        }
-    }
-    (batch, None)
+    })
 }
 
 /// The in-order end of the lines pipeline: output, counts, line numbers.
@@ -377,22 +381,20 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn write(&mut self, batch: &[Vec<u8>], results: Vec<ChunkResult>) -> Result<()> {
-        for (chunk, r) in batch.iter().zip(results) {
-            for &(start, end) in &r.ranges {
-                self.out.write_all(&chunk[start..end])?;
-            }
-            self.out.write_all(&r.out)?;
-            self.stats.merge(&r.stats);
-            for id in &r.hits {
-                self.stats.tally.record(*id);
-            }
-            if let Some((line, e)) = r.error {
-                return Err(e.in_source(self.name).at_line(self.line_base + line).into());
-            }
-            self.line_base += r.lines;
-            self.progress.add(chunk.len() as u64);
+    fn write(&mut self, chunk: &[u8], r: ChunkResult) -> Result<()> {
+        for &(start, end) in &r.ranges {
+            self.out.write_all(&chunk[start..end])?;
         }
+        self.out.write_all(&r.out)?;
+        self.stats.merge(&r.stats);
+        for id in &r.hits {
+            self.stats.tally.record(*id);
+        }
+        if let Some((line, e)) = r.error {
+            return Err(e.in_source(self.name).at_line(self.line_base + line).into());
+        }
+        self.line_base += r.lines;
+        self.progress.add(chunk.len() as u64);
         Ok(())
     }
 }
