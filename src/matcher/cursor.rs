@@ -12,6 +12,8 @@ use crate::snapshot::SnapshotTime;
 const SETS: usize = 256;
 /// Longer container parts are not cached (valid names have at most 63).
 const MAX_CACHED: usize = 64;
+/// Bytes of the last path kept for reuse, at most.
+const PREV: usize = 128;
 
 /// How the last walk over the prefixes ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +73,10 @@ struct CacheEntry {
 /// ```
 pub struct Cursor<'m, D> {
     m: &'m Matcher<D>,
-    prev: Vec<u8>,
+    /// The first `prev_len` bytes of the last walked path: as many as a
+    /// later path must share with it to reuse the walk.
+    prev: [u8; PREV],
+    prev_len: usize,
     ended: Ended,
     /// The index of the '/' after the last path's container (`usize::MAX`
     /// when it was not looked up), and whether that container holds exact
@@ -93,7 +98,8 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         });
         Cursor {
             m,
-            prev: Vec::new(),
+            prev: [0; PREV],
+            prev_len: 0,
             ended: Ended::Other,
             last_container: (usize::MAX, true),
             cache: vec![None; 2 * SETS],
@@ -145,9 +151,11 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         }
         match self.ended {
             Ended::Other => None,
-            Ended::Prefix(k, rule) => (common_prefix(&self.prev, path) >= k).then_some(Some(rule)),
+            Ended::Prefix(k, rule) => {
+                (common_prefix(&self.prev[..self.prev_len], path) >= k).then_some(Some(rule))
+            }
             Ended::Dead(j) => {
-                let shared = common_prefix(&self.prev, path);
+                let shared = common_prefix(&self.prev[..self.prev_len], path);
                 // Same container, and no prefix selects it.
                 (shared > j && shared > self.last_container.0)
                     .then(|| self.exact(path, self.last_container.1, snapshot))
@@ -169,9 +177,15 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             Ended::Dead(j) => (j + 1).max(self.last_container.0 + 1),
             Ended::Other => 0,
         };
-        self.prev.clear();
-        self.prev.extend_from_slice(&path[..keep.min(path.len())]);
-        self.ended = ended;
+        let keep = keep.min(path.len());
+        if keep <= PREV {
+            copy_short(&mut self.prev, &path[..keep]);
+            self.prev_len = keep;
+            self.ended = ended;
+        } else {
+            self.prev_len = 0;
+            self.ended = Ended::Other; // too long to keep: rarely worth it
+        }
         result
     }
 
@@ -329,6 +343,24 @@ fn same_short(stored: &[u8; MAX_CACHED], key: &[u8]) -> bool {
     exact::word(&stored[n - 8..]) == exact::word(&key[n - 8..])
 }
 
+/// Copies `from` (at most `to.len()` bytes) to the start of `to`, eight
+/// bytes at a time (the overlapping last word covers the rest): paths
+/// kept are short, and a call to `memcpy` costs more than the copy.
+#[inline]
+fn copy_short(to: &mut [u8], from: &[u8]) {
+    let n = from.len();
+    if n < 8 {
+        to[..n].copy_from_slice(from);
+        return;
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        to[i..i + 8].copy_from_slice(&from[i..i + 8]);
+        i += 8;
+    }
+    to[n - 8..n].copy_from_slice(&from[n - 8..]);
+}
+
 /// The length of the common prefix of `a` and `b`, eight bytes at a time.
 #[inline]
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -370,6 +402,17 @@ mod tests {
             (b"0123456789abcde/", 15),
         ] {
             assert_eq!(first_slash(path), want, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn copy_short_copies_every_length() {
+        let from: Vec<u8> = (1..=PREV as u8).collect();
+        for n in 0..=PREV {
+            let mut to = [0u8; PREV];
+            copy_short(&mut to, &from[..n]);
+            assert_eq!(&to[..n], &from[..n]);
+            assert!(to[n..].iter().all(|&b| b == 0), "{n}");
         }
     }
 
