@@ -16,7 +16,11 @@
 //! * [`Matcher`] — the compiled index, built by [`Selection::compile`] or a
 //!   [`MatcherBuilder`]. It decides in one walk over a blob's canonical
 //!   path whether it is selected and by which rule ([`RuleId`]); it is one
-//!   byte buffer that [`Matcher::from_bytes`] loads in place.
+//!   byte buffer that [`Matcher::from_bytes`] loads in place. A [`Cursor`]
+//!   matches a stream of names with the same answers, faster: it walks
+//!   only the prefixes, finds exact paths by hash, and caches per
+//!   container and per last path (what `preview` and
+//!   [`Matcher::find_batch`] use).
 //! * [`Tally`] and [`RuleReport`] — hits per rule, and the rules that
 //!   selected nothing (with the rule that covers them).
 //! * [`listing`] — readers for listings of an account ([`ListingEntry`]).

@@ -17,6 +17,18 @@
 //!
 //! Every other rule is a [`RuleStatus::Duplicate`] of an equal rule or
 //! [`RuleStatus::Covered`] by the rule that selects all it would select.
+//!
+//! # What is stored and what is derived
+//!
+//! The serialized index ([`format`]) is the fst and the tables beside it.
+//! Loading derives, from the rule table, what a [`Cursor`] matches with:
+//! an fst of the effective prefixes alone (`walker`) and a hash table of
+//! the effective exact paths (`exact`). Since the effective prefixes are
+//! prefix-free and no effective exact path lies under one, a path is
+//! selected by at most one of the two, which is the rule the whole index
+//! reports ([`Matcher::find_unrooted`], which walks it, is the reference
+//! the tests hold the cursor to). The decoded top of the whole index
+//! (`accel`) is built on first use.
 
 mod accel;
 mod build;
