@@ -158,6 +158,13 @@ impl<D: AsRef<[u8]>> std::fmt::Debug for Matcher<D> {
     }
 }
 
+/// An fst with no keys (its bytes built once).
+fn empty_fst() -> Result<Fst<Vec<u8>>, Error> {
+    static EMPTY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let bytes = EMPTY.get_or_init(|| fst::raw::Builder::memory().into_inner().unwrap_or_default());
+    Fst::new(bytes.clone()).map_err(|e| corrupt(&e.to_string()))
+}
+
 fn corrupt(what: &str) -> Error {
     Error::new(
         ErrorKind::InvalidIndex,
@@ -247,12 +254,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         let mut m = Matcher {
             full: Walker::new(fst),
             // Replaced by `derive` below.
-            prefixes: Walker::new(
-                fst::raw::Builder::memory()
-                    .into_inner()
-                    .and_then(Fst::new)
-                    .map_err(|e| corrupt(&e.to_string()))?,
-            ),
+            prefixes: Walker::new(empty_fst()?),
             exact: exact::ExactTable::with_capacity(0),
             data,
             complex: offsets[1],
@@ -325,18 +327,27 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 index as u32,
             );
         }
-        prefixes.sort_unstable();
-        let mut builder = fst::raw::Builder::memory();
-        for (key, id) in &prefixes {
+        // fst's builder allocates a ~1 MB node registry: worth it only when
+        // the prefixes are a part of the index.
+        let prefix_fst = if prefixes.is_empty() {
+            empty_fst()?
+        } else if prefixes.len() == self.full.fst.len() {
+            // Only prefixes: the index is their fst.
+            Fst::new(self.full.fst.as_bytes().to_vec()).map_err(|e| corrupt(&e.to_string()))?
+        } else {
+            prefixes.sort_unstable();
+            let mut builder = fst::raw::Builder::memory();
+            for (key, id) in &prefixes {
+                builder
+                    .insert(key, format::encode(Tag::Prefix, *id))
+                    .map_err(|e| corrupt(&e.to_string()))?;
+            }
             builder
-                .insert(key, format::encode(Tag::Prefix, *id))
-                .map_err(|e| corrupt(&e.to_string()))?;
-        }
-        let prefixes = builder
-            .into_inner()
-            .and_then(Fst::new)
-            .map_err(|e| corrupt(&e.to_string()))?;
-        self.prefixes = Walker::new(prefixes);
+                .into_inner()
+                .and_then(Fst::new)
+                .map_err(|e| corrupt(&e.to_string()))?
+        };
+        self.prefixes = Walker::new(prefix_fst);
         self.exact = exact;
         Ok(())
     }
