@@ -129,4 +129,5 @@ mod rule;
 mod selection;
 mod snapshot;
 mod text;
+mod words;
 mod xml;

@@ -12,10 +12,10 @@ use std::io::BufRead;
 use memchr::memchr;
 
 use crate::error::{Error, ErrorKind};
-use crate::listing::words::{first_slash, has_control, is_ordinary_container_name, plain_ascii};
 use crate::listing::{ListingEntry, ListingReader};
 use crate::path::{container_name_problem, is_valid_container_name, BlobPath, MAX_BLOB_NAME_CHARS};
 use crate::snapshot::SnapshotTime;
+use crate::words::{find_byte, has_control, is_ordinary_container_name, plain_ascii};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -347,7 +347,9 @@ pub(crate) fn check_container(container: &str) -> Result<(), Error> {
 fn split_ordinary(path: &str) -> Option<(&str, &str)> {
     let start = usize::from(path.starts_with('/'));
     let rest = path.get(start..)?;
-    let slash = first_slash(rest.as_bytes())?;
+    // A container name is at most 63 bytes.
+    let head = &rest.as_bytes()[..rest.len().min(64)];
+    let slash = find_byte(head, b'/')?;
     let ok = slash + 1 < rest.len() && is_ordinary_container_name(&rest.as_bytes()[..slash]);
     ok.then(|| (&rest[..slash], &rest[slash + 1..]))
 }

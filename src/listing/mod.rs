@@ -23,7 +23,6 @@ pub mod inventory_parquet;
 pub mod jsonl;
 pub mod lines;
 pub mod list_blobs;
-mod words;
 
 pub use self::inventory_csv::InventoryCsvReader;
 #[cfg(feature = "parquet")]

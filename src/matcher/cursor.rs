@@ -1,10 +1,10 @@
 //! Matching a stream of paths: remembering the last walk, and the walk over
 //! each container name.
 
-use crate::matcher::exact;
 use crate::matcher::format::{self, Tag};
 use crate::matcher::{Matcher, RuleId, Walked};
 use crate::snapshot::SnapshotTime;
+use crate::words::{self, word};
 
 /// Sets of the container cache; each holds two entries, the most recently
 /// used first (two popular containers that hash alike do not evict each
@@ -122,7 +122,8 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         if let Some(found) = self.reuse(path, snapshot) {
             return found;
         }
-        self.walk_and_remember(path, first_slash(path), snapshot)
+        let slash = words::find_byte(path, b'/').unwrap_or(path.len());
+        self.walk_and_remember(path, slash, snapshot)
     }
 
     /// Like [`Cursor::find_unrooted`] when the caller already knows where
@@ -289,36 +290,13 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     }
 }
 
-/// The index of the first '/' in `path` (or its length), eight bytes at a
-/// time: container names are short, and a call to `memchr` costs more than
-/// the search.
-#[inline]
-fn first_slash(path: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while i + 8 <= path.len() {
-        let x = exact::word(&path[i..]) ^ (ONES * u64::from(b'/'));
-        // The lowest zero byte of x (a '/') sets its high bit here first.
-        let zero = x.wrapping_sub(ONES) & !x & HIGH;
-        if zero != 0 {
-            return i + (zero.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i + path[i..]
-        .iter()
-        .position(|&b| b == b'/')
-        .unwrap_or(path.len() - i)
-}
-
 /// A cheap hash of `container/` for the cache: its length and its first
 /// and last eight bytes (the cache compares whole keys anyway).
 #[inline]
 fn container_hash(key: &[u8]) -> usize {
     let n = key.len();
     let mixed = if n >= 8 {
-        exact::word(key) ^ exact::word(&key[n - 8..]).rotate_left(29)
+        word(key) ^ word(&key[n - 8..]).rotate_left(29)
     } else {
         key.iter().fold(0u64, |h, &b| h << 8 | u64::from(b))
     };
@@ -335,12 +313,12 @@ fn same_short(stored: &[u8; MAX_CACHED], key: &[u8]) -> bool {
     }
     let mut i = 0;
     while i + 8 < n {
-        if exact::word(&stored[i..]) != exact::word(&key[i..]) {
+        if word(&stored[i..]) != word(&key[i..]) {
             return false;
         }
         i += 8;
     }
-    exact::word(&stored[n - 8..]) == exact::word(&key[n - 8..])
+    word(&stored[n - 8..]) == word(&key[n - 8..])
 }
 
 /// Copies `from` (at most `to.len()` bytes) to the start of `to`, eight
@@ -386,24 +364,6 @@ mod tests {
     use super::*;
     use crate::rule::{Origin, Rule, RuleKind};
     use crate::MatcherBuilder;
-
-    #[test]
-    fn first_slash_finds_the_first() {
-        for (path, want) in [
-            (&b"a/b"[..], 1),
-            (b"abcdefgh/x", 8),
-            (b"abcdefg/x/y", 7),
-            (b"abcdefghijklmnopq/r", 17),
-            (b"abc", 3),
-            (b"", 0),
-            (b"/", 0),
-            (b"\x80\xff\x2f/", 2),
-            (b"0123456789abcdef", 16),
-            (b"0123456789abcde/", 15),
-        ] {
-            assert_eq!(first_slash(path), want, "{path:?}");
-        }
-    }
 
     #[test]
     fn copy_short_copies_every_length() {

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use crate::matcher::format::Tag;
+use crate::words::word;
 
 /// `len_tag`: the key's length (without its leading '/') in the low bits.
 const LEN: u32 = (1 << 31) - 1;
@@ -142,14 +143,6 @@ pub(crate) fn hash(bytes: &[u8]) -> u64 {
         b = fold(b ^ y, K2);
     }
     fold(a ^ b.rotate_left(23), K0)
-}
-
-/// The first eight bytes of `c` as a little-endian `u64` (`c` has at
-/// least eight).
-#[inline(always)]
-pub(crate) fn word(c: &[u8]) -> u64 {
-    // One bounds check and one load (indexing each byte checks each).
-    c.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a))
 }
 
 /// Four bytes as a little-endian number (`c` has at least four).

@@ -1,7 +1,7 @@
-//! Byte checks on a line, eight bytes at a time (SWAR: one `u64` holds
-//! eight bytes, and arithmetic on it answers a question for each of them).
-//! The lines reader validates every byte of every line; these keep that
-//! cost near the cost of reading the line.
+//! Byte checks eight bytes at a time (SWAR: one `u64` holds eight bytes,
+//! and arithmetic on it answers a question for each of them). The lines
+//! reader validates every byte of every line and the matcher looks at
+//! every path; these keep that cost near the cost of reading the bytes.
 //!
 //! Each check is exact for every byte whatever its neighbours, and each has
 //! a byte-at-a-time twin in the tests that it is compared with.
@@ -12,7 +12,7 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// The first eight bytes of `c` as a little-endian `u64` (`c` has at
 /// least eight).
 #[inline(always)]
-fn word(c: &[u8]) -> u64 {
+pub(crate) fn word(c: &[u8]) -> u64 {
     // One bounds check and one load (indexing each byte checks each).
     c.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a))
 }
@@ -59,22 +59,22 @@ fn any_word(bytes: &[u8], test: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) 
     found | test(word(&bytes[n - 8..])) != 0
 }
 
-/// The index of the first '/' among the first 64 bytes of `bytes` (a
-/// container name is at most 63 bytes), if any.
+/// The index of the first `byte` in `bytes`, if any: for the short
+/// haystacks of a path (a container name, a segment), where a call to
+/// `memchr` costs more than the search.
 #[inline]
-pub(crate) fn first_slash(bytes: &[u8]) -> Option<usize> {
-    let head = &bytes[..bytes.len().min(64)];
+pub(crate) fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
     let mut i = 0;
-    while i + 8 <= head.len() {
-        let x = word(&head[i..]) ^ (ONES * u64::from(b'/'));
-        // The lowest zero byte of x (a '/') sets its high bit here first.
+    while i + 8 <= bytes.len() {
+        let x = word(&bytes[i..]) ^ (ONES * u64::from(byte));
+        // The lowest zero byte of x (a match) sets its high bit here first.
         let zero = x.wrapping_sub(ONES) & !x & HIGH;
         if zero != 0 {
             return Some(i + (zero.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    head[i..].iter().position(|&b| b == b'/').map(|k| i + k)
+    bytes[i..].iter().position(|&b| b == byte).map(|k| i + k)
 }
 
 /// High bits set on the bytes of `w` from `lo` to `hi`; every byte of `w`
@@ -200,10 +200,12 @@ mod tests {
     }
 
     #[test]
-    fn first_slash_is_the_first_in_64_bytes() {
+    fn find_byte_finds_the_first() {
         for s in strings(100_000, 80) {
-            let want = s.iter().take(64).position(|&b| b == b'/');
-            assert_eq!(first_slash(&s), want, "{s:?}");
+            for byte in [b'/', b'a', 0x80] {
+                let want = s.iter().position(|&b| b == byte);
+                assert_eq!(find_byte(&s, byte), want, "{s:?} {byte}");
+            }
         }
     }
 
