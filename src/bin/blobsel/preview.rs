@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
@@ -323,7 +324,8 @@ fn lines(
     // Each chunk is matched as soon as it is read, by whichever worker is
     // free; this thread writes the results in input order as they come.
     rayon::in_place_scope(|scope| -> Result<()> {
-        let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<u8>, ChunkResult)>();
+        type Done = (usize, Vec<u8>, std::thread::Result<ChunkResult>);
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
         let mut waiting: BTreeMap<usize, (Vec<u8>, ChunkResult)> = BTreeMap::new();
         let (mut started, mut written) = (0usize, 0usize);
         let mut stop: Option<Piece> = None;
@@ -335,7 +337,11 @@ fn lines(
                         let done = done_tx.clone();
                         let index = started;
                         scope.spawn(move |_| {
-                            let result = match_chunk(cfg, &chunk);
+                            // A panic is sent too: this thread waits for
+                            // every result and must not wait forever.
+                            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                match_chunk(cfg, &chunk)
+                            }));
                             // The receiver is gone only after an error.
                             let _ = done.send((index, chunk, result));
                         });
@@ -358,6 +364,11 @@ fn lines(
                 let (index, chunk, result) = done_rx
                     .recv()
                     .context("a matching worker stopped without a result")?;
+                let result = result.map_err(|_| {
+                    anyhow::anyhow!(
+                        "internal error: matching chunk {index} panicked (a bug: please report it)"
+                    )
+                })?;
                 waiting.insert(index, (chunk, result));
             };
             sink.write(&chunk, result)?;
