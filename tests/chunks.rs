@@ -6,19 +6,9 @@ use std::process::Command;
 
 use blobsel::Selection;
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "rng/mod.rs"]
+mod rng;
+use rng::Rng;
 
 const SELECTION: &str = "<BlobList>\
     <BlobPathPrefix>/logs/2024/</BlobPathPrefix>\
@@ -28,7 +18,7 @@ const SELECTION: &str = "<BlobList>\
     </BlobList>";
 
 fn listing(seed: u64, lines: usize) -> Vec<u8> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut out = Vec::new();
     for i in 0..lines {
         let line = match rng.below(7) {

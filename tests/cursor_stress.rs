@@ -12,19 +12,9 @@ fn origin() -> Origin {
     }
 }
 
-/// Deterministic pseudo-random numbers.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+#[path = "rng/mod.rs"]
+mod rng;
+use rng::Rng;
 
 /// Container names: many short ones (more than the cache holds), and
 /// some of 63 and more bytes.
@@ -41,14 +31,14 @@ fn paths(rng: &mut Rng, containers: &[String], n: usize) -> Vec<String> {
     let long = "deep/".repeat(30); // past the 128 bytes a cursor keeps
     (0..n)
         .map(|_| {
-            let c = &containers[rng.below(containers.len())];
-            let mid = match rng.below(4) {
+            let c = &containers[rng.index(containers.len())];
+            let mid = match rng.index(4) {
                 0 => String::new(),
                 1 => "logs/".to_string(),
                 2 => long.clone(),
-                _ => format!("{long}x{}/", rng.below(3)),
+                _ => format!("{long}x{}/", rng.index(3)),
             };
-            format!("{c}/{mid}f{}", rng.below(4))
+            format!("{c}/{mid}f{}", rng.index(4))
         })
         .collect()
 }
@@ -74,7 +64,7 @@ fn check(rules: &[Rule], names: &[String]) {
 
 #[test]
 fn cursor_agrees_at_the_limits_of_its_caches() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let containers = containers();
     let names = paths(&mut rng, &containers, 20_000);
     let long = "deep/".repeat(30);

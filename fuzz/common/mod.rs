@@ -3,6 +3,16 @@
 
 #![allow(dead_code)]
 
+use blobsel::{Rule, RuleKind};
+
+/// What a round trip must keep of each rule: its kind and canonical text.
+pub fn keys(rules: &[Rule]) -> Vec<(RuleKind, String)> {
+    rules
+        .iter()
+        .map(|r| (r.kind(), r.text().to_string()))
+        .collect()
+}
+
 /// Inputs larger than this are skipped: big inputs only slow the fuzzer
 /// down, and the hostile-input tests cover size on their own.
 pub const MAX_INPUT: usize = 64 * 1024;

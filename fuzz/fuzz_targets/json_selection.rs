@@ -7,20 +7,13 @@
 
 #![no_main]
 
-use blobsel::{ErrorKind, Form, ParseOptions, Rule, RuleKind, Selection};
+use blobsel::{ErrorKind, Form, ParseOptions, RuleKind, Selection};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/mod.rs"]
 mod common;
 
 const TARGET: &str = "json_selection";
-
-fn keys(rules: &[Rule]) -> Vec<(RuleKind, String)> {
-    rules
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect()
-}
 
 fuzz_target!(|data: &[u8]| {
     if data.len() > common::MAX_INPUT {
@@ -90,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // JSON writes the paths first, then the prefixes, each in order.
-    let mut expected = keys(rules);
+    let mut expected = common::keys(rules);
     expected.sort_by_key(|(kind, _)| *kind == RuleKind::Prefix);
     for (camel, form) in [(false, Form::ExportJson), (true, Form::ArmJob)] {
         let written = if camel {
@@ -111,7 +104,7 @@ fuzz_target!(|data: &[u8]| {
         if again.form() != form {
             fail(format!("written as {form:?}, read as {:?}", again.form()));
         }
-        let got = keys(again.rules().unwrap_or_else(|e| fail(format!("{e}"))));
+        let got = common::keys(again.rules().unwrap_or_else(|e| fail(format!("{e}"))));
         if got != expected {
             fail(format!(
                 "JSON round trip changed the rules:\n  expected: {expected:?}\n  got:      \
@@ -125,11 +118,11 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_else(|e| fail(format!("to_blob_list_xml failed: {e}")));
     let again = Selection::parse(xml.as_bytes(), "written.xml")
         .unwrap_or_else(|e| fail(format!("the written XML does not parse: {e}\n{xml}")));
-    let got = keys(again.rules().unwrap_or_else(|e| fail(format!("{e}"))));
-    if got != keys(rules) {
+    let got = common::keys(again.rules().unwrap_or_else(|e| fail(format!("{e}"))));
+    if got != common::keys(rules) {
         fail(format!(
             "XML round trip changed the rules:\n  read:    {:?}\n  re-read: {got:?}\n{xml}",
-            keys(rules)
+            common::keys(rules)
         ));
     }
 

@@ -4,20 +4,13 @@
 
 #![no_main]
 
-use blobsel::{Form, Rule, RuleKind, Selection};
+use blobsel::{Form, Selection};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/mod.rs"]
 mod common;
 
 const TARGET: &str = "xml_selection";
-
-fn keys(rules: &[Rule]) -> Vec<(RuleKind, String)> {
-    rules
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect()
-}
 
 fuzz_target!(|data: &[u8]| {
     if data.len() > common::MAX_INPUT {
@@ -53,12 +46,12 @@ fuzz_target!(|data: &[u8]| {
     match &supplied {
         Ok(()) => {
             let other = named.rules().unwrap_or_else(|e| fail(format!("{e}")));
-            if keys(rules) != keys(other) {
+            if common::keys(rules) != common::keys(other) {
                 fail(format!(
                     "Selection::parse and supply_blob_list read different rules:\n  \
                      {:?}\n  {:?}",
-                    keys(rules),
-                    keys(other)
+                    common::keys(rules),
+                    common::keys(other)
                 ));
             }
         }
@@ -77,11 +70,11 @@ fuzz_target!(|data: &[u8]| {
         ))
     });
     let again_rules = again.rules().unwrap_or_else(|e| fail(format!("{e}")));
-    if keys(rules) != keys(again_rules) {
+    if common::keys(rules) != common::keys(again_rules) {
         fail(format!(
             "XML round trip changed the rules:\n  read:    {:?}\n  re-read: {:?}\nwritten:\n{xml}",
-            keys(rules),
-            keys(again_rules)
+            common::keys(rules),
+            common::keys(again_rules)
         ));
     }
     let rewritten = again

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::oracle::{Rule, Snap, State};
+pub use super::rng::Rng;
 
 /// One listed blob, snapshot or version.
 #[derive(Clone, Debug)]
@@ -149,33 +150,6 @@ pub fn expected(rows: &[Row], rules: &[Rule], format: Format, selected: bool) ->
         }
     }
     out
-}
-
-/// A small deterministic generator (xorshift64*).
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// In `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
 }
 
 /// The selection the mixed listing is matched against: every rule kind,

@@ -9,6 +9,8 @@
 
 pub mod gen;
 pub mod oracle;
+#[path = "../rng/mod.rs"]
+pub mod rng;
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
