@@ -70,35 +70,28 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
         }
     }
     let mut status = vec![RuleStatus::Effective; rules.len()];
-    // The key each rule is matched by; a container restriction makes a
-    // prefix that is exactly "/container" mean "/container/".
-    let restricted = container.map(|c| format!("/{c}"));
-    let key_of = |r: &'r Rule| -> Cow<'r, str> {
-        match (&restricted, r.kind()) {
-            (Some(c), RuleKind::Prefix) if r.text() == c => Cow::Owned(format!("{c}/")),
-            _ => Cow::Borrowed(r.text()),
-        }
-    };
 
     // Prefixes: sorted, duplicates folded, covered ones dropped. In byte
     // order a covering prefix comes right before all it covers.
-    let mut prefixes: Vec<(Cow<'r, str>, u32)> = Vec::new();
+    let mut prefixes: Vec<(Cow<'r, [u8]>, u32)> = Vec::new();
     let mut paths: Vec<(&'r str, u32)> = Vec::new();
     for (i, r) in rules.iter().enumerate() {
         match r.kind() {
-            RuleKind::Prefix => prefixes.push((key_of(r), i as u32)),
+            RuleKind::Prefix => {
+                prefixes.push((format::prefix_key(r.text().as_bytes(), container), i as u32))
+            }
             _ => paths.push((r.text(), i as u32)),
         }
     }
     prefixes.sort_unstable();
     paths.sort_unstable();
-    let mut kept: Vec<(Cow<'r, str>, u32)> = Vec::new();
+    let mut kept: Vec<(Cow<'r, [u8]>, u32)> = Vec::new();
     for (key, id) in prefixes {
         match kept.last() {
             Some((k, first)) if *k == key => {
                 status[id as usize] = RuleStatus::Duplicate { of: RuleId(*first) }
             }
-            Some((k, by)) if key.starts_with(&**k) => {
+            Some((k, by)) if key.starts_with(k) => {
                 status[id as usize] = RuleStatus::Covered { by: RuleId(*by) }
             }
             _ => kept.push((key, id)),
@@ -108,14 +101,14 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
     // Exact paths: covered by a kept prefix (the greatest one not above the
     // path is the only candidate, kept prefixes being prefix-free), or
     // folded by kind.
-    let mut keys: Vec<(Cow<'r, str>, u64)> = Vec::with_capacity(kept.len() + paths.len());
+    let mut keys: Vec<(Cow<'r, [u8]>, u64)> = Vec::with_capacity(kept.len() + paths.len());
     let mut complex: Vec<ComplexEntry> = Vec::new();
     for group in paths.chunk_by(|a, b| a.0 == b.0) {
         let path = group[0].0;
         let ids = || group.iter().map(|&(_, id)| id);
-        let i = kept.partition_point(|(k, _)| &**k <= path);
+        let i = kept.partition_point(|(k, _)| &**k <= path.as_bytes());
         if let Some((k, by)) = i.checked_sub(1).map(|i| &kept[i]) {
-            if path.starts_with(&**k) {
+            if path.as_bytes().starts_with(k) {
                 for id in ids() {
                     status[id as usize] = RuleStatus::Covered { by: RuleId(*by) };
                 }
@@ -131,7 +124,10 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
                     };
                 }
             }
-            keys.push((Cow::Borrowed(path), format::encode(Tag::PathAll, first)));
+            keys.push((
+                Cow::Borrowed(path.as_bytes()),
+                format::encode(Tag::PathAll, first),
+            ));
             continue;
         }
         let mut base: Option<u32> = None;
@@ -157,7 +153,7 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
         }
         snaps.sort_unstable();
         keys.push((
-            Cow::Borrowed(path),
+            Cow::Borrowed(path.as_bytes()),
             format::encode(Tag::Complex, complex.len() as u32),
         ));
         complex.push(ComplexEntry {
@@ -171,7 +167,7 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
     );
     keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
-    let fst = fst::Map::from_iter(keys.iter().map(|(k, v)| (k.as_bytes(), *v)))
+    let fst = fst::Map::from_iter(keys.iter().map(|(k, v)| (&**k, *v)))
         .map_err(|e| {
             Error::new(
                 ErrorKind::InvalidIndex,

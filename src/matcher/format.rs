@@ -18,6 +18,8 @@
 //! bits (prefix rule, path rule with all snapshots, complex entry) and a
 //! rule id or complex-entry index below.
 
+use std::borrow::Cow;
+
 use crate::matcher::RuleStatus;
 use crate::rule::{Rule, RuleKind};
 
@@ -34,6 +36,21 @@ pub(crate) enum Tag {
     Prefix = 0,
     PathAll = 1,
     Complex = 2,
+}
+
+/// The index key of a prefix rule with canonical text `text`: the text
+/// itself, except that under a container restriction the prefix exactly
+/// `/container` means `/container/` (compilation and loading both key
+/// prefixes with this).
+pub(crate) fn prefix_key<'a>(text: &'a [u8], container: Option<&str>) -> Cow<'a, [u8]> {
+    match container {
+        Some(c) if text.strip_prefix(b"/") == Some(c.as_bytes()) => {
+            let mut key = text.to_vec();
+            key.push(b'/');
+            Cow::Owned(key)
+        }
+        _ => Cow::Borrowed(text),
+    }
 }
 
 pub(crate) fn encode(tag: Tag, index: u32) -> u64 {

@@ -281,8 +281,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// numbers in byte order of their paths.
     fn derive(&mut self) -> Result<(), Error> {
         let b = self.bytes();
-        let restricted = self.container().map(|c| format!("/{c}"));
-        let mut prefixes: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut prefixes: Vec<(std::borrow::Cow<'_, [u8]>, u32)> = Vec::new();
         let mut complex: Vec<(&[u8], usize)> = Vec::new();
         let mut exact = exact::ExactTable::with_capacity(self.full.fst.len());
         for id in 0..self.rule_count {
@@ -297,13 +296,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 return Err(corrupt("rule text"));
             }
             match b[at] {
-                0 => {
-                    let mut key = text.to_vec();
-                    if restricted.as_deref().map(str::as_bytes) == Some(text) {
-                        key.push(b'/'); // as compilation keys it
-                    }
-                    prefixes.push((key, id as u32));
-                }
+                0 => prefixes.push((format::prefix_key(text, self.container()), id as u32)),
                 // The strings section is under 4 GiB (checked at load).
                 1 => exact.insert(
                     &text[1..],
