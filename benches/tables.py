@@ -51,15 +51,22 @@ def ms(key):
     return f"{ns / 1e6:.1f} ms" if ns >= 1e5 else f"{ns / 1e3:.1f} µs"
 
 
+def table(title, columns):
+    """Prints a table's heading (if any) and its header rows."""
+    if title:
+        print(f"### {title}\n")
+    print("| " + " | ".join(columns) + " |")
+    print("|---" * len(columns) + "|")
+
+
 # match
 groups = defaultdict(dict)
 for (g, f), v in results.items():
     if g.startswith("match/"):
         groups[g][f] = rate((g, f))
 if groups:
-    print("### match: names/s (median), ratios first\n")
-    print("| rule set | order | blobsel 1 thread | best peer | blobsel / best peer | all threads / 1 thread |")
-    print("|---|---|---|---|---|---|")
+    table("match: names/s (median), ratios first",
+          ["rule set", "order", "blobsel 1 thread", "best peer", "blobsel / best peer", "all threads / 1 thread"])
     order = {"S": 0, "M": 1, "L": 2, "XL": 3}
     keys = sorted(groups, key=lambda g: (order.get(g.split("/")[1], 9), g.split("/")[2] != "unsorted"))
     for g in keys:
@@ -76,8 +83,7 @@ if groups:
     print()
     engines = ["blobsel-1-thread"] + sorted({f for fs in groups.values() for f in fs if f.startswith("blobsel-") and f != "blobsel-1-thread"}) + [
         "naive", "sorted-array", "hashset+sorted", "patricia", "aho-corasick", "regex-automata"]
-    print("| rule set / order | " + " | ".join(engines) + " |")
-    print("|---" * (len(engines) + 1) + "|")
+    table(None, ["rule set / order"] + engines)
     for g in keys:
         fs = groups[g]
         cells = [human(fs[e], "/s") if e in fs else "n/a" for e in engines]
@@ -92,8 +98,7 @@ if pv:
     fl = rate(floor[0]) if floor else None
     if fl:
         print(f"Floor (memchr line count over the same buffer): {human(fl, 'B/s')}\n")
-    print("| rule set / order | 1 thread | all threads | all / 1 | floor / 1 thread | floor / all threads |")
-    print("|---|---|---|---|---|---|")
+    table(None, ["rule set / order", "1 thread", "all threads", "all / 1", "floor / 1 thread", "floor / all threads"])
     for g in sorted({k[0] for k in pv if k[0] != "preview/floor"}):
         one = rate((g, "blobsel-1-thread")) if (g, "blobsel-1-thread") in pv else None
         multi = [rate(k) for k in pv if k[0] == g and k[1].endswith("-threads")]
@@ -108,9 +113,8 @@ if pv:
 # parse
 pa = {k: v for k, v in results.items() if k[0] == "parse"}
 if pa:
-    print("### parse: bytes/s (median) and time per selection\n")
-    print("| input | blobsel | floor (reader alone) | floor / blobsel | blobsel time |")
-    print("|---|---|---|---|---|")
+    table("parse: bytes/s (median) and time per selection",
+          ["input", "blobsel", "floor (reader alone)", "floor / blobsel", "blobsel time"])
     for f in sorted(k[1] for k in pa if k[1].endswith("/blobsel")):
         base = f.rsplit("/", 1)[0]
         floor = [k for k in pa if k[1].startswith(base + "/") and not k[1].endswith("/blobsel")]
@@ -122,9 +126,7 @@ if pa:
 # compile
 co = {k: v for k, v in results.items() if k[0] == "compile"}
 if co:
-    print("### compile: rules/s (median) and time\n")
-    print("| rule set | engine | rules/s | time |")
-    print("|---|---|---|---|")
+    table("compile: rules/s (median) and time", ["rule set", "engine", "rules/s", "time"])
     order = {"S": 0, "M": 1, "L": 2, "XL": 3}
     for k in sorted(co, key=lambda k: (order.get(k[1].split("/")[0], 9), k[1])):
         s, e = k[1].split("/", 1)

@@ -7,12 +7,10 @@
 //! decoded nodes and falls back to the fst's own node decoding past the
 //! budget (only very large selections ever get there).
 //!
-//! [`Cursor`](super::Cursor) adds memory of the previous walk: with the
-//! state after every byte of the last path kept, a path that shares its
-//! first `n` bytes with the last one resumes at byte `n`, and when the last
-//! path was selected by a prefix rule that the shared bytes contain, the
-//! answer is known without walking at all. Sorted input (as List Blobs
-//! returns it) shares long prefixes, so most of its bytes are never walked.
+//! Two fsts are walked this way: the whole index (by
+//! [`Matcher::find_unrooted`](super::Matcher::find_unrooted), decoded on
+//! first use) and the prefixes alone (by a [`Cursor`](super::Cursor)); see
+//! `walker.rs`.
 
 use std::collections::VecDeque;
 
