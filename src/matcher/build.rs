@@ -85,6 +85,12 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
     }
     prefixes.sort_unstable();
     paths.sort_unstable();
+    // The rules' texts are stored in this order: paths in byte order.
+    let text_order: Vec<u32> = paths
+        .iter()
+        .map(|&(_, id)| id)
+        .chain(prefixes.iter().map(|&(_, id)| id))
+        .collect();
     let mut kept: Vec<(Cow<'r, [u8]>, u32)> = Vec::new();
     for (key, id) in prefixes {
         match kept.last() {
@@ -197,6 +203,6 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
             }
         })
         .collect();
-    let bytes = format::write(&fst, &complex, &records, &sources, container);
+    let bytes = format::write(&fst, &complex, &records, &text_order, &sources, container);
     Matcher::from_bytes(bytes)
 }

@@ -1,10 +1,11 @@
 //! Matching a stream of paths: remembering the last walk, and the walk over
 //! each container name.
 
+use crate::matcher::exact;
 use crate::matcher::format::{self, Tag};
 use crate::matcher::{Matcher, RuleId, Walked};
 use crate::snapshot::SnapshotTime;
-use crate::words::{self, word};
+use crate::words::{self, common_prefix, word};
 
 /// Sets of the container cache; each holds two entries, the most recently
 /// used first (two popular containers that hash alike do not evict each
@@ -86,6 +87,8 @@ pub struct Cursor<'m, D> {
     /// The prefix walk after the leading '/': None when there are no
     /// prefixes; Some(Err(rule)) when the prefix "/" takes everything.
     start: Option<Result<(u32, u64), RuleId>>,
+    /// Where the exact paths stand in byte order, for sorted input.
+    merge: exact::Merge,
 }
 
 impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
@@ -104,6 +107,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             last_container: (usize::MAX, true),
             cache: vec![None; 2 * SETS],
             start,
+            merge: exact::Merge::default(),
         }
     }
 
@@ -146,7 +150,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     /// The answer for `path` from the last walk (or from the prefix "/",
     /// which selects everything), if that decides it.
     #[inline]
-    fn reuse(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<Option<RuleId>> {
+    fn reuse(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<Option<RuleId>> {
         if let Some(Err(everything)) = self.start {
             return Some(Some(everything));
         }
@@ -191,12 +195,17 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     }
 
     #[inline]
-    fn exact(&self, path: &[u8], possible: bool, snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        if possible {
-            self.m.find_exact(path, snapshot)
-        } else {
-            None
+    fn exact(
+        &mut self,
+        path: &[u8],
+        possible: bool,
+        snapshot: Option<SnapshotTime>,
+    ) -> Option<RuleId> {
+        if !possible {
+            return None;
         }
+        let (tag, index) = self.m.exact.find(self.m.strings(), &mut self.merge, path)?;
+        self.m.exact(tag, index, snapshot)
     }
 
     fn walk(
@@ -339,26 +348,6 @@ fn copy_short(to: &mut [u8], from: &[u8]) {
     to[n - 8..n].copy_from_slice(&from[n - 8..]);
 }
 
-/// The length of the common prefix of `a` and `b`, eight bytes at a time.
-#[inline]
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + 8 <= n {
-        let x = u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or([0; 8]));
-        let y = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
-        let d = x ^ y;
-        if d != 0 {
-            return i + (d.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < n && a[i] == b[i] {
-        i += 1;
-    }
-    i
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,14 +363,6 @@ mod tests {
             assert_eq!(&to[..n], &from[..n]);
             assert!(to[n..].iter().all(|&b| b == 0), "{n}");
         }
-    }
-
-    #[test]
-    fn common_prefix_counts_bytes() {
-        assert_eq!(common_prefix(b"abcdefghijk", b"abcdefghijx"), 10);
-        assert_eq!(common_prefix(b"abc", b"abd"), 2);
-        assert_eq!(common_prefix(b"", b"abd"), 0);
-        assert_eq!(common_prefix(b"abcdefgh", b"abcdefgh"), 8);
     }
 
     #[test]

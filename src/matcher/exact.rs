@@ -5,18 +5,25 @@
 //! The table holds no key bytes of its own: a slot points at the text of a
 //! rule on that path (an exact path's key is its rule's canonical text),
 //! which the probe compares in place.
+//!
+//! Sorted input is better served in order than by hash: a [`Merge`] walks
+//! the keys in byte order alongside the paths (compiled indexes store the
+//! texts in that order, so the walk reads memory in order too), and falls
+//! back to the hash table as soon as a path comes out of order.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use crate::matcher::format::Tag;
-use crate::words::word;
+use crate::words::{compare, word};
 
 /// `len_tag`: the key's length (without its leading '/') in the low bits.
 const LEN: u32 = (1 << 31) - 1;
 /// `len_tag`: the key's value is a complex entry (else a path-all rule).
 const COMPLEX: u32 = 1 << 31;
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Slot {
     /// The high half of the key's hash.
     check: u32,
@@ -28,12 +35,37 @@ struct Slot {
     index: u32,
 }
 
+impl Slot {
+    /// The key's bytes in `strings` (empty if out of bounds, which loading
+    /// rules out).
+    #[inline]
+    fn key<'s>(&self, strings: &'s [u8]) -> &'s [u8] {
+        let t = self.text as usize;
+        strings
+            .get(t..t + (self.len_tag & LEN) as usize)
+            .unwrap_or_default()
+    }
+
+    #[inline]
+    fn value(&self) -> (Tag, u32) {
+        let tag = if self.len_tag & COMPLEX != 0 {
+            Tag::Complex
+        } else {
+            Tag::PathAll
+        };
+        (tag, self.index)
+    }
+}
+
 /// Open addressing with linear probing, at most 2/3 full.
 pub(crate) struct ExactTable {
     slots: Vec<Slot>,
     mask: usize,
     /// Container names (no slashes) that hold at least one exact path.
     containers: HashSet<Box<[u8]>>,
+    /// The occupied slots in byte order of their keys, for [`Merge`]; made
+    /// when a merge first needs it.
+    by_key: OnceLock<Box<[Slot]>>,
 }
 
 impl ExactTable {
@@ -45,6 +77,7 @@ impl ExactTable {
             slots: vec![Slot::default(); size],
             mask: size - 1,
             containers: HashSet::new(),
+            by_key: OnceLock::new(),
         }
     }
 
@@ -88,19 +121,166 @@ impl ExactTable {
             if s.len_tag == 0 {
                 return None;
             }
-            if s.check == check && (s.len_tag & LEN) as usize == key.len() {
-                let t = s.text as usize;
-                if strings.get(t..t + key.len()) == Some(key) {
-                    let tag = if s.len_tag & COMPLEX != 0 {
-                        Tag::Complex
-                    } else {
-                        Tag::PathAll
-                    };
-                    return Some((tag, s.index));
-                }
+            if s.check == check && (s.len_tag & LEN) as usize == key.len() && s.key(strings) == key
+            {
+                return Some(s.value());
             }
             i = (i + 1) & self.mask;
         }
+    }
+
+    /// Like [`ExactTable::get`], but walking the keys in order alongside
+    /// the paths while they come in increasing order (`merge` remembers
+    /// where), and by hash otherwise. `strings` must be the same on every
+    /// call.
+    #[inline]
+    pub(crate) fn find(&self, strings: &[u8], merge: &mut Merge, key: &[u8]) -> Option<(Tag, u32)> {
+        if merge.merging {
+            // Set only after `by_key` was made.
+            let keys = self.by_key.get().map_or(&[][..], |k| &k[..]);
+            match merge.advance(keys, strings, key) {
+                Some(found) => return found,
+                None => merge.stop(),
+            }
+        }
+        if merge.ascending(key) {
+            let keys = self.by_key(strings);
+            merge.start(keys, strings, key);
+            if let Some(found) = merge.advance(keys, strings, key) {
+                return found;
+            }
+            merge.stop();
+        }
+        self.get(strings, key)
+    }
+
+    /// The occupied slots in byte order of their keys.
+    fn by_key(&self, strings: &[u8]) -> &[Slot] {
+        self.by_key.get_or_init(|| {
+            let mut keys: Vec<Slot> = self
+                .slots
+                .iter()
+                .filter(|s| s.len_tag != 0)
+                .copied()
+                .collect();
+            // Compiled indexes hold the texts in byte order: sorting the
+            // offsets sorts the keys. Otherwise sort the keys themselves.
+            keys.sort_unstable_by_key(|s| s.text);
+            if !keys.is_sorted_by(|a, b| a.key(strings) < b.key(strings)) {
+                keys.sort_unstable_by(|a, b| a.key(strings).cmp(b.key(strings)));
+            }
+            keys.into()
+        })
+    }
+}
+
+/// Paths in a row that must come in increasing order (by their first
+/// sixteen bytes) before a [`Merge`] starts.
+const IN_A_ROW: u32 = 16;
+/// Keys a merge steps over one by one before it gallops.
+const STEPS: usize = 4;
+
+/// A walk over an [`ExactTable`]'s keys in byte order, alongside paths
+/// that come in increasing order, as sorted input does: each path is then
+/// compared with the key or two where the last one stopped (read from
+/// memory in order), instead of hashed into a random slot.
+///
+/// While not merging it watches the order of the paths; after
+/// [`IN_A_ROW`] in increasing order it finds its place by binary search and
+/// merges, until a path is smaller than a key already passed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Merge {
+    merging: bool,
+    /// While merging: every key before this index is less than the last
+    /// path.
+    pos: usize,
+    /// While not merging: the first sixteen bytes of the last path, and
+    /// how many paths in a row came in increasing order of them.
+    last: (u64, u64),
+    in_a_row: u32,
+}
+
+impl Merge {
+    /// Notes `key`'s order; whether it is time to merge.
+    #[inline]
+    fn ascending(&mut self, key: &[u8]) -> bool {
+        let head = head(key);
+        self.in_a_row = if head >= self.last {
+            self.in_a_row + 1
+        } else {
+            0
+        };
+        self.last = head;
+        self.in_a_row >= IN_A_ROW
+    }
+
+    fn start(&mut self, keys: &[Slot], strings: &[u8], key: &[u8]) {
+        self.merging = true;
+        self.pos = keys.partition_point(|s| compare(s.key(strings), key) == Ordering::Less);
+    }
+
+    fn stop(&mut self) {
+        *self = Merge::default();
+    }
+
+    /// The value of `key` if it is a key; `None` if `key` is out of order
+    /// (not greater than every key passed).
+    #[inline]
+    fn advance(&mut self, keys: &[Slot], strings: &[u8], key: &[u8]) -> Option<Option<(Tag, u32)>> {
+        let mut i = self.pos;
+        if i > 0 && compare(keys[i - 1].key(strings), key) != Ordering::Less {
+            return None;
+        }
+        let mut steps = 0;
+        loop {
+            let Some(slot) = keys.get(i) else {
+                self.pos = i;
+                return Some(None);
+            };
+            match compare(slot.key(strings), key) {
+                Ordering::Less if steps < STEPS => {
+                    i += 1;
+                    steps += 1;
+                }
+                Ordering::Less => {
+                    // Far ahead: gallop, then search the last stretch.
+                    let mut reach = 1;
+                    while i + reach < keys.len()
+                        && compare(keys[i + reach].key(strings), key) == Ordering::Less
+                    {
+                        reach *= 2;
+                    }
+                    let end = (i + reach).min(keys.len());
+                    i += keys[i..end]
+                        .partition_point(|s| compare(s.key(strings), key) == Ordering::Less);
+                    steps = 0;
+                }
+                Ordering::Equal => {
+                    self.pos = i;
+                    return Some(Some(slot.value()));
+                }
+                Ordering::Greater => {
+                    self.pos = i;
+                    return Some(None);
+                }
+            }
+        }
+    }
+}
+
+/// The first sixteen bytes of `key` as two big-endian numbers (zero
+/// padded): ordered as the keys are, but for ties.
+#[inline]
+fn head(key: &[u8]) -> (u64, u64) {
+    if key.len() >= 16 {
+        (word(key).swap_bytes(), word(&key[8..]).swap_bytes())
+    } else {
+        let mut b = [0u8; 16];
+        b[..key.len()].copy_from_slice(key);
+        (
+            u64::from_be_bytes(b[..8].try_into().unwrap_or_default()),
+            u64::from_be_bytes(b[8..].try_into().unwrap_or_default()),
+        )
     }
 }
 
@@ -199,6 +379,79 @@ mod tests {
                 Some((Tag::PathAll, i as u32))
             );
             assert_eq!(t.get(&strings, format!("{k}x").as_bytes()), None);
+        }
+    }
+
+    /// A table of `keys`, their texts laid out in the given order.
+    fn table(keys: &[String], layout: &[usize]) -> (ExactTable, Vec<u8>) {
+        let mut strings = Vec::new();
+        let mut at = vec![0u32; keys.len()];
+        for &i in layout {
+            at[i] = strings.len() as u32;
+            strings.extend_from_slice(keys[i].as_bytes());
+        }
+        let mut t = ExactTable::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            t.insert(k.as_bytes(), at[i], Tag::PathAll, i as u32);
+        }
+        (t, strings)
+    }
+
+    #[test]
+    fn merging_finds_what_hashing_finds_in_any_order() {
+        // Keys and non-keys interleaved, with long gaps (galloping) and
+        // paths that are prefixes of keys and of each other.
+        let keys: Vec<String> = (0..3000)
+            .filter(|i| i % 3 != 0 && !(1000..1800).contains(i))
+            .map(|i| format!("c/{:05}/{}", i / 7, i % 7))
+            .collect();
+        let mut paths: Vec<String> = (0..3000)
+            .map(|i| format!("c/{:05}/{}", i / 7, i % 7))
+            .collect();
+        paths.extend((0..500).map(|i| format!("c/{:05}", i)));
+        paths.extend(["", "b", "c/", "d/x", "c/00001/1x"].map(String::from));
+        paths.sort();
+        // Every path twice in a row (a blob and its snapshot).
+        let sorted: Vec<&String> = paths.iter().flat_map(|p| [p, p]).collect();
+        // Sorted runs broken by jumps back, and shuffled input.
+        let mut broken = sorted.clone();
+        for i in (0..broken.len()).step_by(97) {
+            let j = (i * 7919) % broken.len();
+            broken.swap(i, j);
+        }
+        let mut shuffled = sorted.clone();
+        let mut x = 1u64;
+        for i in (1..shuffled.len()).rev() {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            shuffled.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        let in_order: Vec<usize> = (0..keys.len()).collect();
+        let reversed: Vec<usize> = (0..keys.len()).rev().collect();
+        for layout in [in_order, reversed] {
+            let (t, strings) = table(&keys, &layout);
+            for (name, input) in [
+                ("sorted", &sorted),
+                ("broken", &broken),
+                ("shuffled", &shuffled),
+            ] {
+                let mut merge = Merge::default();
+                let mut merged = 0;
+                for p in input {
+                    let want = t.get(&strings, p.as_bytes());
+                    assert_eq!(
+                        t.find(&strings, &mut merge, p.as_bytes()),
+                        want,
+                        "{name}: {p}"
+                    );
+                    merged += usize::from(merge.merging);
+                }
+                if name != "shuffled" {
+                    // Sorted runs are merged, not hashed.
+                    assert!(merged > input.len() / 2, "{name}: merged {merged}");
+                }
+            }
         }
     }
 

@@ -9,7 +9,9 @@
 //!          u32, snapshot count u32
 //! snaps    16 bytes each: ticks u64, rule u32, reserved u32 (sorted per entry)
 //! rules    40 bytes each, in selection order (see RuleRecord)
-//! strings  the rules' texts, concatenated
+//! strings  the rules' texts: the paths' in byte order, each once (so the
+//!          exact paths lie in the order sorted input meets them), then the
+//!          prefixes'
 //! sources  count u32, then per source: length u32 and UTF-8 bytes
 //! container  the container restriction, UTF-8 (empty: none)
 //! ```
@@ -97,15 +99,38 @@ pub(crate) fn status_code(s: RuleStatus) -> (u8, u32) {
     }
 }
 
+/// Where each rule's text goes in the strings section (by rule), and the
+/// texts in the order they are written: in `order` (rule ids, every rule
+/// once), each text once unless equal texts are apart in `order`.
+fn lay_out_texts<'a>(records: &[RuleRecord<'a>], order: &[u32]) -> (Vec<u64>, Vec<&'a str>) {
+    debug_assert_eq!(order.len(), records.len());
+    let mut offsets = vec![0u64; records.len()];
+    let mut texts: Vec<&'a str> = Vec::new();
+    let mut end = 0u64;
+    for &i in order {
+        let text = records[i as usize].rule.text();
+        if texts.last() != Some(&text) {
+            texts.push(text);
+            end += text.len() as u64;
+        }
+        offsets[i as usize] = end - text.len() as u64;
+    }
+    (offsets, texts)
+}
+
+/// The serialized matcher. `text_order` is the order to write the rules'
+/// texts in (rule ids): the exact paths' in byte order.
 pub(crate) fn write(
     fst: &[u8],
     complex: &[ComplexEntry],
     records: &[RuleRecord<'_>],
+    text_order: &[u32],
     sources: &[&str],
     container: Option<&str>,
 ) -> Vec<u8> {
     let snap_count: usize = complex.iter().map(|c| c.snapshots.len()).sum();
-    let strings_len: usize = records.iter().map(|r| r.rule.text().len()).sum();
+    let (text_offsets, texts) = lay_out_texts(records, text_order);
+    let strings_len: usize = texts.iter().map(|t| t.len()).sum();
     let sources_len: usize = 4 + sources.iter().map(|s| 4 + s.len()).sum::<usize>();
     let container = container.unwrap_or("");
     let total = HEADER
@@ -146,8 +171,7 @@ pub(crate) fn write(
             out.extend_from_slice(&0u32.to_le_bytes());
         }
     }
-    let mut text_off = 0u64;
-    for r in records {
+    for (r, &text_off) in records.iter().zip(&text_offsets) {
         let (kind, ticks) = kind_code(r.rule.kind());
         let (status, related) = status_code(r.status);
         let pos = r.rule.origin().position;
@@ -161,10 +185,9 @@ pub(crate) fn write(
         out.extend_from_slice(&pos.map_or(0, |p| p.column).to_le_bytes());
         out.extend_from_slice(&r.source.to_le_bytes());
         out.extend_from_slice(&ticks.to_le_bytes());
-        text_off += r.rule.text().len() as u64;
     }
-    for r in records {
-        out.extend_from_slice(r.rule.text().as_bytes());
+    for text in texts {
+        out.extend_from_slice(text.as_bytes());
     }
     out.extend_from_slice(&(sources.len() as u32).to_le_bytes());
     for s in sources {

@@ -364,6 +364,9 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 }
             }
         }
+        // The texts are UTF-8 as a whole (read in order), and each rule's
+        // begins and ends at a character boundary.
+        let strings = std::str::from_utf8(self.strings()).map_err(|_| corrupt("rule text"))?;
         for i in 0..self.rule_count {
             let b = self.bytes();
             let at = self.rules + i * format::RULE;
@@ -372,8 +375,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             let len = u32_at(b, at + 16) as usize;
             let source = u32_at(b, at + 28) as usize;
             let text_ok = off.checked_add(len).is_some_and(|e| {
-                e <= strings_len
-                    && std::str::from_utf8(&b[self.strings + off..self.strings + e]).is_ok()
+                e <= strings_len && strings.is_char_boundary(off) && strings.is_char_boundary(e)
             });
             if kind > 3
                 || status > 2
@@ -495,13 +497,10 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             .result()
     }
 
-    /// The exact-path rule that selects `path` (`container/blob`) with
-    /// `snapshot`, found by hash.
+    /// The strings section: the rules' texts.
     #[inline]
-    pub(crate) fn find_exact(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        let strings = &self.bytes()[self.strings..self.strings_end];
-        let (tag, index) = self.exact.get(strings, path)?;
-        self.exact(tag, index, snapshot)
+    fn strings(&self) -> &[u8] {
+        &self.bytes()[self.strings..self.strings_end]
     }
 
     /// A cursor for matching many paths, fastest when consecutive paths
