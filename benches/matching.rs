@@ -71,13 +71,10 @@ fn strided(items: &[Item], k: usize) -> Vec<Item> {
 }
 
 /// blobsel's way to match a stream of names: one [`blobsel::Cursor`],
-/// which caches the walk over each container and reuses the last walk.
+/// which caches the walk over each container and reuses the last walk,
+/// given the names as a slice (`find_all`), so it can look ahead.
 fn count_blobsel(m: &Matcher, items: &[Item]) -> usize {
-    let mut cursor = m.cursor();
-    items
-        .iter()
-        .filter(|(p, s)| cursor.find_path(p, *s).is_some())
-        .count()
+    m.cursor().find_all(items).filter(Option::is_some).count()
 }
 
 fn count_peer(p: &dyn Peer, items: &[Item]) -> usize {

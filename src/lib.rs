@@ -110,7 +110,7 @@
 pub use crate::error::{Error, ErrorKind, Position, Result};
 pub use crate::listing::{BlobType, Exportability, ListingEntry, ListingFormat, ListingReader};
 pub use crate::matcher::{
-    Cursor, Matcher, MatcherBuilder, RuleId, RuleInfo, RuleReport, RuleStatus, Tally,
+    Cursor, FindAll, Matcher, MatcherBuilder, RuleId, RuleInfo, RuleReport, RuleStatus, Tally,
 };
 pub use crate::path::BlobPath;
 pub use crate::rule::{Origin, Rule, RuleKind};

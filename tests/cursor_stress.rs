@@ -106,3 +106,71 @@ fn cursor_agrees_at_the_limits_of_its_caches() {
         "{selected}"
     );
 }
+
+/// `Cursor::find_all` (which announces hash probes ahead when the exact
+/// paths outgrow the caches) answers as the whole-index walk does, in
+/// shuffled order, in sorted order (where the cursor merges instead of
+/// hashing) and in sorted runs broken by jumps.
+#[test]
+fn find_all_agrees_with_a_large_table() {
+    let mut rng = Rng::new(0x5eed_f00d);
+    // More exact paths than a table the cursor hashes without prefetching.
+    let paths: Vec<String> = (0..120_000)
+        .map(|i| format!("/c{:02}/d{}/f{i}", rng.index(40), rng.index(50)))
+        .collect();
+    let mut rules: Vec<Rule> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let kind = match i % 50 {
+                0 => RuleKind::PathWithoutSnapshots,
+                1 => RuleKind::Snapshot("2024-01-01T00:00:00Z".parse().unwrap()),
+                _ => RuleKind::Path,
+            };
+            Rule::path(p, kind, origin()).unwrap()
+        })
+        .collect();
+    rules.push(Rule::prefix("/c07/", origin()).unwrap());
+    rules.push(Rule::prefix("/c1", origin()).unwrap());
+    let m = MatcherBuilder::new().build_rules(&rules).unwrap();
+    let t = Some("2024-01-01T00:00:00Z".parse().unwrap());
+    let mut items: Vec<(String, Option<blobsel::SnapshotTime>)> = Vec::new();
+    for p in paths.iter().step_by(2) {
+        items.push((p.clone(), None));
+        items.push((format!("{p}x"), None));
+        if rng.index(10) == 0 {
+            items.push((p.clone(), t));
+        }
+    }
+    items.extend([("/".into(), None), ("".into(), None), ("/c00".into(), None)]);
+    for round in 0..3 {
+        match round {
+            0 => {
+                for i in (1..items.len()).rev() {
+                    items.swap(i, rng.index(i + 1));
+                }
+            }
+            1 => items.sort(),
+            _ => {
+                for i in (0..items.len()).step_by(101) {
+                    let j = rng.index(items.len());
+                    items.swap(i, j);
+                }
+            }
+        }
+        let slice: Vec<(&[u8], Option<blobsel::SnapshotTime>)> =
+            items.iter().map(|(p, s)| (p.as_bytes(), *s)).collect();
+        let got: Vec<_> = m.cursor().find_all(&slice).collect();
+        assert_eq!(got.len(), items.len());
+        let mut selected = 0;
+        for ((p, s), answer) in items.iter().zip(got) {
+            let want = match p.strip_prefix('/') {
+                Some(rest) => m.find_unrooted(rest.as_bytes(), *s),
+                None => None,
+            };
+            assert_eq!(answer, want, "round {round}: {p} {s:?}");
+            selected += usize::from(want.is_some());
+        }
+        assert!(selected > items.len() / 4, "round {round}: {selected}");
+    }
+}

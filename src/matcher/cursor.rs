@@ -120,6 +120,29 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         }
     }
 
+    /// The answers of [`Cursor::find_path`] for each of `items` in turn
+    /// (canonical paths with optional snapshots), as an iterator.
+    ///
+    /// Faster than calling `find_path` in a loop when the selection has
+    /// more exact paths than the processor's caches hold (hundreds of
+    /// thousands): knowing the paths to come, it asks for the memory each
+    /// one's hash probe will read a few paths ahead, so the waits overlap.
+    ///
+    /// ```
+    /// # use blobsel::Selection;
+    /// let m = Selection::parse(&b"<BlobList><BlobPath>/logs/a.log</BlobPath></BlobList>"[..], "x")?.compile()?;
+    /// let items = [(&b"/logs/a.log"[..], None), (&b"/logs/b.log"[..], None)];
+    /// let answers: Vec<_> = m.cursor().find_all(&items).collect();
+    /// assert!(answers[0].is_some() && answers[1].is_none());
+    /// # Ok::<(), blobsel::Error>(())
+    /// ```
+    pub fn find_all<'c, 'i, P: AsRef<[u8]>>(
+        &'c mut self,
+        items: &'i [(P, Option<SnapshotTime>)],
+    ) -> FindAll<'c, 'm, 'i, D, P> {
+        FindAll::new(self, items)
+    }
+
     /// Like [`Matcher::find_unrooted`] (`container/blob`).
     #[inline]
     pub fn find_unrooted(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
@@ -298,6 +321,80 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         AfterContainer::At(state, out)
     }
 }
+
+/// How many paths ahead [`FindAll`] announces the hash slot of a path;
+/// half as far ahead, the text that slot points at.
+const AHEAD: usize = 32;
+
+/// The answers of a [`Cursor`] for a slice of paths, in order: see
+/// [`Cursor::find_all`].
+pub struct FindAll<'c, 'm, 'i, D, P> {
+    cursor: &'c mut Cursor<'m, D>,
+    items: &'i [(P, Option<SnapshotTime>)],
+    next: usize,
+    /// Whether to announce probes ahead (the exact paths do not fit the
+    /// caches).
+    prefetch: bool,
+    /// The hash of path `j`'s exact key at `j % AHEAD`, for the paths
+    /// announced and not yet matched.
+    hashes: [u64; AHEAD],
+}
+
+impl<'c, 'm, 'i, D: AsRef<[u8]>, P: AsRef<[u8]>> FindAll<'c, 'm, 'i, D, P> {
+    fn new(cursor: &'c mut Cursor<'m, D>, items: &'i [(P, Option<SnapshotTime>)]) -> Self {
+        let mut all = FindAll {
+            prefetch: cursor.m.exact.is_large(),
+            cursor,
+            items,
+            next: 0,
+            hashes: [0; AHEAD],
+        };
+        if all.prefetch {
+            for j in 0..AHEAD.min(items.len()) {
+                all.announce_slot(j);
+            }
+        }
+        all
+    }
+
+    /// Asks for the hash slot where path `j`'s probe starts.
+    #[inline]
+    fn announce_slot(&mut self, j: usize) {
+        if let Some((path, _)) = self.items.get(j) {
+            let path = path.as_ref();
+            let key = path.strip_prefix(b"/").unwrap_or(path);
+            self.hashes[j % AHEAD] = self.cursor.m.exact.prefetch_slot(key);
+        }
+    }
+}
+
+impl<D: AsRef<[u8]>, P: AsRef<[u8]>> Iterator for FindAll<'_, '_, '_, D, P> {
+    type Item = Option<RuleId>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Option<RuleId>> {
+        let i = self.next;
+        let (path, snapshot) = self.items.get(i)?;
+        self.next += 1;
+        if self.prefetch && !self.cursor.merge.is_merging() {
+            // Path i + AHEAD / 2's slot was asked for AHEAD / 2 paths ago:
+            // ask for its text now. (After merging, the hash may be another
+            // path's: a wasted hint, never a wrong answer.)
+            let m = self.cursor.m;
+            m.exact
+                .prefetch_text(m.strings(), self.hashes[(i + AHEAD / 2) % AHEAD]);
+            self.announce_slot(i + AHEAD);
+        }
+        Some(self.cursor.find_path(path.as_ref(), *snapshot))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.items.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl<D: AsRef<[u8]>, P: AsRef<[u8]>> ExactSizeIterator for FindAll<'_, '_, '_, D, P> {}
 
 /// A cheap hash of `container/` for the cache: its length and its first
 /// and last eight bytes (the cache compares whole keys anyway).

@@ -129,6 +129,35 @@ impl ExactTable {
         }
     }
 
+    /// Whether the table is too big for the caches, so that probes are
+    /// worth announcing ahead with [`ExactTable::prefetch_slot`].
+    #[inline]
+    pub(crate) fn is_large(&self) -> bool {
+        self.slots.len() >= LARGE
+    }
+
+    /// Asks the processor to fetch the slot where a probe for `key` starts;
+    /// returns the key's hash for [`ExactTable::prefetch_text`].
+    #[inline]
+    pub(crate) fn prefetch_slot(&self, key: &[u8]) -> u64 {
+        let h = hash(key);
+        prefetch(&self.slots[h as usize & self.mask]);
+        h
+    }
+
+    /// Asks the processor to fetch the text of the key in the slot where
+    /// the probe for the key hashed to `h` starts, if that slot holds a
+    /// key with its hash (the slot should be fetched by then).
+    #[inline]
+    pub(crate) fn prefetch_text(&self, strings: &[u8], h: u64) {
+        let s = &self.slots[h as usize & self.mask];
+        if s.check == (h >> 32) as u32 {
+            if let Some(text) = strings.get(s.text as usize) {
+                prefetch(text);
+            }
+        }
+    }
+
     /// Like [`ExactTable::get`], but walking the keys in order alongside
     /// the paths while they come in increasing order (`merge` remembers
     /// where), and by hash otherwise. `strings` must be the same on every
@@ -174,6 +203,24 @@ impl ExactTable {
     }
 }
 
+/// Slots from which a table is [`ExactTable::is_large`]: 4 MiB of them,
+/// past most second-level caches.
+const LARGE: usize = 1 << 18;
+
+/// A hint to fetch the cache line holding `at`.
+#[inline(always)]
+fn prefetch<T>(at: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of x86_64, and a prefetch reads nothing: it is a
+    // hint that cannot fault, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((at as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 /// Paths in a row that must come in increasing order (by their first
 /// sixteen bytes) before a [`Merge`] starts.
 const IN_A_ROW: u32 = 16;
@@ -201,6 +248,12 @@ pub(crate) struct Merge {
 }
 
 impl Merge {
+    /// Whether paths are being merged (not hashed).
+    #[inline]
+    pub(crate) fn is_merging(&self) -> bool {
+        self.merging
+    }
+
     /// Notes `key`'s order; whether it is time to merge.
     #[inline]
     fn ascending(&mut self, key: &[u8]) -> bool {

@@ -52,7 +52,7 @@ pub(crate) use walker::Walked;
 use walker::Walker;
 
 pub use build::MatcherBuilder;
-pub use cursor::Cursor;
+pub use cursor::{Cursor, FindAll};
 pub use report::{RuleReport, Tally};
 
 /// The index of a rule in its selection (0-based, selection order).
@@ -597,9 +597,8 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             .par_chunks(run)
             .zip(out.par_chunks_mut(run))
             .for_each(|(items, out)| {
-                let mut cursor = self.cursor();
-                for ((p, s), o) in items.iter().zip(out) {
-                    *o = cursor.find_path(p.as_ref(), *s);
+                for (answer, o) in self.cursor().find_all(items).zip(out) {
+                    *o = answer;
                 }
             });
     }
