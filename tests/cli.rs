@@ -1522,6 +1522,39 @@ fn output_file_is_written_and_stdout_is_empty() {
     );
 }
 
+/// `-o` naming a pipe (or a device such as /dev/null) writes into it: a
+/// file renamed over it would replace it.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_file_that_is_a_pipe_is_written_in_place() {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    const O_NONBLOCK: i32 = 0o4000; // Linux
+    let dir = listing_dir();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // The read end, open before the run (without waiting for a writer);
+    // the output is far smaller than a pipe holds.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    dir.cmd(&["preview", "selection.xml", "listing.txt", "-o", "pipe"])
+        .run()
+        .code(0)
+        .stdout_empty();
+    let mut got = String::new();
+    reader.read_to_string(&mut got).unwrap();
+    assert_text_eq("the pipe", LISTING_SELECTED, &got);
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
+}
+
 #[test]
 fn output_file_untouched_on_an_error_midway() {
     let dir = listing_dir();

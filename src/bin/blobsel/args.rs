@@ -119,7 +119,8 @@ pub struct PreviewArgs {
     /// (decimal KB/MB/GB/TB and binary KiB/MiB/GiB/TiB).
     #[arg(long, value_name = "SIZE")]
     pub drive_size: Option<String>,
-    /// Write the output to FILE, atomically (complete, or not at all).
+    /// Write the output to FILE, atomically (complete, or not at all); a
+    /// device or pipe (/dev/null, a FIFO) is written in place.
     #[arg(short = 'o', long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
     /// Worker threads [default: one per core].
@@ -201,7 +202,8 @@ pub struct ConvertArgs {
     /// Where the blob list blob will live in the account: container/name.xml.
     #[arg(long, value_name = "PATH", requires = "blob_list_out")]
     pub blob_list_path: Option<String>,
-    /// Write the output to FILE, atomically.
+    /// Write the output to FILE, atomically; a device or pipe is written
+    /// in place.
     #[arg(short = 'o', long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
 }

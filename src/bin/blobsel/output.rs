@@ -1,5 +1,6 @@
 //! Where output goes: stdout, or a file written atomically (a temporary file
-//! in the same folder, renamed over FILE only when complete).
+//! in the same folder, renamed over FILE only when complete), or a device
+//! or pipe named as the file (written in place).
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -8,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub enum Output {
-    Stdout(BufWriter<io::Stdout>),
+    /// Standard output, or a device or pipe named with `-o`.
+    Direct(BufWriter<Box<dyn Write + Send>>),
     File {
         tmp: BufWriter<tempfile::NamedTempFile>,
         path: PathBuf,
@@ -18,11 +20,23 @@ pub enum Output {
 impl Output {
     pub fn open(path: Option<&Path>) -> Result<Output> {
         let Some(path) = path else {
-            return Ok(Output::Stdout(BufWriter::with_capacity(
+            return Ok(Output::Direct(BufWriter::with_capacity(
                 256 * 1024,
-                io::stdout(),
+                Box::new(io::stdout()),
             )));
         };
+        // A device, pipe or socket (`-o /dev/null`, a FIFO) is written in
+        // place: renaming a file over it would replace it.
+        if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            return Ok(Output::Direct(BufWriter::with_capacity(
+                256 * 1024,
+                Box::new(file),
+            )));
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -44,7 +58,7 @@ impl Output {
     /// an interrupt) a file output is removed and FILE is left untouched.
     pub fn finish(self) -> Result<()> {
         match self {
-            Output::Stdout(mut w) => Ok(w.flush()?),
+            Output::Direct(mut w) => Ok(w.flush()?),
             Output::File { tmp, path } => {
                 let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
                 tmp.as_file().sync_all()?;
@@ -60,21 +74,21 @@ impl Output {
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Output::Stdout(w) => w.write(buf),
+            Output::Direct(w) => w.write(buf),
             Output::File { tmp, .. } => tmp.write(buf),
         }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            Output::Stdout(w) => w.write_all(buf),
+            Output::Direct(w) => w.write_all(buf),
             Output::File { tmp, .. } => tmp.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Output::Stdout(w) => w.flush(),
+            Output::Direct(w) => w.flush(),
             Output::File { tmp, .. } => tmp.flush(),
         }
     }
