@@ -7,10 +7,10 @@
 //! decoded nodes and falls back to the fst's own node decoding past the
 //! budget (only very large selections ever get there).
 //!
-//! Two fsts are walked this way: the whole index (by
-//! [`Matcher::find_unrooted`](super::Matcher::find_unrooted), decoded on
-//! first use) and the prefixes alone (by a [`Cursor`](super::Cursor)); see
-//! `walker.rs`.
+//! The whole index is walked this way by
+//! [`Matcher::find_unrooted`](super::Matcher::find_unrooted) (decoded on
+//! first use); see `walker.rs`. A [`Cursor`](super::Cursor) walks a trie of
+//! the prefixes alone instead (`radix.rs`).
 
 use std::collections::VecDeque;
 

@@ -2,8 +2,8 @@
 //! each container name.
 
 use crate::matcher::exact;
-use crate::matcher::format::{self, Tag};
-use crate::matcher::{Matcher, RuleId, Walked};
+use crate::matcher::radix::{At, Walk};
+use crate::matcher::{Matcher, RuleId};
 use crate::snapshot::SnapshotTime;
 use crate::words::{self, common_prefix, word};
 
@@ -32,8 +32,8 @@ enum Ended {
 #[derive(Clone, Copy, Debug)]
 enum AfterContainer {
     Ended(Ended),
-    /// At this state with this accumulated output.
-    At(u32, u64),
+    /// At this state of the walk.
+    At(At),
 }
 
 #[derive(Clone)]
@@ -86,19 +86,22 @@ pub struct Cursor<'m, D> {
     cache: Vec<Option<CacheEntry>>,
     /// The prefix walk after the leading '/': None when there are no
     /// prefixes; Some(Err(rule)) when the prefix "/" takes everything.
-    start: Option<Result<(u32, u64), RuleId>>,
+    start: Option<Result<At, RuleId>>,
     /// Where the exact paths stand in byte order, for sorted input.
     merge: exact::Merge,
 }
 
 impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     pub(crate) fn new(m: &'m Matcher<D>) -> Cursor<'m, D> {
-        let start = m.prefixes.start().map(|(state, out, is_final, final_out)| {
-            match (is_final, format::decode(out.wrapping_add(final_out))) {
-                (true, (Some(Tag::Prefix), index)) => Err(RuleId(index)),
-                _ => Ok((state, out)),
-            }
-        });
+        let start = m
+            .prefixes
+            .root()
+            .and_then(|root| match m.prefixes.walk(root, b"/", 0) {
+                Walk::End(at) => Some(Ok(at)),
+                Walk::Prefix(_, rule) => Some(Err(rule)),
+                // No prefix begins with '/' (a loaded index could say so).
+                Walk::Dead(_) => None,
+            });
         Cursor {
             m,
             prev: [0; PREV],
@@ -238,7 +241,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         snapshot: Option<SnapshotTime>,
     ) -> (Ended, Option<RuleId>) {
         // The container part, through its '/', from the cache or walked.
-        let (state, out, from, exact) = match path.get(slash) {
+        let (at, from, exact) = match path.get(slash) {
             Some(b'/') if slash < MAX_CACHED => {
                 let (after, exact) = self.after_container(&path[..=slash]);
                 self.last_container = (slash, exact);
@@ -247,28 +250,21 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
                         return (Ended::Prefix(k, rule), Some(rule))
                     }
                     AfterContainer::Ended(e) => return (e, self.exact(path, exact, snapshot)),
-                    AfterContainer::At(s, o) => (s, o, slash + 1, exact),
+                    AfterContainer::At(at) => (at, slash + 1, exact),
                 }
             }
             _ => {
                 self.last_container = (usize::MAX, true);
                 match self.start {
-                    Some(Ok((s, o))) => (s, o, 0, true),
+                    Some(Ok(at)) => (at, 0, true),
                     _ => return (Ended::Other, self.exact(path, true, snapshot)),
                 }
             }
         };
-        let walked =
-            self.m
-                .prefixes
-                .walk_from(state, out, path, from, |v, i| match format::decode(v) {
-                    (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
-                    _ => None,
-                });
-        match walked {
-            Walked::Prefix(k, rule) => (Ended::Prefix(k, rule), Some(rule)),
-            Walked::Dead(i) => (Ended::Dead(i), self.exact(path, exact, snapshot)),
-            Walked::End(_) => (Ended::Other, self.exact(path, exact, snapshot)),
+        match self.m.prefixes.walk(at, path, from) {
+            Walk::Prefix(k, rule) => (Ended::Prefix(k, rule), Some(rule)),
+            Walk::Dead(i) => (Ended::Dead(i), self.exact(path, exact, snapshot)),
+            Walk::End(_) => (Ended::Other, self.exact(path, exact, snapshot)),
         }
     }
 
@@ -288,7 +284,11 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             }
         }
         let value = match self.start {
-            Some(Ok((state, out))) => self.walk_container(state, out, key),
+            Some(Ok(at)) => match self.m.prefixes.walk(at, key, 0) {
+                Walk::Prefix(k, rule) => AfterContainer::Ended(Ended::Prefix(k, rule)),
+                Walk::Dead(i) => AfterContainer::Ended(Ended::Dead(i)),
+                Walk::End(at) => AfterContainer::At(at),
+            },
             // No prefixes: none selects any path.
             _ => AfterContainer::Ended(Ended::Dead(0)),
         };
@@ -303,22 +303,6 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         self.cache.swap(set, set + 1); // the older entry goes
         self.cache[set] = Some(entry);
         (value, exact)
-    }
-
-    fn walk_container(&self, mut state: u32, mut out: u64, key: &[u8]) -> AfterContainer {
-        for (i, &byte) in key.iter().enumerate() {
-            let Some((next, o, is_final, final_out)) = self.m.prefixes.step(state, byte) else {
-                return AfterContainer::Ended(Ended::Dead(i));
-            };
-            state = next;
-            out = out.wrapping_add(o);
-            if is_final {
-                if let (Some(Tag::Prefix), index) = format::decode(out.wrapping_add(final_out)) {
-                    return AfterContainer::Ended(Ended::Prefix(i + 1, RuleId(index)));
-                }
-            }
-        }
-        AfterContainer::At(state, out)
     }
 }
 

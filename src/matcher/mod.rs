@@ -22,8 +22,8 @@
 //!
 //! The serialized index ([`format`]) is the fst and the tables beside it.
 //! Loading derives, from the rule table, what a [`Cursor`] matches with:
-//! an fst of the effective prefixes alone (`walker`) and a hash table of
-//! the effective exact paths (`exact`). Since the effective prefixes are
+//! a path-compressed trie of the effective prefixes alone (`radix`) and a
+//! hash table of the effective exact paths (`exact`). Since the effective prefixes are
 //! prefix-free and no effective exact path lies under one, a path is
 //! selected by at most one of the two, which is the rule the whole index
 //! reports ([`Matcher::find_unrooted`], which walks it, is the reference
@@ -35,6 +35,7 @@ mod build;
 mod cursor;
 mod exact;
 pub(crate) mod format;
+mod radix;
 mod report;
 mod walker;
 
@@ -135,7 +136,7 @@ pub struct Matcher<D = Vec<u8>> {
     /// The index: every effective prefix and exact path.
     full: Walker<Part<D>>,
     /// Derived at load: the prefixes alone, walked by a [`Cursor`].
-    prefixes: Walker<Vec<u8>>,
+    prefixes: radix::PrefixTrie,
     /// Derived at load: the exact paths by hash, probed by a [`Cursor`].
     exact: exact::ExactTable,
     complex: usize,
@@ -156,13 +157,6 @@ impl<D: AsRef<[u8]>> std::fmt::Debug for Matcher<D> {
             .field("index_keys", &self.full.fst.len())
             .finish()
     }
-}
-
-/// An fst with no keys (its bytes built once).
-fn empty_fst() -> Result<Fst<Vec<u8>>, Error> {
-    static EMPTY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    let bytes = EMPTY.get_or_init(|| fst::raw::Builder::memory().into_inner().unwrap_or_default());
-    Fst::new(bytes.clone()).map_err(|e| corrupt(&e.to_string()))
 }
 
 fn corrupt(what: &str) -> Error {
@@ -254,7 +248,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         let mut m = Matcher {
             full: Walker::new(fst),
             // Replaced by `derive` below.
-            prefixes: Walker::new(empty_fst()?),
+            prefixes: radix::PrefixTrie::default(),
             exact: exact::ExactTable::with_capacity(0),
             data,
             complex: offsets[1],
@@ -274,8 +268,8 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// Derives the structures a [`Cursor`] matches with from the rule
     /// table (read in selection order, which is much faster than streaming
-    /// the fst): an fst of the effective prefixes alone, and a hash table of
-    /// the effective exact paths. The effective rules are exactly the keys
+    /// the fst): a trie of the effective prefixes alone, and a hash table
+    /// of the effective exact paths. The effective rules are exactly the keys
     /// of the index, with the same values: a `BlobPath` maps to itself, and
     /// the other exact-path rules to complex entries, which compilation
     /// numbers in byte order of their paths.
@@ -320,27 +314,8 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 index as u32,
             );
         }
-        // fst's builder allocates a ~1 MB node registry: worth it only when
-        // the prefixes are a part of the index.
-        let prefix_fst = if prefixes.is_empty() {
-            empty_fst()?
-        } else if prefixes.len() == self.full.fst.len() {
-            // Only prefixes: the index is their fst.
-            Fst::new(self.full.fst.as_bytes().to_vec()).map_err(|e| corrupt(&e.to_string()))?
-        } else {
-            prefixes.sort_unstable();
-            let mut builder = fst::raw::Builder::memory();
-            for (key, id) in &prefixes {
-                builder
-                    .insert(key, format::encode(Tag::Prefix, *id))
-                    .map_err(|e| corrupt(&e.to_string()))?;
-            }
-            builder
-                .into_inner()
-                .and_then(Fst::new)
-                .map_err(|e| corrupt(&e.to_string()))?
-        };
-        self.prefixes = Walker::new(prefix_fst);
+        prefixes.sort_unstable();
+        self.prefixes = radix::PrefixTrie::new(&prefixes)?;
         self.exact = exact;
         Ok(())
     }
