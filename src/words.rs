@@ -107,6 +107,97 @@ pub(crate) fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     }
 }
 
+/// The index of every `\n` in a buffer, in order (see
+/// [`line_ends`](crate::listing::lines::line_ends)).
+#[derive(Clone, Debug)]
+pub struct LineEnds<'a> {
+    bytes: &'a [u8],
+    /// Where the 64-byte block of `mask` begins.
+    base: usize,
+    /// Bit `k`: byte `base + k` is a newline not yet returned.
+    mask: u64,
+}
+
+impl<'a> LineEnds<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> LineEnds<'a> {
+        LineEnds {
+            bytes,
+            base: 0,
+            mask: newlines(bytes),
+        }
+    }
+}
+
+impl Iterator for LineEnds<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.base += 64;
+            let rest = self.bytes.get(self.base..).filter(|r| !r.is_empty())?;
+            self.mask = newlines(rest);
+        }
+        let k = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + k)
+    }
+}
+
+/// Bit `k` set when `bytes[k]` is `\n`, for the first 64 bytes.
+#[inline]
+fn newlines(bytes: &[u8]) -> u64 {
+    match bytes.first_chunk::<64>() {
+        Some(block) => newlines64(block),
+        None => bytes
+            .iter()
+            .enumerate()
+            .fold(0, |m, (k, &b)| m | u64::from(b == b'\n') << k),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn newlines64(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut mask = 0u64;
+    for (k, part) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of
+        // `part` (unaligned loads allowed).
+        let bits = unsafe {
+            let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)))
+        };
+        mask |= u64::from(bits as u16) << (16 * k);
+    }
+    mask
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn newlines64(block: &[u8; 64]) -> u64 {
+    newlines64_words(block)
+}
+
+/// [`newlines64`] eight bytes at a time, for processors without SSE2.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+fn newlines64_words(block: &[u8; 64]) -> u64 {
+    let mut mask = 0u64;
+    for (k, w) in block.chunks_exact(8).enumerate() {
+        let x = word(w) ^ (ONES * u64::from(b'\n'));
+        // Exactly the zero bytes of x (no borrow between bytes): high bit
+        // set when the low seven bits and the high bit are all zero.
+        let zero = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+        // Gather the eight high bits into one byte.
+        let bits = ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
+        mask |= bits << (8 * k);
+    }
+    mask
+}
+
 /// High bits set on the bytes of `w` from `lo` to `hi`; every byte of `w`
 /// must be below 0x80.
 #[inline(always)]
@@ -255,6 +346,46 @@ mod tests {
         assert_eq!(common_prefix(b"abcdefghijk", b"abcdefghijx"), 10);
         assert_eq!(common_prefix(b"abcdefgh", b"abcdefgh"), 8);
         assert_eq!(compare(b"", b"a"), std::cmp::Ordering::Less);
+    }
+
+    #[test]
+    fn line_ends_are_every_newline() {
+        for s in strings(20_000, 300) {
+            // Newlines dense and sparse, at block edges too.
+            let s: Vec<u8> = s
+                .iter()
+                .map(|&b| if b == b'/' || b == 0x1f { b'\n' } else { b })
+                .collect();
+            let want: Vec<usize> = memchr::memchr_iter(b'\n', &s).collect();
+            assert_eq!(LineEnds::new(&s).collect::<Vec<_>>(), want, "{s:?}");
+        }
+        let all = vec![b'\n'; 200];
+        assert_eq!(LineEnds::new(&all).count(), 200);
+        assert_eq!(LineEnds::new(b"").next(), None);
+        let mut edges = vec![b'a'; 130];
+        for i in [0, 63, 64, 127, 128, 129] {
+            edges[i] = b'\n';
+        }
+        assert_eq!(
+            LineEnds::new(&edges).collect::<Vec<_>>(),
+            [0, 63, 64, 127, 128, 129]
+        );
+    }
+
+    #[test]
+    fn newline_masks_agree_with_bytes() {
+        for s in strings(20_000, 64) {
+            let mut block = [b'\n'; 64];
+            for (b, &x) in block.iter_mut().zip(&s) {
+                *b = if x == b'/' { b'\n' } else { x ^ 0x0a };
+            }
+            let want = block
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (k, &b)| m | u64::from(b == b'\n') << k);
+            assert_eq!(newlines64(&block), want, "{block:?}");
+            assert_eq!(newlines64_words(&block), want, "{block:?}");
+        }
     }
 
     #[test]

@@ -210,7 +210,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         };
         let keep = keep.min(path.len());
         if keep <= PREV {
-            copy_short(&mut self.prev, &path[..keep]);
+            copy_short(&mut self.prev, path, keep);
             self.prev_len = keep;
             self.ended = ended;
         } else {
@@ -411,16 +411,21 @@ fn same_short(stored: &[u8; MAX_CACHED], key: &[u8]) -> bool {
     word(&stored[n - 8..]) == word(&key[n - 8..])
 }
 
-/// Copies `from` (at most `to.len()` bytes) to the start of `to`, eight
-/// bytes at a time (the overlapping last word covers the rest): paths
-/// kept are short, and a call to `memcpy` costs more than the copy.
+/// Copies the first `n` bytes of `path` (`n` at most `to.len()`) to the
+/// start of `to`, eight bytes at a time (the overlapping last word covers
+/// the rest); fewer than eight as one word when `path` has eight, which
+/// may copy bytes past `n` too. Paths kept are short, and a call to
+/// `memcpy` costs more than the copy.
 #[inline]
-fn copy_short(to: &mut [u8], from: &[u8]) {
-    let n = from.len();
+fn copy_short(to: &mut [u8], path: &[u8], n: usize) {
     if n < 8 {
-        to[..n].copy_from_slice(from);
+        match (path.first_chunk::<8>(), to.first_chunk_mut::<8>()) {
+            (Some(from), Some(to)) => *to = *from,
+            _ => to[..n].iter_mut().zip(path).for_each(|(t, f)| *t = *f),
+        }
         return;
     }
+    let from = &path[..n];
     let mut i = 0;
     while i + 8 < n {
         to[i..i + 8].copy_from_slice(&from[i..i + 8]);
@@ -438,11 +443,15 @@ mod tests {
     #[test]
     fn copy_short_copies_every_length() {
         let from: Vec<u8> = (1..=PREV as u8).collect();
-        for n in 0..=PREV {
-            let mut to = [0u8; PREV];
-            copy_short(&mut to, &from[..n]);
-            assert_eq!(&to[..n], &from[..n]);
-            assert!(to[n..].iter().all(|&b| b == 0), "{n}");
+        for len in 0..=PREV {
+            for n in (0..=len).filter(|&n| n < 10 || n + 10 > len) {
+                let mut to = [0u8; PREV];
+                copy_short(&mut to, &from[..len], n);
+                assert_eq!(&to[..n], &from[..n], "{n} of {len}");
+                // Nothing past the first eight bytes or the n asked for.
+                let end = n.max(8.min(len));
+                assert!(to[end..].iter().all(|&b| b == 0), "{n} of {len}");
+            }
         }
     }
 

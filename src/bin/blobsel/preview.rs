@@ -442,7 +442,7 @@ fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
     };
     let mut cursor = cfg.matcher.cursor();
     let mut start = 0;
-    let mut newlines = memchr::memchr_iter(b'\n', chunk);
+    let mut newlines = blobsel::listing::lines::line_ends(chunk);
     while start < chunk.len() {
         let end = newlines.next().unwrap_or(chunk.len());
         let line = &chunk[start..end];
