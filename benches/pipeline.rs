@@ -207,8 +207,9 @@ fn preview_chunk(m: &Matcher, chunk: &[u8], out: &mut Vec<u8>) -> usize {
     let mut cursor = m.cursor();
     let mut selected = 0;
     let mut start = 0;
+    let mut newlines = blobsel::listing::lines::line_ends(chunk);
     while start < chunk.len() {
-        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+        let end = newlines.next().unwrap_or(chunk.len());
         let line = &chunk[start..end];
         start = end + 1;
         let Some(blob) = parse_line(line).expect("valid line") else {
