@@ -17,10 +17,11 @@
 //!   [`MatcherBuilder`]. It decides in one walk over a blob's canonical
 //!   path whether it is selected and by which rule ([`RuleId`]); it is one
 //!   byte buffer that [`Matcher::from_bytes`] loads in place. A [`Cursor`]
-//!   matches a stream of names with the same answers, faster: it walks
-//!   only the prefixes, finds exact paths by hash, and caches per
-//!   container and per last path (what `preview` and
-//!   [`Matcher::find_batch`] use).
+//!   matches a stream of names with the same answers, faster: it walks a
+//!   trie of the prefixes alone, finds exact paths by hash (or, on sorted
+//!   input, by merging with them in order), and caches per container and
+//!   per last path (what `preview` and [`Matcher::find_batch`] use;
+//!   [`Cursor::find_all`] also looks ahead to hide memory waits).
 //! * [`Tally`] and [`RuleReport`] — hits per rule, and the rules that
 //!   selected nothing (with the rule that covers them).
 //! * [`listing`] — readers for listings of an account ([`ListingEntry`]).

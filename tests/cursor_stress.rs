@@ -1,7 +1,8 @@
 //! The cursor's caches at their limits, against the whole-index walk:
 //! more containers than cache entries, containers that are not cached
 //! (64 bytes and longer), paths whose reusable part exceeds what the
-//! cursor keeps, and selections with only prefixes or only paths.
+//! cursor keeps, and selections with only prefixes (many, or a few) or
+//! only paths.
 
 use blobsel::{MatcherBuilder, Origin, Rule, RuleKind};
 
@@ -93,6 +94,9 @@ fn cursor_agrees_at_the_limits_of_its_caches() {
         .collect();
     let both: Vec<Rule> = prefix_rules.iter().chain(&exact_rules).cloned().collect();
     check(&prefix_rules, &names);
+    // A handful of prefixes alone, which a cursor compares one by one.
+    check(&prefix_rules[..12], &names);
+    check(&prefix_rules[..1], &names);
     check(&exact_rules, &names);
     check(&both, &names);
     // Sanity: each selection selects some names and leaves some.

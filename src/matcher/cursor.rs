@@ -50,15 +50,19 @@ struct CacheEntry {
 ///
 /// A cursor splits the question in two, using structures the matcher
 /// derives from its index when it is loaded: does a prefix rule select the
-/// path (a walk over an index of the prefixes alone), and if not, is it an
-/// exact path (one hash probe, only in containers that hold exact paths).
-/// It caches, per container name, where the prefix walk stands after
-/// `container/` and whether the container holds exact paths, so most
-/// paths skip their container part. And it remembers how the last walk
-/// ended: a path that shares with the last one the bytes a prefix rule
-/// matched is selected at once, and one that shares the bytes up to where
-/// the last walk fell off the prefixes goes straight to the hash probe
-/// (sorted input, as List Blobs returns it, shares long prefixes).
+/// path (a walk over a path-compressed trie of the prefixes alone), and if
+/// not, is it an exact path (one hash probe, only in containers that hold
+/// exact paths). It caches, per container name, where the prefix walk
+/// stands after `container/` and whether the container holds exact paths,
+/// so most paths skip their container part. And it remembers how the last
+/// walk ended: a path that shares with the last one the bytes a prefix
+/// rule matched is selected at once, and one that shares the bytes up to
+/// where the last walk fell off the prefixes goes straight to the exact
+/// paths (sorted input, as List Blobs returns it, shares long prefixes).
+/// When paths keep coming in increasing order it stops hashing and walks
+/// the exact paths in byte order alongside them, until one comes out of
+/// order. Given a slice of paths ([`Cursor::find_all`]) it also asks for
+/// the memory of hash probes a few paths ahead.
 ///
 /// Answers are exactly those of [`Matcher::find_unrooted`], whatever the
 /// order of the paths.
@@ -149,6 +153,9 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     /// Like [`Matcher::find_unrooted`] (`container/blob`).
     #[inline]
     pub fn find_unrooted(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
+        if let Some(few) = &self.m.few {
+            return few.find(path);
+        }
         if let Some(found) = self.reuse(path, snapshot) {
             return found;
         }
@@ -167,6 +174,9 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         container_len: usize,
         snapshot: Option<SnapshotTime>,
     ) -> Option<RuleId> {
+        if let Some(few) = &self.m.few {
+            return few.find(path);
+        }
         if let Some(found) = self.reuse(path, snapshot) {
             return found;
         }

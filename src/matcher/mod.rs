@@ -137,6 +137,9 @@ pub struct Matcher<D = Vec<u8>> {
     full: Walker<Part<D>>,
     /// Derived at load: the prefixes alone, walked by a [`Cursor`].
     prefixes: radix::PrefixTrie,
+    /// Derived at load when there are only a few prefixes and no exact
+    /// paths: what a [`Cursor`] compares paths with instead.
+    few: Option<radix::FewPrefixes>,
     /// Derived at load: the exact paths by hash, probed by a [`Cursor`].
     exact: exact::ExactTable,
     complex: usize,
@@ -249,6 +252,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             full: Walker::new(fst),
             // Replaced by `derive` below.
             prefixes: radix::PrefixTrie::default(),
+            few: None,
             exact: exact::ExactTable::with_capacity(0),
             data,
             complex: offsets[1],
@@ -315,7 +319,13 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             );
         }
         prefixes.sort_unstable();
-        self.prefixes = radix::PrefixTrie::new(&prefixes)?;
+        let trie = radix::PrefixTrie::new(&prefixes)?;
+        let few = match prefixes.len() == self.full.fst.len() {
+            true => radix::FewPrefixes::new(&prefixes),
+            false => None,
+        };
+        self.prefixes = trie;
+        self.few = few;
         self.exact = exact;
         Ok(())
     }

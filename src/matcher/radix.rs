@@ -201,6 +201,80 @@ impl PrefixTrie {
     }
 }
 
+/// Selections with at most this many prefixes and no exact paths are
+/// matched by [`FewPrefixes`].
+pub(crate) const FEW: usize = 16;
+
+/// A handful of prefixes and no exact paths (a few containers or folders,
+/// a common export): each path is compared with every prefix in turn,
+/// eight bytes at once, which costs less than any walk for so few.
+#[derive(Debug)]
+pub(crate) struct FewPrefixes {
+    /// Per prefix (without its leading '/'): its first eight bytes
+    /// (zero-padded) and the mask of those that are its own.
+    heads: Vec<(u64, u64)>,
+    /// Per prefix: where it starts in `bytes`, its length, its rule.
+    prefixes: Vec<(usize, usize, RuleId)>,
+    bytes: Vec<u8>,
+}
+
+impl FewPrefixes {
+    /// For `keys` (prefix keys, each beginning with '/', prefix-free), if
+    /// there are at most [`FEW`] of them.
+    pub(crate) fn new<K: AsRef<[u8]>>(keys: &[(K, u32)]) -> Option<FewPrefixes> {
+        if keys.len() > FEW {
+            return None;
+        }
+        let mut few = FewPrefixes {
+            heads: Vec::new(),
+            prefixes: Vec::new(),
+            bytes: Vec::new(),
+        };
+        for (key, id) in keys {
+            let key = key.as_ref().strip_prefix(b"/")?;
+            let mask = match key.len() {
+                n if n >= 8 => u64::MAX,
+                n => (1u64 << (8 * n)) - 1,
+            };
+            few.heads.push((head(key), mask));
+            few.prefixes.push((few.bytes.len(), key.len(), RuleId(*id)));
+            few.bytes.extend_from_slice(key);
+        }
+        Some(few)
+    }
+
+    /// The prefix rule that selects `path` (`container/blob`, no leading
+    /// '/'), if any: at most one does, the prefixes being prefix-free.
+    #[inline]
+    pub(crate) fn find(&self, path: &[u8]) -> Option<RuleId> {
+        let h = head(path);
+        for (k, &(first, mask)) in self.heads.iter().enumerate() {
+            if (h ^ first) & mask == 0 {
+                let (start, len, rule) = self.prefixes[k];
+                if path.len() >= len
+                    && (len <= 8 || path.get(8..len) == self.bytes.get(start + 8..start + len))
+                {
+                    return Some(rule);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The first eight bytes of `bytes` as a little-endian number, zero-padded.
+#[inline]
+fn head(bytes: &[u8]) -> u64 {
+    match bytes.first_chunk::<8>() {
+        Some(w) => u64::from_le_bytes(*w),
+        None => {
+            let mut w = [0u8; 8];
+            w[..bytes.len()].copy_from_slice(bytes);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
 fn placeholder() -> Node {
     Node {
         run_start: 0,
@@ -310,6 +384,64 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn few_prefixes_agree_with_comparing_every_prefix() {
+        let mut keys: Vec<(Vec<u8>, u32)> = [
+            "/a/",
+            "/b",
+            "/cat/2024/",
+            "/cat/2025/0",
+            "/dog",
+            "/e/x/y/z/deep/",
+            "/f1234567",
+            "/g12345678",
+            "/h1234567/",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_bytes().to_vec(), i as u32))
+        .collect();
+        keys.sort();
+        let few = FewPrefixes::new(&keys).unwrap();
+        let paths = [
+            "a/",
+            "a",
+            "a/x",
+            "b",
+            "bc",
+            "c",
+            "cat/2024",
+            "cat/2024/x",
+            "cat/2025/0",
+            "cat/2025/1",
+            "dog/x",
+            "do",
+            "e/x/y/z/deep/1",
+            "e/x/y/z/deep",
+            "f1234567",
+            "f123456",
+            "f12345678",
+            "g12345678",
+            "g1234567",
+            "g123456789",
+            "h1234567/",
+            "h1234567",
+            "",
+            "z",
+        ];
+        for p in paths {
+            let rooted = format!("/{p}");
+            let want = reference(&keys, rooted.as_bytes()).map(|(_, id)| id);
+            assert_eq!(few.find(p.as_bytes()), want, "{p}");
+        }
+        let many: Vec<(Vec<u8>, u32)> = (0..=FEW as u32)
+            .map(|i| (format!("/c{i:02}/").into_bytes(), i))
+            .collect();
+        assert!(FewPrefixes::new(&many).is_none());
+        let everything = FewPrefixes::new(&[(b"/".to_vec(), 7)]).unwrap();
+        assert_eq!(everything.find(b"any/thing"), Some(RuleId(7)));
     }
 
     #[test]
