@@ -1,7 +1,7 @@
 //! Matching a stream of paths: remembering the last walk, and the walk over
 //! each container name.
 
-use crate::matcher::exact;
+use crate::matcher::merge::Merge;
 use crate::matcher::radix::{At, Walk};
 use crate::matcher::{Matcher, RuleId};
 use crate::snapshot::SnapshotTime;
@@ -92,7 +92,7 @@ pub struct Cursor<'m, D> {
     /// prefixes; Some(Err(rule)) when the prefix "/" takes everything.
     start: Option<Result<At, RuleId>>,
     /// Where the exact paths stand in byte order, for sorted input.
-    merge: exact::Merge,
+    merge: Merge,
 }
 
 impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
@@ -114,7 +114,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             last_container: (usize::MAX, true),
             cache: vec![None; 2 * SETS],
             start,
-            merge: exact::Merge::default(),
+            merge: Merge::default(),
         }
     }
 

@@ -6,17 +6,18 @@
 //! rule on that path (an exact path's key is its rule's canonical text),
 //! which the probe compares in place.
 //!
-//! Sorted input is better served in order than by hash: a [`Merge`] walks
-//! the keys in byte order alongside the paths (compiled indexes store the
-//! texts in that order, so the walk reads memory in order too), and falls
-//! back to the hash table as soon as a path comes out of order.
+//! Sorted input is better served in order than by hash: a
+//! [`Merge`](super::merge::Merge) walks the keys in byte order alongside
+//! the paths (compiled indexes store the texts in that order, so the walk
+//! reads memory in order too), and falls back to the hash table as soon
+//! as a path comes out of order.
 
-use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use crate::matcher::format::Tag;
-use crate::words::{compare, word};
+use crate::matcher::merge::Merge;
+use crate::words::word;
 
 /// `len_tag`: the key's length (without its leading '/') in the low bits.
 const LEN: u32 = (1 << 31) - 1;
@@ -24,7 +25,7 @@ const LEN: u32 = (1 << 31) - 1;
 const COMPLEX: u32 = 1 << 31;
 
 #[derive(Clone, Copy, Debug, Default)]
-struct Slot {
+pub(super) struct Slot {
     /// The high half of the key's hash.
     check: u32,
     /// Length and tag; 0 is an empty slot (a key is never empty).
@@ -39,7 +40,7 @@ impl Slot {
     /// The key's bytes in `strings` (empty if out of bounds, which loading
     /// rules out).
     #[inline]
-    fn key<'s>(&self, strings: &'s [u8]) -> &'s [u8] {
+    pub(super) fn key<'s>(&self, strings: &'s [u8]) -> &'s [u8] {
         let t = self.text as usize;
         strings
             .get(t..t + (self.len_tag & LEN) as usize)
@@ -47,7 +48,7 @@ impl Slot {
     }
 
     #[inline]
-    fn value(&self) -> (Tag, u32) {
+    pub(super) fn value(&self) -> (Tag, u32) {
         let tag = if self.len_tag & COMPLEX != 0 {
             Tag::Complex
         } else {
@@ -63,8 +64,8 @@ pub(crate) struct ExactTable {
     mask: usize,
     /// Container names (no slashes) that hold at least one exact path.
     containers: HashSet<Box<[u8]>>,
-    /// The occupied slots in byte order of their keys, for [`Merge`]; made
-    /// when a merge first needs it.
+    /// The occupied slots in byte order of their keys, for a [`Merge`];
+    /// made when a merge first needs it.
     by_key: OnceLock<Box<[Slot]>>,
 }
 
@@ -164,7 +165,7 @@ impl ExactTable {
     /// call.
     #[inline]
     pub(crate) fn find(&self, strings: &[u8], merge: &mut Merge, key: &[u8]) -> Option<(Tag, u32)> {
-        if merge.merging {
+        if merge.is_merging() {
             // Set only after `by_key` was made.
             let keys = self.by_key.get().map_or(&[][..], |k| &k[..]);
             match merge.advance(keys, strings, key) {
@@ -219,122 +220,6 @@ fn prefetch<T>(at: &T) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = at;
-}
-
-/// Paths in a row that must come in increasing order (by their first
-/// sixteen bytes) before a [`Merge`] starts.
-const IN_A_ROW: u32 = 16;
-/// Keys a merge steps over one by one before it gallops.
-const STEPS: usize = 4;
-
-/// A walk over an [`ExactTable`]'s keys in byte order, alongside paths
-/// that come in increasing order, as sorted input does: each path is then
-/// compared with the key or two where the last one stopped (read from
-/// memory in order), instead of hashed into a random slot.
-///
-/// While not merging it watches the order of the paths; after
-/// [`IN_A_ROW`] in increasing order it finds its place by binary search and
-/// merges, until a path is smaller than a key already passed.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Merge {
-    merging: bool,
-    /// While merging: every key before this index is less than the last
-    /// path.
-    pos: usize,
-    /// While not merging: the first sixteen bytes of the last path, and
-    /// how many paths in a row came in increasing order of them.
-    last: (u64, u64),
-    in_a_row: u32,
-}
-
-impl Merge {
-    /// Whether paths are being merged (not hashed).
-    #[inline]
-    pub(crate) fn is_merging(&self) -> bool {
-        self.merging
-    }
-
-    /// Notes `key`'s order; whether it is time to merge.
-    #[inline]
-    fn ascending(&mut self, key: &[u8]) -> bool {
-        let head = head(key);
-        self.in_a_row = if head >= self.last {
-            self.in_a_row + 1
-        } else {
-            0
-        };
-        self.last = head;
-        self.in_a_row >= IN_A_ROW
-    }
-
-    fn start(&mut self, keys: &[Slot], strings: &[u8], key: &[u8]) {
-        self.merging = true;
-        self.pos = keys.partition_point(|s| compare(s.key(strings), key) == Ordering::Less);
-    }
-
-    fn stop(&mut self) {
-        *self = Merge::default();
-    }
-
-    /// The value of `key` if it is a key; `None` if `key` is out of order
-    /// (not greater than every key passed).
-    #[inline]
-    fn advance(&mut self, keys: &[Slot], strings: &[u8], key: &[u8]) -> Option<Option<(Tag, u32)>> {
-        let mut i = self.pos;
-        if i > 0 && compare(keys[i - 1].key(strings), key) != Ordering::Less {
-            return None;
-        }
-        let mut steps = 0;
-        loop {
-            let Some(slot) = keys.get(i) else {
-                self.pos = i;
-                return Some(None);
-            };
-            match compare(slot.key(strings), key) {
-                Ordering::Less if steps < STEPS => {
-                    i += 1;
-                    steps += 1;
-                }
-                Ordering::Less => {
-                    // Far ahead: gallop, then search the last stretch.
-                    let mut reach = 1;
-                    while i + reach < keys.len()
-                        && compare(keys[i + reach].key(strings), key) == Ordering::Less
-                    {
-                        reach *= 2;
-                    }
-                    let end = (i + reach).min(keys.len());
-                    i += keys[i..end]
-                        .partition_point(|s| compare(s.key(strings), key) == Ordering::Less);
-                    steps = 0;
-                }
-                Ordering::Equal => {
-                    self.pos = i;
-                    return Some(Some(slot.value()));
-                }
-                Ordering::Greater => {
-                    self.pos = i;
-                    return Some(None);
-                }
-            }
-        }
-    }
-}
-
-/// The first sixteen bytes of `key` as two big-endian numbers (zero
-/// padded): ordered as the keys are, but for ties.
-#[inline]
-fn head(key: &[u8]) -> (u64, u64) {
-    if key.len() >= 16 {
-        (word(key).swap_bytes(), word(&key[8..]).swap_bytes())
-    } else {
-        let mut b = [0u8; 16];
-        b[..key.len()].copy_from_slice(key);
-        (
-            u64::from_be_bytes(b[..8].try_into().unwrap_or_default()),
-            u64::from_be_bytes(b[8..].try_into().unwrap_or_default()),
-        )
-    }
 }
 
 const K0: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -498,7 +383,7 @@ mod tests {
                         want,
                         "{name}: {p}"
                     );
-                    merged += usize::from(merge.merging);
+                    merged += usize::from(merge.is_merging());
                 }
                 if name != "shuffled" {
                     // Sorted runs are merged, not hashed.

@@ -35,6 +35,7 @@ mod build;
 mod cursor;
 mod exact;
 pub(crate) mod format;
+mod merge;
 mod radix;
 mod report;
 mod walker;
