@@ -23,12 +23,13 @@
 //! The serialized index ([`format`]) is the fst and the tables beside it.
 //! Loading derives, from the rule table, what a [`Cursor`] matches with:
 //! a path-compressed trie of the effective prefixes alone (`radix`) and a
-//! hash table of the effective exact paths (`exact`). Since the effective prefixes are
-//! prefix-free and no effective exact path lies under one, a path is
-//! selected by at most one of the two, which is the rule the whole index
-//! reports ([`Matcher::find_unrooted`], which walks it, is the reference
-//! the tests hold the cursor to). The decoded top of the whole index
-//! (`accel`) is built on first use.
+//! hash table of the effective exact paths (`exact`, walked in order for
+//! sorted input by `merge`). Since the effective prefixes are prefix-free
+//! and no effective exact path lies under one, a path is selected by at
+//! most one of the two, which is the rule the whole index reports
+//! ([`Matcher::find_unrooted`], which walks it, is the reference the tests
+//! hold the cursor to). The decoded top of the whole index (`accel`) is
+//! built on first use.
 
 mod accel;
 mod build;
@@ -273,11 +274,12 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// Derives the structures a [`Cursor`] matches with from the rule
     /// table (read in selection order, which is much faster than streaming
-    /// the fst): a trie of the effective prefixes alone, and a hash table
-    /// of the effective exact paths. The effective rules are exactly the keys
-    /// of the index, with the same values: a `BlobPath` maps to itself, and
-    /// the other exact-path rules to complex entries, which compilation
-    /// numbers in byte order of their paths.
+    /// the fst): a trie of the effective prefixes alone (and, when they
+    /// are few and there are no exact paths, a list of them), and a hash
+    /// table of the effective exact paths. The effective rules are exactly
+    /// the keys of the index, with the same values: a `BlobPath` maps to
+    /// itself, and the other exact-path rules to complex entries, which
+    /// compilation numbers in byte order of their paths.
     fn derive(&mut self) -> Result<(), Error> {
         let b = self.bytes();
         let mut prefixes: Vec<(std::borrow::Cow<'_, [u8]>, u32)> = Vec::new();

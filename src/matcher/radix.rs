@@ -7,6 +7,10 @@
 //! (compared eight at a time) followed by a branch on one byte. A walk
 //! costs a comparison per run and a lookup per branch, where a walk over
 //! the fst costs several dependent loads per byte.
+//!
+//! A handful of prefixes with no exact paths beside them (a few containers
+//! or folders) is cheaper still as a list compared one by one:
+//! [`FewPrefixes`].
 
 use crate::error::Error;
 use crate::matcher::RuleId;
