@@ -15,10 +15,11 @@ const IN_A_ROW: u32 = 16;
 /// Keys a merge steps over one by one before it gallops.
 const STEPS: usize = 4;
 
-/// A walk over an [`ExactTable`](super::exact::ExactTable)'s keys in byte order, alongside paths
-/// that come in increasing order, as sorted input does: each path is then
-/// compared with the key or two where the last one stopped (read from
-/// memory in order), instead of hashed into a random slot.
+/// A walk over the keys of an [`ExactTable`](super::exact::ExactTable) in
+/// byte order, alongside paths that come in increasing order, as sorted
+/// input does: each path is then compared with the key or two where the
+/// last one stopped (read from memory in order), instead of hashed into a
+/// random slot.
 ///
 /// While not merging it watches the order of the paths; after
 /// [`IN_A_ROW`] in increasing order it finds its place by binary search and
