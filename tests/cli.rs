@@ -1555,6 +1555,68 @@ fn output_file_that_is_a_pipe_is_written_in_place() {
     assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
 }
 
+/// Lines printed before a bad line come in input order (a CRLF line among
+/// them once sent the lines after it out first), and the bad line is named
+/// by its number: with a small selection, and with a blob list whose
+/// exact paths outgrow the processor's caches (where the cursor probes a
+/// large table), blank and CRLF lines in between.
+#[test]
+fn preview_keeps_order_and_line_numbers_up_to_a_bad_line() {
+    let dir = Dir::new();
+    // More exact paths than a table the cursor matches without looking
+    // ahead (2^18 slots).
+    let n = 100_000;
+    let mut xml = String::from("<BlobList>\n");
+    for j in 0..n {
+        xml += &format!("<BlobPath>/box{}/f{}</BlobPath>\n", j % 7, 2 * j);
+    }
+    xml += "</BlobList>\n";
+    dir.write("big.xml", &xml);
+    let (mut listing, mut want) = (String::new(), String::new());
+    let (mut bad, mut want_before_bad) = (String::new(), String::new());
+    let mut small_before_bad = String::new();
+    for k in 1..=400 {
+        let j = (k * 7919) % (2 * n);
+        let (path, selected) = match j < n {
+            true => (format!("/box{}/f{}", j % 7, 2 * j), true),
+            false => (format!("/box{}/f{}", j % 7, 2 * (j - n) + 1), false),
+        };
+        let line = match k {
+            _ if k % 37 == 0 => "   ".to_string(),
+            _ if k % 41 == 0 => format!("{path}\r"),
+            _ => path.clone(),
+        };
+        listing += &format!("{line}\n");
+        bad += &format!("{}\n", if k == 300 { "/nocontainer" } else { &line });
+        if selected && k % 37 != 0 {
+            want += &format!("{path}\n");
+            if k < 300 {
+                want_before_bad += &format!("{path}\n");
+            }
+        }
+        if path.starts_with("/box1/") && k % 37 != 0 && k < 300 {
+            small_before_bad += &format!("{path}\n");
+        }
+    }
+    dir.write("listing.txt", &listing).write("bad.txt", &bad);
+    dir.write(
+        "small.xml",
+        "<BlobList><BlobPathPrefix>/box1/</BlobPathPrefix></BlobList>",
+    );
+    dir.cmd(&["preview", "small.xml", "bad.txt"])
+        .run()
+        .error(&["bad.txt: line 300:"])
+        .stdout(&small_before_bad);
+    dir.cmd(&["preview", "big.xml", "listing.txt"])
+        .run()
+        .code(0)
+        .stdout(&want);
+    dir.cmd(&["preview", "big.xml", "bad.txt"])
+        .run()
+        .error(&["bad.txt: line 300:", "no blob name"])
+        .stdout(&want_before_bad);
+}
+
 #[test]
 fn output_file_untouched_on_an_error_midway() {
     let dir = listing_dir();

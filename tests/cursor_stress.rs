@@ -118,7 +118,8 @@ fn cursor_agrees_at_the_limits_of_its_caches() {
 #[test]
 fn find_all_agrees_with_a_large_table() {
     let mut rng = Rng::new(0x5eed_f00d);
-    // More exact paths than a table the cursor hashes without prefetching.
+    // More exact paths than a table the cursor hashes without prefetching
+    // (2^18 slots; the prefixes cover only a few of them).
     let paths: Vec<String> = (0..120_000)
         .map(|i| format!("/c{:02}/d{}/f{i}", rng.index(40), rng.index(50)))
         .collect();
@@ -135,7 +136,7 @@ fn find_all_agrees_with_a_large_table() {
         })
         .collect();
     rules.push(Rule::prefix("/c07/", origin()).unwrap());
-    rules.push(Rule::prefix("/c1", origin()).unwrap());
+    rules.push(Rule::prefix("/c39/d4", origin()).unwrap());
     let m = MatcherBuilder::new().build_rules(&rules).unwrap();
     let t = Some("2024-01-01T00:00:00Z".parse().unwrap());
     let mut items: Vec<(String, Option<blobsel::SnapshotTime>)> = Vec::new();
@@ -176,5 +177,25 @@ fn find_all_agrees_with_a_large_table() {
             selected += usize::from(want.is_some());
         }
         assert!(selected > items.len() / 4, "round {round}: {selected}");
+        // Announcements are hints: any paths, announced at any time, never
+        // change an answer.
+        let mut cursor = m.cursor();
+        assert!(
+            cursor.announces(),
+            "a table past the caches, not merging yet"
+        );
+        for (k, ((p, s), want)) in items.iter().zip(&got_all(&m, &slice)).enumerate() {
+            let other = &items[(k * 7919) % items.len()].0;
+            cursor.announce(other.trim_start_matches('/').as_bytes());
+            cursor.announce(b"garbage/that/is/not/a/rule");
+            assert_eq!(cursor.find_path(p.as_bytes(), *s), *want, "{p}");
+        }
     }
+}
+
+fn got_all(
+    m: &blobsel::Matcher,
+    slice: &[(&[u8], Option<blobsel::SnapshotTime>)],
+) -> Vec<Option<blobsel::RuleId>> {
+    m.cursor().find_all(slice).collect()
 }

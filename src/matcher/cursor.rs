@@ -76,7 +76,7 @@ struct CacheEntry {
 /// }
 /// # Ok::<(), blobsel::Error>(())
 /// ```
-pub struct Cursor<'m, D> {
+pub struct Cursor<'m, D = Vec<u8>> {
     m: &'m Matcher<D>,
     /// The first `prev_len` bytes of the last walked path: as many as a
     /// later path must share with it to reuse the walk.
@@ -93,6 +93,13 @@ pub struct Cursor<'m, D> {
     start: Option<Result<At, RuleId>>,
     /// Where the exact paths stand in byte order, for sorted input.
     merge: Merge,
+    /// Whether [`Cursor::announce`] does anything: the exact paths do not
+    /// fit the processor's caches.
+    announcing: bool,
+    /// The hashes of the last [`TEXT_AFTER`] paths announced, a ring; the
+    /// next to be overwritten is the oldest.
+    announced: [u64; TEXT_AFTER],
+    announced_at: usize,
 }
 
 impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
@@ -115,6 +122,9 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             cache: vec![None; 2 * SETS],
             start,
             merge: Merge::default(),
+            announcing: m.exact.is_large(),
+            announced: [0; TEXT_AFTER],
+            announced_at: 0,
         }
     }
 
@@ -148,6 +158,38 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         items: &'i [(P, Option<SnapshotTime>)],
     ) -> FindAll<'c, 'm, 'i, D, P> {
         FindAll::new(self, items)
+    }
+
+    /// Tells the cursor a path it will be asked about soon (`container/blob`,
+    /// as [`Cursor::find_unrooted`] takes it). When the selection has more
+    /// exact paths than the processor's caches hold, it asks for the memory
+    /// that path's hash probe will read, so the wait overlaps other work:
+    /// its hash slot now, and 16 announcements later the text that slot
+    /// points at. Announce each path about 32 paths before asking about
+    /// it, as [`Cursor::find_all`] does. A hint only: answers never depend
+    /// on it.
+    #[inline]
+    pub fn announce(&mut self, path: &[u8]) {
+        if !self.announces() {
+            return;
+        }
+        let exact = &self.m.exact;
+        let h = exact.prefetch_slot(path);
+        let oldest = std::mem::replace(&mut self.announced[self.announced_at], h);
+        self.announced_at = (self.announced_at + 1) % TEXT_AFTER;
+        // Announced TEXT_AFTER paths ago: its slot should be in cache. (The
+        // ring may hold a path that was never asked about, or after a
+        // merge another path's hash: a wasted hint, never a wrong answer.)
+        exact.prefetch_text(self.m.strings(), oldest);
+    }
+
+    /// Whether [`Cursor::announce`] does anything now: the selection's
+    /// exact paths outgrow the caches, and the cursor is not walking them
+    /// in order alongside sorted input. A caller can skip looking ahead
+    /// while it does not (and the answer may change with every path).
+    #[inline]
+    pub fn announces(&self) -> bool {
+        self.announcing && !self.merge.is_merging()
     }
 
     /// Like [`Matcher::find_unrooted`] (`container/blob`).
@@ -316,9 +358,11 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     }
 }
 
-/// How many paths ahead [`FindAll`] announces the hash slot of a path;
-/// half as far ahead, the text that slot points at.
+/// How many paths ahead [`FindAll`] announces a path.
 const AHEAD: usize = 32;
+/// How many announcements after a path's [`Cursor::announce`] asks for the
+/// text its hash slot points at (the slot should be in cache by then).
+const TEXT_AFTER: usize = 16;
 
 /// The answers of a [`Cursor`] for a slice of paths, in order: see
 /// [`Cursor::find_all`].
@@ -326,38 +370,30 @@ pub struct FindAll<'c, 'm, 'i, D, P> {
     cursor: &'c mut Cursor<'m, D>,
     items: &'i [(P, Option<SnapshotTime>)],
     next: usize,
-    /// Whether to announce probes ahead (the exact paths do not fit the
-    /// caches).
-    prefetch: bool,
-    /// The hash of path `j`'s exact key at `j % AHEAD`, for the paths
-    /// announced and not yet matched.
-    hashes: [u64; AHEAD],
 }
 
 impl<'c, 'm, 'i, D: AsRef<[u8]>, P: AsRef<[u8]>> FindAll<'c, 'm, 'i, D, P> {
     fn new(cursor: &'c mut Cursor<'m, D>, items: &'i [(P, Option<SnapshotTime>)]) -> Self {
         let mut all = FindAll {
-            prefetch: cursor.m.exact.is_large(),
             cursor,
             items,
             next: 0,
-            hashes: [0; AHEAD],
         };
-        if all.prefetch {
-            for j in 0..AHEAD.min(items.len()) {
-                all.announce_slot(j);
-            }
+        for j in 0..AHEAD {
+            all.announce(j);
         }
         all
     }
 
-    /// Asks for the hash slot where path `j`'s probe starts.
+    /// Announces path `j` (if there is one).
     #[inline]
-    fn announce_slot(&mut self, j: usize) {
-        if let Some((path, _)) = self.items.get(j) {
-            let path = path.as_ref();
-            let key = path.strip_prefix(b"/").unwrap_or(path);
-            self.hashes[j % AHEAD] = self.cursor.m.exact.prefetch_slot(key);
+    fn announce(&mut self, j: usize) {
+        if self.cursor.announcing {
+            if let Some((path, _)) = self.items.get(j) {
+                let path = path.as_ref();
+                self.cursor
+                    .announce(path.strip_prefix(b"/").unwrap_or(path));
+            }
         }
     }
 }
@@ -370,15 +406,7 @@ impl<D: AsRef<[u8]>, P: AsRef<[u8]>> Iterator for FindAll<'_, '_, '_, D, P> {
         let i = self.next;
         let (path, snapshot) = self.items.get(i)?;
         self.next += 1;
-        if self.prefetch && !self.cursor.merge.is_merging() {
-            // Path i + AHEAD / 2's slot was asked for AHEAD / 2 paths ago:
-            // ask for its text now. (After merging, the hash may be another
-            // path's: a wasted hint, never a wrong answer.)
-            let m = self.cursor.m;
-            m.exact
-                .prefetch_text(m.strings(), self.hashes[(i + AHEAD / 2) % AHEAD]);
-            self.announce_slot(i + AHEAD);
-        }
+        self.announce(i + AHEAD);
         Some(self.cursor.find_path(path.as_ref(), *snapshot))
     }
 

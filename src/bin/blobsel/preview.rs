@@ -454,7 +454,7 @@ fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
             Ok(None) => continue,
             Err(e) => {
                 r.error = Some((r.lines, e));
-                return r;
+                break;
             }
         };
         // The path begins at the container (or at the '/' before it).
@@ -503,6 +503,8 @@ fn match_chunk(cfg: &Config, chunk: &[u8]) -> ChunkResult {
             r.out.push(b'\n');
         }
     }
+    // Output stays in input order: ranges after bytes of our own (a CRLF
+    // line, say) go after them, also when a bad line ends the chunk.
     if !r.out.is_empty() {
         flush_ranges(&mut r, chunk);
     }
