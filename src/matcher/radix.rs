@@ -293,6 +293,14 @@ fn placeholder() -> Node {
 mod tests {
     use super::*;
 
+    /// `keys` as index keys, each mapped to its position.
+    fn numbered(keys: &[&str]) -> Vec<(Vec<u8>, u32)> {
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_bytes().to_vec(), i as u32))
+            .collect()
+    }
+
     /// The prefix of `keys` that `path` starts with, by comparing each.
     fn reference(keys: &[(Vec<u8>, u32)], path: &[u8]) -> Option<(usize, RuleId)> {
         keys.iter()
@@ -303,8 +311,7 @@ mod tests {
     #[test]
     fn walks_agree_with_comparing_every_prefix() {
         // Runs, branches both sparse and dense, leaves at every depth.
-        let mut keys: Vec<(Vec<u8>, u32)> = Vec::new();
-        for (i, k) in [
+        let mut keys = numbered(&[
             "/a/",
             "/b",
             "/cat/2024/",
@@ -313,12 +320,7 @@ mod tests {
             "/dog",
             "/e/x/y/z/deep/",
             "/f",
-        ]
-        .iter()
-        .enumerate()
-        {
-            keys.push((k.as_bytes().to_vec(), i as u32));
-        }
+        ]);
         for b in b'0'..=b'9' {
             keys.push((format!("/g/{}", b as char).into_bytes(), 100 + u32::from(b)));
         }
@@ -392,7 +394,7 @@ mod tests {
 
     #[test]
     fn few_prefixes_agree_with_comparing_every_prefix() {
-        let mut keys: Vec<(Vec<u8>, u32)> = [
+        let mut keys = numbered(&[
             "/a/",
             "/b",
             "/cat/2024/",
@@ -402,11 +404,7 @@ mod tests {
             "/f1234567",
             "/g12345678",
             "/h1234567/",
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.as_bytes().to_vec(), i as u32))
-        .collect();
+        ]);
         keys.sort();
         let few = FewPrefixes::new(&keys).unwrap();
         let paths = [
