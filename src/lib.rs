@@ -16,7 +16,8 @@
 //! * [`Matcher`] — the compiled index, built by [`Selection::compile`] or a
 //!   [`MatcherBuilder`]. It decides in one walk over a blob's canonical
 //!   path whether it is selected and by which rule ([`RuleId`]); it is one
-//!   byte buffer that [`Matcher::from_bytes`] loads in place. A [`Cursor`]
+//!   byte buffer (the fst and about two bytes a rule beside it) that
+//!   [`Matcher::from_bytes`] loads without recompiling. A [`Cursor`]
 //!   matches a stream of names with the same answers, faster: it walks a
 //!   trie of the prefixes alone, finds exact paths by hash (or, on sorted
 //!   input, by merging with them in order), and caches per container and

@@ -1794,9 +1794,9 @@ fn wrong_magic_or_version_is_invalid() {
 fn every_flipped_byte_is_rejected_or_harmless() {
     let (m, blobs) = sample_matcher();
     let good = m.as_bytes().to_vec();
-    // The fst follows the 72-byte header (src/matcher/format.rs) and is
+    // The fst follows the 80-byte header (src/matcher/format.rs) and is
     // checksummed: any change there must be caught.
-    let fst = 72..72 + m.index_bytes();
+    let fst = 80..80 + m.index_bytes();
     for i in 0..good.len() {
         for mask in [0x01u8, 0x80, 0xFF] {
             let mut b = good.clone();

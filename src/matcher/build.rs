@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, ErrorKind};
-use crate::matcher::format::{self, ComplexEntry, RuleRecord, Tag};
+use crate::matcher::format::{self, ComplexEntry, RuleRecord, Tag, Text};
+use crate::matcher::keys::Keys;
 use crate::matcher::{Matcher, RuleId, RuleStatus};
 use crate::rule::{Rule, RuleKind};
 use crate::selection::Selection;
@@ -85,12 +86,6 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
     }
     prefixes.sort_unstable();
     paths.sort_unstable();
-    // The rules' texts are stored in this order: paths in byte order.
-    let text_order: Vec<u32> = paths
-        .iter()
-        .map(|&(_, id)| id)
-        .chain(prefixes.iter().map(|&(_, id)| id))
-        .collect();
     let mut kept: Vec<(Cow<'r, [u8]>, u32)> = Vec::new();
     for (key, id) in prefixes {
         match kept.last() {
@@ -200,9 +195,131 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
                 rule: r,
                 status: *s,
                 source: source_index as u32,
+                text: text_source(rules, &status, r, *s, container),
             }
         })
         .collect();
-    let bytes = format::write(&fst, &complex, &records, &text_order, &sources, container);
-    Matcher::from_bytes(bytes)
+    let keys = Keys::from_sorted(&keys);
+    let bytes = format::write(
+        &fst,
+        keys.texts.len(),
+        &complex,
+        &records,
+        &sources,
+        container,
+    );
+    Matcher::load(bytes, Some(keys))
+}
+
+/// Where the index finds rule `r`'s text: an effective rule's is its key
+/// (a prefix `/container` under that container's restriction is keyed
+/// `/container/`); another rule's is often its related rule's.
+fn text_source(
+    rules: &[Rule],
+    status: &[RuleStatus],
+    r: &Rule,
+    s: RuleStatus,
+    container: Option<&str>,
+) -> Text {
+    let related = match s {
+        RuleStatus::Effective if r.kind() == RuleKind::Prefix => {
+            return match format::prefix_key(r.text().as_bytes(), container) {
+                Cow::Borrowed(_) => Text::Key,
+                Cow::Owned(_) => Text::KeyLessSlash,
+            }
+        }
+        RuleStatus::Effective => return Text::Key,
+        RuleStatus::Duplicate { of } => of,
+        RuleStatus::Covered { by } => by,
+    };
+    let i = related.0 as usize;
+    match status[i] == RuleStatus::Effective && rules[i].text() == r.text() {
+        true => Text::Related,
+        false => Text::Inline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::format::HEADER;
+
+    fn xml(body: &str) -> Selection {
+        let doc = format!("<BlobList>\n{body}</BlobList>");
+        Selection::parse(doc.as_bytes(), "t.xml").unwrap()
+    }
+
+    /// Compiles `sel` (limited to `container`), loads it back, and checks
+    /// every rule's text, kind, position and status in both; returns where
+    /// each rule's text is stored.
+    fn texts_read_back(sel: &Selection, container: Option<&str>) -> Vec<Text> {
+        let rules = sel.rules().unwrap();
+        let m = MatcherBuilder::new()
+            .container(container)
+            .build(sel)
+            .unwrap();
+        let loaded = Matcher::from_bytes(m.as_bytes().to_vec()).unwrap();
+        assert_eq!(loaded.as_bytes(), m.as_bytes());
+        let status: Vec<RuleStatus> = m.rules().map(|r| r.status).collect();
+        for (i, rule) in rules.iter().enumerate() {
+            for m in [&m, &loaded] {
+                let info = m.rule(RuleId(i as u32));
+                assert_eq!(info.text, rule.text(), "rule {i}");
+                assert_eq!(info.kind, rule.kind(), "rule {i}");
+                assert_eq!(info.position, rule.origin().position, "rule {i}");
+                assert_eq!(info.source, "t.xml");
+                assert_eq!(info.status, status[i]);
+            }
+        }
+        rules
+            .iter()
+            .zip(&status)
+            .map(|(r, s)| text_source(rules, &status, r, *s, container))
+            .collect()
+    }
+
+    /// Every way a rule's text is stored (its key, its key less the '/'
+    /// a container restriction adds, its related rule's, in the record)
+    /// reads back as the rule's text.
+    #[test]
+    fn every_text_source_reads_back() {
+        let sel = xml(concat!(
+            "<BlobPathPrefix>/bob/</BlobPathPrefix>\n",
+            "<BlobPathPrefix>/bob/</BlobPathPrefix>\n",
+            "<BlobPathPrefix>/bob/x</BlobPathPrefix>\n",
+            "  <BlobPath>photos/a</BlobPath><BlobPath>photos/a</BlobPath>\n",
+            "<BlobPath IncludeSnapshots=\"false\">photos/é</BlobPath>\n",
+            "<BlobPath SnapshotTime=\"2024-01-01T00:00:00Z\">photos/é</BlobPath>\n",
+            "<BlobPath SnapshotTime=\"2024-01-01T00:00:00Z\">photos/é</BlobPath>\n",
+            "<BlobPath>bob/y</BlobPath>\n",
+        ));
+        use Text::*;
+        assert_eq!(
+            texts_read_back(&sel, None),
+            [Key, Related, Inline, Key, Related, Key, Key, Related, Inline]
+        );
+        let sel = xml(concat!(
+            "<BlobPathPrefix>/photos</BlobPathPrefix>\n",
+            "<BlobPathPrefix>/photos/</BlobPathPrefix>\n",
+            "<BlobPath>photos/a</BlobPath>\n",
+        ));
+        assert_eq!(
+            texts_read_back(&sel, Some("photos")),
+            [KeyLessSlash, Inline, Inline]
+        );
+    }
+
+    /// A blob list's texts are stored once, as the fst's keys: beside the
+    /// fst, a rule on the next line at the same column takes two bytes.
+    #[test]
+    fn a_blob_list_costs_two_bytes_a_rule_beside_the_fst() {
+        let body: String = (0..1000)
+            .map(|i| format!("  <BlobPath>c0{}/dir/blob-{i:04}.bin</BlobPath>\n", i % 3))
+            .collect();
+        let m = xml(&body).compile().unwrap();
+        let sources = 4 + 4 + "t.xml".len();
+        let beside = m.as_bytes().len() - HEADER - m.index_bytes() - sources;
+        // The first record's position takes a byte more.
+        assert_eq!(beside, 2 * 1000 + 1);
+    }
 }

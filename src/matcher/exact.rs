@@ -8,8 +8,8 @@
 //!
 //! Sorted input is better served in order than by hash: a
 //! [`Merge`](super::merge::Merge) walks the keys in byte order alongside
-//! the paths (compiled indexes store the texts in that order, so the walk
-//! reads memory in order too), and falls back to the hash table as soon
+//! the paths (the texts are the fst's keys, read back in that order, so
+//! the walk reads memory in order too), and falls back to the hash table as soon
 //! as a path comes out of order.
 
 use std::collections::HashSet;
@@ -30,7 +30,7 @@ pub(super) struct Slot {
     check: u32,
     /// Length and tag; 0 is an empty slot (a key is never empty).
     len_tag: u32,
-    /// Where the key's bytes (after the '/') start in the strings section.
+    /// Where the key's bytes (after the '/') start in the rules' texts.
     text: u32,
     /// The rule id or complex-entry index the fst maps the key to.
     index: u32,
@@ -83,7 +83,7 @@ impl ExactTable {
     }
 
     /// Adds `key` (`container/blob`, without the leading '/'), whose bytes
-    /// are also at `text` in the strings section, mapped to `(tag, index)`.
+    /// are also at `text` in the rules' texts, mapped to `(tag, index)`.
     /// Keys arrive once each.
     pub(crate) fn insert(&mut self, key: &[u8], text: u32, tag: Tag, index: u32) {
         let h = hash(key);
@@ -111,7 +111,7 @@ impl ExactTable {
     }
 
     /// The value of `key` (`container/blob`), if it is an exact path;
-    /// `strings` is the strings section.
+    /// `strings` is the rules' texts.
     #[inline]
     pub(crate) fn get(&self, strings: &[u8], key: &[u8]) -> Option<(Tag, u32)> {
         let h = hash(key);
@@ -193,8 +193,8 @@ impl ExactTable {
                 .filter(|s| s.len_tag != 0)
                 .copied()
                 .collect();
-            // Compiled indexes hold the texts in byte order: sorting the
-            // offsets sorts the keys. Otherwise sort the keys themselves.
+            // The texts are the fst's keys in byte order: sorting the
+            // offsets sorts the keys (the check keeps this honest).
             keys.sort_unstable_by_key(|s| s.text);
             if !keys.is_sorted_by(|a, b| a.key(strings) < b.key(strings)) {
                 keys.sort_unstable_by(|a, b| a.key(strings).cmp(b.key(strings)));

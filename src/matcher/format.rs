@@ -1,24 +1,42 @@
-//! The serialized matcher: one byte buffer, read in place.
+//! The serialized matcher: one byte buffer.
 //!
 //! ```text
-//! header   72 bytes: magic "BLOBSEL\0", version u32, reserved u32, then
+//! header   80 bytes: magic "BLOBSEL\0", version u32, reserved u32, then
 //!          u64 lengths: fst bytes, complex entries, snapshot entries,
-//!          rule records, string bytes, source bytes, container bytes
+//!          rules, rule-record bytes, key-text bytes, source bytes,
+//!          container bytes
 //! fst      the fst::Map: canonical key -> tagged value
 //! complex  12 bytes each: base rule u32 (u32::MAX: none), first snapshot
 //!          u32, snapshot count u32
 //! snaps    16 bytes each: ticks u64, rule u32, reserved u32 (sorted per entry)
-//! rules    40 bytes each, in selection order (see RuleRecord)
-//! strings  the rules' texts: the paths' in byte order, each once (so the
-//!          exact paths lie in the order sorted input meets them), then the
-//!          prefixes'
+//! records  one per rule, in selection order, 3 bytes or so each (below)
 //! sources  count u32, then per source: length u32 and UTF-8 bytes
 //! container  the container restriction, UTF-8 (empty: none)
 //! ```
 //!
-//! All integers are little-endian. A fst value holds a tag in its top two
-//! bits (prefix rule, path rule with all snapshots, complex entry) and a
-//! rule id or complex-entry index below.
+//! All fixed-width integers are little-endian. A fst value holds a tag in
+//! its top two bits (prefix rule, path rule with all snapshots, complex
+//! entry) and a rule id or complex-entry index below.
+//!
+//! The rules' texts are not stored twice: an effective rule's text is its
+//! key in the fst (the index holds every effective rule), and loading
+//! streams the fst once to read them back, in byte order. "Key-text
+//! bytes" is the sum of the keys' lengths, which bounds that stream. A
+//! rule record is:
+//!
+//! ```text
+//! head     u8: kind (bits 0-1: prefix, path, path without snapshots,
+//!          snapshot), status (bits 2-3: effective, duplicate, covered),
+//!          text (bits 4-5, `Text`), has position (bit 6), source
+//!          differs from the previous record's (bit 7)
+//! related  varint, if not effective: the rule it duplicates or is covered by
+//! position varint: zigzag(line minus the previous position's line) * 2,
+//!          plus 1 if the column is the previous position's; else varint
+//!          column follows (if bit 6)
+//! source   varint, the source's index (if bit 7; else the previous one's)
+//! ticks    u64, if a snapshot rule
+//! text     varint length and UTF-8 bytes, if `Text::Inline`
+//! ```
 
 use std::borrow::Cow;
 
@@ -26,12 +44,35 @@ use crate::matcher::RuleStatus;
 use crate::rule::{Rule, RuleKind};
 
 pub(crate) const MAGIC: &[u8; 8] = b"BLOBSEL\0";
-pub(crate) const VERSION: u32 = 1;
-pub(crate) const HEADER: usize = 72;
+pub(crate) const VERSION: u32 = 2;
+/// How many u64 lengths follow the magic, version and reserved word.
+pub(crate) const LENGTHS: usize = 8;
+pub(crate) const HEADER: usize = 16 + 8 * LENGTHS;
 pub(crate) const COMPLEX: usize = 12;
 pub(crate) const SNAP: usize = 16;
-pub(crate) const RULE: usize = 40;
 pub(crate) const NONE: u32 = u32::MAX;
+/// The longest key a rule can have: `/`, a container of at most 63
+/// characters, `/`, a blob name of at most 1,024 characters of at most 4
+/// bytes, and the `/` a container restriction may add. Loading refuses
+/// longer keys, which bounds the work a crafted fst can ask for.
+pub(crate) const MAX_KEY: usize = 1 + 63 + 1 + 4 * crate::path::MAX_BLOB_NAME_CHARS + 1;
+
+/// Where a rule's text comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Text {
+    /// Its key in the fst (an effective rule).
+    Key = 0,
+    /// Its key without the trailing `/` (an effective prefix `/container`
+    /// under a restriction to that container, keyed `/container/`).
+    KeyLessSlash = 1,
+    /// The text of the rule it duplicates or is covered by.
+    Related = 2,
+    /// In the record.
+    Inline = 3,
+}
+
+const HAS_POSITION: u8 = 1 << 6;
+const NEW_SOURCE: u8 = 1 << 7;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
@@ -80,6 +121,7 @@ pub(crate) struct RuleRecord<'a> {
     pub rule: &'a Rule,
     pub status: RuleStatus,
     pub source: u32,
+    pub text: Text,
 }
 
 pub(crate) fn kind_code(kind: RuleKind) -> (u8, u64) {
@@ -99,46 +141,86 @@ pub(crate) fn status_code(s: RuleStatus) -> (u8, u32) {
     }
 }
 
-/// Where each rule's text goes in the strings section (by rule), and the
-/// texts in the order they are written: in `order` (rule ids, every rule
-/// once), each text once unless equal texts are apart in `order`.
-fn lay_out_texts<'a>(records: &[RuleRecord<'a>], order: &[u32]) -> (Vec<u64>, Vec<&'a str>) {
-    debug_assert_eq!(order.len(), records.len());
-    let mut offsets = vec![0u64; records.len()];
-    let mut texts: Vec<&'a str> = Vec::new();
-    let mut end = 0u64;
-    for &i in order {
-        let text = records[i as usize].rule.text();
-        if texts.last() != Some(&text) {
-            texts.push(text);
-            end += text.len() as u64;
-        }
-        offsets[i as usize] = end - text.len() as u64;
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
     }
-    (offsets, texts)
+    out.push(v as u8);
 }
 
-/// The serialized matcher. `text_order` is the order to write the rules'
-/// texts in (rule ids): the exact paths' in byte order.
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+/// The rule records, in selection order.
+fn write_records(records: &[RuleRecord<'_>], out: &mut Vec<u8>) {
+    let (mut line, mut column, mut source) = (0u32, 0u32, 0u32);
+    for r in records {
+        let (kind, ticks) = kind_code(r.rule.kind());
+        let (status, related) = status_code(r.status);
+        // Positions are 1-based; a line 0 means none (as `rule` reads it).
+        let pos = r.rule.origin().position.filter(|p| p.line > 0);
+        let mut head = kind | status << 2 | (r.text as u8) << 4;
+        if pos.is_some() {
+            head |= HAS_POSITION;
+        }
+        if r.source != source {
+            head |= NEW_SOURCE;
+        }
+        out.push(head);
+        if status != 0 {
+            put_varint(out, u64::from(related));
+        }
+        if let Some(p) = pos {
+            let same = p.column == column;
+            put_varint(
+                out,
+                zigzag(i64::from(p.line) - i64::from(line)) << 1 | u64::from(same),
+            );
+            if !same {
+                put_varint(out, u64::from(p.column));
+            }
+            (line, column) = (p.line, p.column);
+        }
+        if r.source != source {
+            put_varint(out, u64::from(r.source));
+            source = r.source;
+        }
+        if kind == 3 {
+            out.extend_from_slice(&ticks.to_le_bytes());
+        }
+        if r.text == Text::Inline {
+            put_varint(out, r.rule.text().len() as u64);
+            out.extend_from_slice(r.rule.text().as_bytes());
+        }
+    }
+}
+
+/// The serialized matcher. `key_text` is the sum of the lengths of the
+/// fst's keys.
 pub(crate) fn write(
     fst: &[u8],
+    key_text: usize,
     complex: &[ComplexEntry],
     records: &[RuleRecord<'_>],
-    text_order: &[u32],
     sources: &[&str],
     container: Option<&str>,
 ) -> Vec<u8> {
     let snap_count: usize = complex.iter().map(|c| c.snapshots.len()).sum();
-    let (text_offsets, texts) = lay_out_texts(records, text_order);
-    let strings_len: usize = texts.iter().map(|t| t.len()).sum();
+    let mut rules = Vec::with_capacity(4 * records.len());
+    write_records(records, &mut rules);
     let sources_len: usize = 4 + sources.iter().map(|s| 4 + s.len()).sum::<usize>();
     let container = container.unwrap_or("");
     let total = HEADER
         + fst.len()
         + complex.len() * COMPLEX
         + snap_count * SNAP
-        + records.len() * RULE
-        + strings_len
+        + rules.len()
         + sources_len
         + container.len();
     let mut out = Vec::with_capacity(total);
@@ -150,7 +232,8 @@ pub(crate) fn write(
         complex.len(),
         snap_count,
         records.len(),
-        strings_len,
+        rules.len(),
+        key_text,
         sources_len,
         container.len(),
     ] {
@@ -171,24 +254,7 @@ pub(crate) fn write(
             out.extend_from_slice(&0u32.to_le_bytes());
         }
     }
-    for (r, &text_off) in records.iter().zip(&text_offsets) {
-        let (kind, ticks) = kind_code(r.rule.kind());
-        let (status, related) = status_code(r.status);
-        let pos = r.rule.origin().position;
-        out.push(kind);
-        out.push(status);
-        out.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(&related.to_le_bytes());
-        out.extend_from_slice(&text_off.to_le_bytes());
-        out.extend_from_slice(&(r.rule.text().len() as u32).to_le_bytes());
-        out.extend_from_slice(&pos.map_or(0, |p| p.line).to_le_bytes());
-        out.extend_from_slice(&pos.map_or(0, |p| p.column).to_le_bytes());
-        out.extend_from_slice(&r.source.to_le_bytes());
-        out.extend_from_slice(&ticks.to_le_bytes());
-    }
-    for text in texts {
-        out.extend_from_slice(text.as_bytes());
-    }
+    out.extend_from_slice(&rules);
     out.extend_from_slice(&(sources.len() as u32).to_le_bytes());
     for s in sources {
         out.extend_from_slice(&(s.len() as u32).to_le_bytes());
@@ -197,6 +263,123 @@ pub(crate) fn write(
     out.extend_from_slice(container.as_bytes());
     debug_assert_eq!(out.len(), total);
     out
+}
+
+/// A rule record as loaded; its text is filled in from the fst's keys or
+/// the record.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Row {
+    pub kind: u8,
+    pub status: u8,
+    pub text_from: u8,
+    pub related: u32,
+    pub line: u32,
+    pub column: u32,
+    pub source: u32,
+    pub ticks: u64,
+    /// The text's start and length in the matcher's texts.
+    pub text: (u32, u32),
+    /// Whether `text` is set.
+    pub has_text: bool,
+}
+
+/// Reads `bytes` in order; `None` past the end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn u32_varint(&mut self) -> Option<u32> {
+        u32::try_from(self.varint()?).ok()
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let s = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(s)
+    }
+}
+
+/// Reads `count` rule records from `bytes` (all of it), appending inline
+/// texts to `texts`. `None`: the records are malformed.
+pub(crate) fn read_records(
+    bytes: &[u8],
+    count: usize,
+    sources: usize,
+    texts: &mut Vec<u8>,
+) -> Option<Vec<Row>> {
+    let mut r = Reader { bytes, at: 0 };
+    // Every record takes a byte at least.
+    let mut rows = Vec::with_capacity(count.min(bytes.len()));
+    let (mut line, mut column, mut source) = (0u32, 0u32, 0u32);
+    for _ in 0..count {
+        let head = r.byte()?;
+        let mut row = Row {
+            kind: head & 3,
+            status: (head >> 2) & 3,
+            text_from: (head >> 4) & 3,
+            related: NONE,
+            ..Row::default()
+        };
+        if row.status == 3 || (row.status == 0) != (row.text_from <= Text::KeyLessSlash as u8) {
+            return None;
+        }
+        if row.status != 0 {
+            row.related = r.u32_varint()?;
+        }
+        if head & HAS_POSITION != 0 {
+            let v = r.varint()?;
+            line = u32::try_from(i64::from(line).checked_add(unzigzag(v >> 1))?).ok()?;
+            if v & 1 == 0 {
+                column = r.u32_varint()?;
+            }
+            (row.line, row.column) = (line, column);
+            if line == 0 {
+                return None;
+            }
+        }
+        if head & NEW_SOURCE != 0 {
+            source = r.u32_varint()?;
+        }
+        row.source = source;
+        if source as usize >= sources {
+            return None;
+        }
+        if row.kind == 3 {
+            let t = r.take(8)?;
+            row.ticks = u64_at(t, 0);
+        }
+        if row.text_from == Text::Inline as u8 {
+            let len = usize::try_from(r.varint()?).ok()?;
+            let text = std::str::from_utf8(r.take(len)?).ok()?;
+            let start = u32::try_from(texts.len()).ok()?;
+            texts.extend_from_slice(text.as_bytes());
+            row.text = (start, u32::try_from(len).ok()?);
+            row.has_text = true;
+            u32::try_from(texts.len()).ok()?;
+        }
+        rows.push(row);
+    }
+    (r.at == bytes.len()).then_some(rows)
 }
 
 pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -208,4 +391,72 @@ pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
     b.get(at..at + 8).map_or(0, |s| {
         u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_and_zigzag_round_trip() {
+        for v in [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            let mut r = Reader { bytes: &out, at: 0 };
+            assert_eq!(r.varint(), Some(v));
+            assert_eq!(r.at, out.len());
+        }
+        for v in [
+            0i64,
+            1,
+            -1,
+            63,
+            -64,
+            i64::from(u32::MAX),
+            -i64::from(u32::MAX),
+        ] {
+            assert_eq!(unzigzag(zigzag(v)), v);
+        }
+        // Too long, or cut short.
+        let mut r = Reader {
+            bytes: &[0x80; 11],
+            at: 0,
+        };
+        assert_eq!(r.varint(), None);
+        let mut r = Reader {
+            bytes: &[0x80],
+            at: 0,
+        };
+        assert_eq!(r.varint(), None);
+    }
+
+    #[test]
+    fn malformed_records_are_refused() {
+        let mut texts = Vec::new();
+        // Effective, text from its key, no position: one byte.
+        assert!(read_records(&[0x01], 1, 1, &mut texts).is_some());
+        for (bytes, why) in [
+            (&[0x01, 0x01][..], "a byte left over"),
+            (&[0x0D][..], "status 3"),
+            (&[0x21][..], "effective with a related rule's text"),
+            (
+                &[0x05][..],
+                "a duplicate with its key's text: no related id",
+            ),
+            (&[0x41][..], "a position cut short"),
+            (&[0x41, 0x01][..], "line 0 (positions are 1-based)"),
+            (&[0x81, 0x01][..], "a source past the sources"),
+            (&[0x03, 0, 0, 0][..], "ticks cut short"),
+            (&[0x35, 0x00, 0x02, b'/'][..], "inline text cut short"),
+            (&[0x35, 0x00, 0x01, 0xFF][..], "inline text not UTF-8"),
+        ] {
+            assert!(read_records(bytes, 1, 1, &mut texts).is_none(), "{why}");
+        }
+        let rows = read_records(&[0x35, 0x00, 0x02, b'/', b'a'], 1, 1, &mut texts).unwrap();
+        assert_eq!(
+            (rows[0].status, rows[0].related, rows[0].text),
+            (1, 0, (0, 2))
+        );
+        assert_eq!(texts, b"/a");
+    }
 }

@@ -21,7 +21,8 @@
 //! # What is stored and what is derived
 //!
 //! The serialized index ([`format`]) is the fst and the tables beside it.
-//! Loading derives, from the rule table, what a [`Cursor`] matches with:
+//! The rules' texts are the fst's keys, read back at load (`keys`).
+//! Loading derives, from those keys, what a [`Cursor`] matches with:
 //! a path-compressed trie of the effective prefixes alone (`radix`) and a
 //! hash table of the effective exact paths (`exact`, walked in order for
 //! sorted input by `merge`). Since the effective prefixes are prefix-free
@@ -36,6 +37,7 @@ mod build;
 mod cursor;
 mod exact;
 pub(crate) mod format;
+mod keys;
 mod merge;
 mod radix;
 mod report;
@@ -50,7 +52,8 @@ use crate::error::{Error, ErrorKind, Position};
 use crate::listing::ListingEntry;
 use crate::rule::RuleKind;
 use crate::snapshot::SnapshotTime;
-use format::{u32_at, u64_at, Tag};
+use format::{u32_at, u64_at, Row, Tag, Text};
+use keys::Keys;
 pub(crate) use walker::Walked;
 use walker::Walker;
 
@@ -80,7 +83,7 @@ pub enum RuleStatus {
     },
 }
 
-/// A rule as the matcher knows it (read in place from the index).
+/// A rule as the matcher knows it (read from the index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleInfo<'a> {
     /// Its id.
@@ -147,10 +150,11 @@ pub struct Matcher<D = Vec<u8>> {
     complex: usize,
     complex_count: usize,
     snaps: usize,
-    rules: usize,
-    rule_count: usize,
-    strings: usize,
-    strings_end: usize,
+    /// The rules, in selection order, read from their records at load.
+    rows: Vec<Row>,
+    /// The rules' texts: the fst's keys in byte order, then the texts
+    /// records hold.
+    texts: Vec<u8>,
     sources: Vec<(usize, usize)>,
     container: (usize, usize),
 }
@@ -158,13 +162,13 @@ pub struct Matcher<D = Vec<u8>> {
 impl<D: AsRef<[u8]>> std::fmt::Debug for Matcher<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Matcher")
-            .field("rules", &self.rule_count)
+            .field("rules", &self.rows.len())
             .field("index_keys", &self.full.fst.len())
             .finish()
     }
 }
 
-fn corrupt(what: &str) -> Error {
+pub(crate) fn corrupt(what: &str) -> Error {
     Error::new(
         ErrorKind::InvalidIndex,
         format!("not a valid blobsel index ({what}): recompile it from the selection"),
@@ -173,11 +177,18 @@ fn corrupt(what: &str) -> Error {
 
 impl<D: AsRef<[u8]>> Matcher<D> {
     /// Loads a matcher from the bytes [`Matcher::as_bytes`] wrote. Checks
-    /// the format version, every length and the fst's checksum; nothing is
+    /// the format version, every length and the fst's checksum, and reads
+    /// the rules' texts back from the fst (they are its keys); nothing is
     /// recompiled.
     pub fn from_bytes(data: D) -> Result<Matcher<D>, Error> {
+        Matcher::load(data, None)
+    }
+
+    /// Loads a matcher; `keys`, if given, are the fst's keys (compilation
+    /// has them at hand), else they are read from the fst.
+    pub(crate) fn load(data: D, keys: Option<Keys>) -> Result<Matcher<D>, Error> {
         let b = data.as_ref();
-        if b.len() < format::HEADER || &b[..8] != format::MAGIC {
+        if b.len() < 12 || &b[..8] != format::MAGIC {
             return Err(corrupt("no blobsel header"));
         }
         let version = u32_at(b, 8);
@@ -191,9 +202,17 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 ),
             ));
         }
+        if b.len() < format::HEADER {
+            return Err(corrupt("no blobsel header"));
+        }
         let len = |i: usize| usize::try_from(u64_at(b, 16 + 8 * i)).map_err(|_| corrupt("length"));
         let (fst_len, complex_count, snap_count, rule_count) = (len(0)?, len(1)?, len(2)?, len(3)?);
-        let (strings_len, sources_len, container_len) = (len(4)?, len(5)?, len(6)?);
+        let (records_len, key_text) = (len(4)?, len(5)?);
+        let (sources_len, container_len) = (len(6)?, len(7)?);
+        if rule_count > records_len || rule_count >= u32::MAX as usize {
+            return Err(corrupt("rule count"));
+        }
+        // Sections: fst, complex, snaps, records, sources, container.
         let sizes = [
             fst_len,
             complex_count
@@ -202,38 +221,35 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             snap_count
                 .checked_mul(format::SNAP)
                 .ok_or_else(|| corrupt("length"))?,
-            rule_count
-                .checked_mul(format::RULE)
-                .ok_or_else(|| corrupt("length"))?,
-            strings_len,
+            records_len,
             sources_len,
             container_len,
         ];
-        let mut offsets = [0usize; 8];
+        let mut offsets = [0usize; 7];
         offsets[0] = format::HEADER;
-        for i in 0..7 {
+        for i in 0..6 {
             offsets[i + 1] = offsets[i]
                 .checked_add(sizes[i])
                 .ok_or_else(|| corrupt("length"))?;
         }
-        if offsets[7] != b.len() {
+        if offsets[6] != b.len() {
             return Err(corrupt("length mismatch"));
         }
         // Sources.
         let mut sources = Vec::new();
-        let mut at = offsets[5];
+        let mut at = offsets[4];
         let count = u32_at(b, at) as usize;
         at += 4;
         for _ in 0..count {
             let n = u32_at(b, at) as usize;
             let (s, e) = (at + 4, at + 4 + n);
-            if e > offsets[6] || std::str::from_utf8(&b[s..e]).is_err() {
+            if e > offsets[5] || std::str::from_utf8(&b[s..e]).is_err() {
                 return Err(corrupt("source names"));
             }
             sources.push((s, e));
             at = e;
         }
-        if std::str::from_utf8(&b[offsets[6]..offsets[7]]).is_err() {
+        if std::str::from_utf8(&b[offsets[5]..offsets[6]]).is_err() {
             return Err(corrupt("container"));
         }
         let data = Arc::new(data);
@@ -244,12 +260,24 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         };
         let fst = Fst::new(part).map_err(|e| corrupt(&e.to_string()))?;
         fst.verify().map_err(|e| corrupt(&e.to_string()))?;
-        if strings_len > u32::MAX as usize {
-            return Err(Error::new(
-                ErrorKind::InvalidIndex,
-                "the rules' texts exceed 4 GiB: split the selection",
-            ));
+        if fst.len() > rule_count {
+            return Err(corrupt("more keys than rules"));
         }
+        let keys = match keys {
+            Some(keys) => {
+                debug_assert!(keys::read(&fst, key_text).as_ref() == Ok(&keys));
+                keys
+            }
+            None => keys::read(&fst, key_text)?,
+        };
+        let Keys { mut texts, keys } = keys;
+        let rows = format::read_records(
+            &(*data).as_ref()[offsets[3]..offsets[4]],
+            rule_count,
+            sources.len(),
+            &mut texts,
+        )
+        .ok_or_else(|| corrupt("rule records"))?;
         let mut m = Matcher {
             full: Walker::new(fst),
             // Replaced by `derive` below.
@@ -260,70 +288,103 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             complex: offsets[1],
             complex_count,
             snaps: offsets[2],
-            rules: offsets[3],
-            rule_count,
-            strings: offsets[4],
-            strings_end: offsets[5],
+            rows,
+            texts,
             sources,
-            container: (offsets[6], offsets[7]),
+            container: (offsets[5], offsets[6]),
         };
-        m.validate(snap_count, strings_len)?;
-        m.derive()?;
+        m.validate(snap_count)?;
+        m.derive(&keys)?;
         Ok(m)
     }
 
-    /// Derives the structures a [`Cursor`] matches with from the rule
-    /// table (read in selection order, which is much faster than streaming
-    /// the fst): a trie of the effective prefixes alone (and, when they
-    /// are few and there are no exact paths, a list of them), and a hash
-    /// table of the effective exact paths. The effective rules are exactly
-    /// the keys of the index, with the same values: a `BlobPath` maps to
-    /// itself, and the other exact-path rules to complex entries, which
-    /// compilation numbers in byte order of their paths.
-    fn derive(&mut self) -> Result<(), Error> {
-        let b = self.bytes();
-        let mut prefixes: Vec<(std::borrow::Cow<'_, [u8]>, u32)> = Vec::new();
-        let mut complex: Vec<(&[u8], usize)> = Vec::new();
-        let mut exact = exact::ExactTable::with_capacity(self.full.fst.len());
-        for id in 0..self.rule_count {
-            let at = self.rules + id * format::RULE;
-            if b[at + 1] != 0 {
-                continue; // not effective: not in the index
+    /// Gives each effective rule its text from its key, and derives the
+    /// structures a [`Cursor`] matches with from the keys: a trie of the
+    /// effective prefixes alone (and, when they are few and there are no
+    /// exact paths, a list of them), and a hash table of the effective
+    /// exact paths. Then gives the rules that share a related rule's text
+    /// that text.
+    fn derive(&mut self, keys: &[(u32, u32, u64)]) -> Result<(), Error> {
+        let n = self.rows.len();
+        let (texts, rows) = (&self.texts, &mut self.rows);
+        let mut prefixes: Vec<(&[u8], u32)> = Vec::new();
+        let mut exact = exact::ExactTable::with_capacity(keys.len());
+        // The keys are UTF-8 as a whole (read in order), and each begins
+        // at a character boundary (so ends at one).
+        let key_text = keys.last().map_or(0, |&(s, l, _)| (s + l) as usize);
+        let all = std::str::from_utf8(&texts[..key_text]).map_err(|_| corrupt("rule text"))?;
+        for &(start, len, value) in keys {
+            let key = &texts[start as usize..(start + len) as usize];
+            if key.first() != Some(&b'/') || !all.is_char_boundary(start as usize) {
+                return Err(corrupt("index key"));
             }
-            // Validated at load: in bounds.
-            let off = self.strings + u64_at(b, at + 8) as usize;
-            let text = &b[off..off + u32_at(b, at + 16) as usize];
-            if text.first() != Some(&b'/') || (b[at] != 0 && text.len() < 2) {
-                return Err(corrupt("rule text"));
-            }
-            match b[at] {
-                0 => prefixes.push((format::prefix_key(text, self.container()), id as u32)),
-                // The strings section is under 4 GiB (checked at load).
-                1 => exact.insert(
-                    &text[1..],
-                    (off + 1 - self.strings) as u32,
-                    Tag::PathAll,
-                    id as u32,
-                ),
-                _ => complex.push((text, off)),
+            let (tag, index) = format::decode(value);
+            let (tag, kind) = match tag {
+                Some(Tag::Prefix) => (Tag::Prefix, 0),
+                Some(tag) if key.len() >= 2 => (tag, 1),
+                _ => return Err(corrupt("index value")),
+            };
+            let mut give = |id: u32, kind: u8| -> Result<(), Error> {
+                let row = rows
+                    .get_mut(id as usize)
+                    .filter(|r| !r.has_text && r.status == 0 && r.kind == kind)
+                    .ok_or_else(|| corrupt("index value"))?;
+                row.text = match row.text_from {
+                    0 => (start, len),
+                    _ if key.len() >= 2 && key.ends_with(b"/") => (start, len - 1),
+                    _ => return Err(corrupt("index key")),
+                };
+                row.has_text = true;
+                Ok(())
+            };
+            match tag {
+                Tag::Prefix => {
+                    give(index, 0)?;
+                    prefixes.push((key, index));
+                }
+                Tag::PathAll => {
+                    give(index, kind)?;
+                    exact.insert(&key[1..], start + 1, tag, index);
+                }
+                Tag::Complex => {
+                    if index as usize >= self.complex_count {
+                        return Err(corrupt("complex entry"));
+                    }
+                    let b = (*self.data).as_ref();
+                    let at = self.complex + index as usize * format::COMPLEX;
+                    let (base, first, count) = (
+                        u32_at(b, at),
+                        u32_at(b, at + 4) as usize,
+                        u32_at(b, at + 8) as usize,
+                    );
+                    if base != format::NONE {
+                        give(base, 2)?;
+                    }
+                    for s in first..first + count {
+                        give(u32_at(b, self.snaps + s * format::SNAP + 8), 3)?;
+                    }
+                    exact.insert(&key[1..], start + 1, tag, index);
+                }
             }
         }
-        complex.sort_unstable();
-        complex.dedup_by(|x, y| x.0 == y.0);
-        if complex.len() != self.complex_count {
-            return Err(corrupt("complex entries"));
+        for id in 0..n {
+            let row = rows[id];
+            if row.has_text {
+                continue;
+            }
+            if row.text_from != Text::Related as u8 {
+                return Err(corrupt("a rule without its index key"));
+            }
+            let related = rows
+                .get(row.related as usize)
+                .filter(|r| r.text_from != Text::Related as u8)
+                .ok_or_else(|| corrupt("rule records"))?
+                .text;
+            rows[id].text = related;
+            rows[id].has_text = true;
         }
-        for (index, (text, off)) in complex.iter().enumerate() {
-            exact.insert(
-                &text[1..],
-                (off + 1 - self.strings) as u32,
-                Tag::Complex,
-                index as u32,
-            );
-        }
-        prefixes.sort_unstable();
         let trie = radix::PrefixTrie::new(&prefixes)?;
-        let few = match prefixes.len() == self.full.fst.len() {
+        let few = match prefixes.len() == keys.len() {
             true => radix::FewPrefixes::new(&prefixes),
             false => None,
         };
@@ -333,46 +394,22 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         Ok(())
     }
 
-    fn validate(&self, snap_count: usize, strings_len: usize) -> Result<(), Error> {
-        let n = self.rule_count as u32;
+    fn validate(&self, snap_count: usize) -> Result<(), Error> {
+        let n = self.rows.len() as u32;
+        let b = self.bytes();
         for i in 0..self.complex_count {
             let at = self.complex + i * format::COMPLEX;
-            let b = self.bytes();
             let (base, first, count) = (
                 u32_at(b, at),
                 u32_at(b, at + 4) as usize,
                 u32_at(b, at + 8) as usize,
             );
-            if (base != format::NONE && base >= n) || first + count > snap_count {
+            if (base != format::NONE && base >= n) || first.saturating_add(count) > snap_count {
                 return Err(corrupt("complex entry"));
             }
-            for s in first..first + count {
-                if u32_at(b, self.snaps + s * format::SNAP + 8) >= n {
-                    return Err(corrupt("snapshot entry"));
-                }
-            }
         }
-        // The texts are UTF-8 as a whole (read in order), and each rule's
-        // begins and ends at a character boundary.
-        let strings = std::str::from_utf8(self.strings()).map_err(|_| corrupt("rule text"))?;
-        for i in 0..self.rule_count {
-            let b = self.bytes();
-            let at = self.rules + i * format::RULE;
-            let (kind, status, related) = (b[at], b[at + 1], u32_at(b, at + 4));
-            let off = usize::try_from(u64_at(b, at + 8)).map_err(|_| corrupt("rule text"))?;
-            let len = u32_at(b, at + 16) as usize;
-            let source = u32_at(b, at + 28) as usize;
-            let text_ok = off.checked_add(len).is_some_and(|e| {
-                e <= strings_len && strings.is_char_boundary(off) && strings.is_char_boundary(e)
-            });
-            if kind > 3
-                || status > 2
-                || (status > 0 && related >= n)
-                || !text_ok
-                || source >= self.sources.len()
-            {
-                return Err(corrupt("rule record"));
-            }
+        if self.rows.iter().any(|r| r.status > 0 && r.related >= n) {
+            return Err(corrupt("rule record"));
         }
         Ok(())
     }
@@ -389,7 +426,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// How many rules the selection had (effective or not).
     pub fn rule_count(&self) -> usize {
-        self.rule_count
+        self.rows.len()
     }
 
     /// How many keys the index holds (effective prefixes and paths).
@@ -411,30 +448,29 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// A rule by id. Panics if `id` is not below [`Matcher::rule_count`].
     pub fn rule(&self, id: RuleId) -> RuleInfo<'_> {
-        assert!((id.0 as usize) < self.rule_count, "rule id out of range");
-        let b = self.bytes();
-        let at = self.rules + id.0 as usize * format::RULE;
-        let related = RuleId(u32_at(b, at + 4));
-        let off = u64_at(b, at + 8) as usize;
-        let len = u32_at(b, at + 16) as usize;
-        let (line, column) = (u32_at(b, at + 20), u32_at(b, at + 24));
-        let source = self.sources[u32_at(b, at + 28) as usize];
-        let kind = match b[at] {
+        assert!((id.0 as usize) < self.rows.len(), "rule id out of range");
+        let row = &self.rows[id.0 as usize];
+        let related = RuleId(row.related);
+        let kind = match row.kind {
             0 => RuleKind::Prefix,
             1 => RuleKind::Path,
             2 => RuleKind::PathWithoutSnapshots,
-            _ => RuleKind::Snapshot(SnapshotTime::from_ticks(u64_at(b, at + 32))),
+            _ => RuleKind::Snapshot(SnapshotTime::from_ticks(row.ticks)),
         };
-        let status = match b[at + 1] {
+        let status = match row.status {
             0 => RuleStatus::Effective,
             1 => RuleStatus::Duplicate { of: related },
             _ => RuleStatus::Covered { by: related },
         };
+        let (start, len) = (row.text.0 as usize, row.text.1 as usize);
         // Validated at load.
-        let text =
-            std::str::from_utf8(&b[self.strings + off..self.strings + off + len]).unwrap_or("");
-        let source = std::str::from_utf8(&b[source.0..source.1]).unwrap_or("");
-        let position = (line > 0).then_some(Position { line, column });
+        let text = std::str::from_utf8(&self.texts[start..start + len]).unwrap_or("");
+        let source = self.sources[row.source as usize];
+        let source = std::str::from_utf8(&self.bytes()[source.0..source.1]).unwrap_or("");
+        let position = (row.line > 0).then_some(Position {
+            line: row.line,
+            column: row.column,
+        });
         RuleInfo {
             id,
             kind,
@@ -447,7 +483,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// Every rule, in selection order.
     pub fn rules(&self) -> impl Iterator<Item = RuleInfo<'_>> + '_ {
-        (0..self.rule_count as u32).map(move |i| self.rule(RuleId(i)))
+        (0..self.rows.len() as u32).map(move |i| self.rule(RuleId(i)))
     }
 
     /// The rule that selects the blob at canonical path `path`
@@ -485,10 +521,10 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             .result()
     }
 
-    /// The strings section: the rules' texts.
+    /// The rules' texts, where the exact-path table's slots point.
     #[inline]
     fn strings(&self) -> &[u8] {
-        &self.bytes()[self.strings..self.strings_end]
+        &self.texts
     }
 
     /// A cursor for matching many paths, fastest when consecutive paths
@@ -593,6 +629,6 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// A tally with a zero count for every rule.
     pub fn tally(&self) -> Tally {
-        Tally::new(self.rule_count)
+        Tally::new(self.rows.len())
     }
 }
