@@ -64,6 +64,8 @@ pub(crate) struct ExactTable {
     mask: usize,
     /// Container names (no slashes) that hold at least one exact path.
     containers: HashSet<Box<[u8]>>,
+    /// The container of the key inserted last.
+    last_container: Box<[u8]>,
     /// The occupied slots in byte order of their keys, for a [`Merge`];
     /// made when a merge first needs it.
     by_key: OnceLock<Box<[Slot]>>,
@@ -78,15 +80,21 @@ impl ExactTable {
             slots: vec![Slot::default(); size],
             mask: size - 1,
             containers: HashSet::new(),
+            last_container: Box::default(),
             by_key: OnceLock::new(),
         }
     }
 
-    /// Adds `key` (`container/blob`, without the leading '/'), whose bytes
-    /// are also at `text` in the rules' texts, mapped to `(tag, index)`.
-    /// Keys arrive once each.
+    /// [`ExactTable::insert_hashed`], hashing the key.
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, key: &[u8], text: u32, tag: Tag, index: u32) {
-        let h = hash(key);
+        self.insert_hashed(key, hash(key), text, tag, index)
+    }
+
+    /// Adds `key` (`container/blob`, without the leading '/'), whose
+    /// [`hash`] is `h` and whose bytes are also at `text` in the rules'
+    /// texts, mapped to `(tag, index)`. Keys arrive once each.
+    pub(crate) fn insert_hashed(&mut self, key: &[u8], h: u64, text: u32, tag: Tag, index: u32) {
         let mut i = h as usize & self.mask;
         while self.slots[i].len_tag != 0 {
             i = (i + 1) & self.mask;
@@ -99,9 +107,20 @@ impl ExactTable {
             index,
         };
         let container = &key[..memchr::memchr(b'/', key).unwrap_or(key.len())];
-        if !self.containers.contains(container) {
-            self.containers.insert(container.into());
+        // Keys mostly arrive in byte order: each container in a run.
+        if *self.last_container != *container {
+            if !self.containers.contains(container) {
+                self.containers.insert(container.into());
+            }
+            self.last_container = container.into();
         }
+    }
+
+    /// Asks the processor to fetch the slot where a probe for the key
+    /// hashed to `h` starts.
+    #[inline]
+    pub(crate) fn prefetch_hash(&self, h: u64) {
+        prefetch(&self.slots[h as usize & self.mask]);
     }
 
     /// Whether any exact path lies in `container` (its name, no slash).
@@ -210,7 +229,7 @@ const LARGE: usize = 1 << 18;
 
 /// A hint to fetch the cache line holding `at`.
 #[inline(always)]
-fn prefetch<T>(at: &T) {
+pub(crate) fn prefetch<T>(at: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE is part of x86_64, and a prefetch reads nothing: it is a
     // hint that cannot fault, whatever the address.

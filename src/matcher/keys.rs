@@ -2,7 +2,11 @@
 //! serialized matcher stores each text once, in the fst, and loading
 //! streams the fst to get them back, in byte order.
 
-use fst::raw::{Fst, Node};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+
+use fst::raw::{CompiledAddr, Fst, Node};
+use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::matcher::corrupt;
@@ -45,6 +49,22 @@ struct Frame<'f> {
     out: u64,
 }
 
+/// A part of the walk, in key order: one key, or every key below a state
+/// (not the state's own).
+enum Part {
+    Key(Vec<u8>, u64),
+    Below(Vec<u8>, CompiledAddr, u64),
+}
+
+/// Fsts with fewer keys are read on one thread.
+const PARALLEL: usize = 1 << 14;
+/// Parts to split a large fst into, so threads share the work evenly.
+const PARTS: usize = 64;
+/// How many levels of the fst may be split for that.
+const SPLIT_DEPTH: usize = 6;
+/// Steps a part takes between reports to the shared count.
+const REPORT: usize = 1 << 12;
+
 /// Reads every key of `fst`, whose keys are `key_text` bytes long in all
 /// (as the index header says) and at most [`MAX_KEY`] bytes each.
 ///
@@ -52,27 +72,110 @@ struct Frame<'f> {
 /// takes at most `key_text` steps when every state leads to a key (as in
 /// every fst the builder writes); a walk that needs more, meets a longer
 /// key, or finds other lengths than the header's fails as corrupt, so a
-/// crafted fst (with cycles or dead ends) cannot make it run long.
-pub(crate) fn read<F: AsRef<[u8]>>(fst: &Fst<F>, key_text: usize) -> Result<Keys, Error> {
+/// crafted fst (with cycles or dead ends) cannot make it run long. Large
+/// fsts are split into parts below their first few levels, walked in
+/// parallel and joined in order.
+pub(crate) fn read<F: AsRef<[u8]> + Sync>(fst: &Fst<F>, key_text: usize) -> Result<Keys, Error> {
     let count = fst.len();
     if key_text > u32::MAX as usize || key_text > count.saturating_mul(MAX_KEY) {
         return Err(corrupt("key length"));
     }
-    let mut keys = Keys {
-        texts: Vec::with_capacity(key_text),
-        keys: Vec::with_capacity(count.min(key_text + 1)),
-    };
-    let mut key: Vec<u8> = Vec::with_capacity(64);
     let root = fst.root();
+    let mut parts = Vec::new();
     if root.is_final() {
-        keys.push(&key, root.final_output().value());
+        parts.push(Part::Key(Vec::new(), root.final_output().value()));
     }
-    let mut steps = 0usize;
+    parts.push(Part::Below(Vec::new(), root.addr(), 0));
+    let steps = AtomicUsize::new(0);
+    let read: Vec<Keys> = if count < PARALLEL {
+        parts
+            .into_iter()
+            .map(|p| walk(fst, p, &steps, key_text))
+            .collect::<Result<_, Error>>()?
+    } else {
+        for _ in 0..SPLIT_DEPTH {
+            if parts.len() >= PARTS {
+                break;
+            }
+            parts = split(fst, parts);
+        }
+        parts
+            .into_par_iter()
+            .map(|p| walk(fst, p, &steps, key_text))
+            .collect::<Result<_, Error>>()?
+    };
+    let mut keys = Keys {
+        texts: Vec::with_capacity(key_text.min(read.iter().map(|k| k.texts.len()).sum())),
+        keys: Vec::with_capacity(count.min(read.iter().map(|k| k.keys.len()).sum())),
+    };
+    for part in read {
+        if keys.texts.len() + part.texts.len() > key_text {
+            return Err(corrupt("key length"));
+        }
+        let at = keys.texts.len() as u32;
+        keys.keys.extend(
+            part.keys
+                .iter()
+                .map(|&(start, len, v)| (at + start, len, v)),
+        );
+        keys.texts.extend_from_slice(&part.texts);
+    }
+    if keys.keys.len() != count || keys.texts.len() != key_text {
+        return Err(corrupt("key count"));
+    }
+    Ok(keys)
+}
+
+/// Each part below a state as the parts below its children, in order.
+fn split<F: AsRef<[u8]>>(fst: &Fst<F>, parts: Vec<Part>) -> Vec<Part> {
+    let mut out = Vec::with_capacity(parts.len() * 4);
+    for part in parts {
+        let Part::Below(prefix, addr, o) = part else {
+            out.push(part);
+            continue;
+        };
+        for t in fst.node(addr).transitions() {
+            let mut key = prefix.clone();
+            key.push(t.inp);
+            let o = o.wrapping_add(t.out.value());
+            let child = fst.node(t.addr);
+            if child.is_final() {
+                out.push(Part::Key(
+                    key.clone(),
+                    o.wrapping_add(child.final_output().value()),
+                ));
+            }
+            out.push(Part::Below(key, t.addr, o));
+        }
+    }
+    out
+}
+
+/// The keys of one part. `steps` counts the steps of every part, bounded
+/// by `key_text` in all.
+fn walk<F: AsRef<[u8]>>(
+    fst: &Fst<F>,
+    part: Part,
+    steps: &AtomicUsize,
+    key_text: usize,
+) -> Result<Keys, Error> {
+    let mut keys = Keys::default();
+    let (mut key, addr, out) = match part {
+        Part::Key(key, value) => {
+            if key.len() > MAX_KEY {
+                return Err(corrupt("fst keys"));
+            }
+            keys.push(&key, value);
+            return Ok(keys);
+        }
+        Part::Below(key, addr, out) => (key, addr, out),
+    };
     let mut stack = vec![Frame {
-        node: root,
+        node: fst.node(addr),
         next: 0,
-        out: 0,
+        out,
     }];
+    let mut taken = 0usize;
     while let Some(top) = stack.last_mut() {
         if top.next == top.node.len() {
             stack.pop();
@@ -82,9 +185,15 @@ pub(crate) fn read<F: AsRef<[u8]>>(fst: &Fst<F>, key_text: usize) -> Result<Keys
         let t = top.node.transition(top.next);
         top.next += 1;
         let out = top.out.wrapping_add(t.out.value());
-        steps += 1;
         key.push(t.inp);
-        if steps > key_text || key.len() > MAX_KEY {
+        taken += 1;
+        if taken == REPORT {
+            if steps.fetch_add(taken, Relaxed) + taken > key_text {
+                return Err(corrupt("fst keys"));
+            }
+            taken = 0;
+        }
+        if key.len() > MAX_KEY {
             return Err(corrupt("fst keys"));
         }
         let node = fst.node(t.addr);
@@ -96,8 +205,8 @@ pub(crate) fn read<F: AsRef<[u8]>>(fst: &Fst<F>, key_text: usize) -> Result<Keys
         }
         stack.push(Frame { node, next: 0, out });
     }
-    if keys.keys.len() != count || keys.texts.len() != key_text {
-        return Err(corrupt("key count"));
+    if steps.fetch_add(taken, Relaxed) + taken > key_text {
+        return Err(corrupt("fst keys"));
     }
     Ok(keys)
 }
@@ -136,6 +245,24 @@ mod tests {
             &keys[3].0[..]
         );
         assert_eq!(value, keys[3].1);
+    }
+
+    #[test]
+    fn large_fsts_read_back_in_parallel_parts_in_order() {
+        // Past `PARALLEL` keys, under a root with few children and some
+        // keys that end where the walk is split.
+        let mut keys: Vec<(Vec<u8>, u64)> = (0..40_000u64)
+            .map(|i| (format!("/c{}/d{}/{i}", i % 3, i % 11).into_bytes(), i))
+            .collect();
+        keys.extend((0..3).map(|c| (format!("/c{c}").into_bytes(), 7)));
+        keys.push((b"/".to_vec(), 1));
+        keys.sort();
+        let fst = fst::Map::from_iter(keys.iter().map(|(k, v)| (k, *v)))
+            .unwrap()
+            .into_fst();
+        let total = keys.iter().map(|(k, _)| k.len()).sum();
+        assert_eq!(read(&fst, total).unwrap(), Keys::from_sorted(&keys));
+        assert!(read(&fst, total - 1).is_err());
     }
 
     #[test]

@@ -263,12 +263,15 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         if fst.len() > rule_count {
             return Err(corrupt("more keys than rules"));
         }
+        // A borrowed view, which threads can share whatever `D` is.
+        let view = Fst::new(&(*data).as_ref()[offsets[0]..offsets[1]])
+            .map_err(|e| corrupt(&e.to_string()))?;
         let keys = match keys {
             Some(keys) => {
-                debug_assert!(keys::read(&fst, key_text).as_ref() == Ok(&keys));
+                debug_assert!(keys::read(&view, key_text).as_ref() == Ok(&keys));
                 keys
             }
-            None => keys::read(&fst, key_text)?,
+            None => keys::read(&view, key_text)?,
         };
         let Keys { mut texts, keys } = keys;
         let rows = format::read_records(
@@ -313,8 +316,38 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         // at a character boundary (so ends at one).
         let key_text = keys.last().map_or(0, |&(s, l, _)| (s + l) as usize);
         let all = std::str::from_utf8(&texts[..key_text]).map_err(|_| corrupt("rule text"))?;
-        for &(start, len, value) in keys {
-            let key = &texts[start as usize..(start + len) as usize];
+        let key_at = |i: usize| {
+            let (start, len, _) = keys[i];
+            &texts[start as usize..(start + len) as usize]
+        };
+        // Keys come in byte order, rules and hash slots in another: each
+        // key's rule record and slot are asked for `AHEAD` keys before
+        // (the exact keys' hashes kept in a ring till then).
+        const AHEAD: usize = 16;
+        let mut hashes = [0u64; AHEAD];
+        let announce = |i: usize, exact: &exact::ExactTable, rows: &[Row], hashes: &mut [u64]| {
+            let Some(&(_, _, value)) = keys.get(i) else {
+                return;
+            };
+            let (tag, index) = format::decode(value);
+            if tag != Some(Tag::Complex) {
+                if let Some(row) = rows.get(index as usize) {
+                    exact::prefetch(row);
+                }
+            }
+            if tag != Some(Tag::Prefix) {
+                let h = exact::hash(key_at(i).get(1..).unwrap_or_default());
+                exact.prefetch_hash(h);
+                hashes[i % AHEAD] = h;
+            }
+        };
+        for i in 0..AHEAD {
+            announce(i, &exact, rows, &mut hashes);
+        }
+        for (i, &(start, len, value)) in keys.iter().enumerate() {
+            let key = key_at(i);
+            let h = hashes[i % AHEAD];
+            announce(i + AHEAD, &exact, rows, &mut hashes);
             if key.first() != Some(&b'/') || !all.is_char_boundary(start as usize) {
                 return Err(corrupt("index key"));
             }
@@ -344,7 +377,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 }
                 Tag::PathAll => {
                     give(index, kind)?;
-                    exact.insert(&key[1..], start + 1, tag, index);
+                    exact.insert_hashed(&key[1..], h, start + 1, tag, index);
                 }
                 Tag::Complex => {
                     if index as usize >= self.complex_count {
@@ -363,7 +396,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                     for s in first..first + count {
                         give(u32_at(b, self.snaps + s * format::SNAP + 8), 3)?;
                     }
-                    exact.insert(&key[1..], start + 1, tag, index);
+                    exact.insert_hashed(&key[1..], h, start + 1, tag, index);
                 }
             }
         }
