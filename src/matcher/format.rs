@@ -1,7 +1,8 @@
 //! The serialized matcher: one byte buffer.
 //!
 //! ```text
-//! header   80 bytes: magic "BLOBSEL\0", version u32, reserved u32, then
+//! header   80 bytes: magic "BLOBSEL\0", version u32, checksum u32 (the
+//!          CRC-32 of every byte after it, so of all the rest), then
 //!          u64 lengths: fst bytes, complex entries, snapshot entries,
 //!          rules, rule-record bytes, key-text bytes, source bytes,
 //!          container bytes
@@ -226,7 +227,7 @@ pub(crate) fn write(
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes()); // the checksum, below
     for n in [
         fst.len(),
         complex.len(),
@@ -262,6 +263,8 @@ pub(crate) fn write(
     }
     out.extend_from_slice(container.as_bytes());
     debug_assert_eq!(out.len(), total);
+    let sum = checksum(&out);
+    out[12..16].copy_from_slice(&sum.to_le_bytes());
     out
 }
 
@@ -380,6 +383,12 @@ pub(crate) fn read_records(
         rows.push(row);
     }
     (r.at == bytes.len()).then_some(rows)
+}
+
+/// The checksum of a serialized matcher: the CRC-32 of its bytes after
+/// the magic, the version and the checksum itself.
+pub(crate) fn checksum(index: &[u8]) -> u32 {
+    crc32fast::hash(index.get(16..).unwrap_or_default())
 }
 
 pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {

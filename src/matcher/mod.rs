@@ -177,9 +177,9 @@ pub(crate) fn corrupt(what: &str) -> Error {
 
 impl<D: AsRef<[u8]>> Matcher<D> {
     /// Loads a matcher from the bytes [`Matcher::as_bytes`] wrote. Checks
-    /// the format version, every length and the fst's checksum, and reads
-    /// the rules' texts back from the fst (they are its keys); nothing is
-    /// recompiled.
+    /// the format version, a checksum of all the bytes and every length,
+    /// and reads the rules' texts back from the fst (they are its keys);
+    /// nothing is recompiled.
     pub fn from_bytes(data: D) -> Result<Matcher<D>, Error> {
         Matcher::load(data, None)
     }
@@ -204,6 +204,13 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         }
         if b.len() < format::HEADER {
             return Err(corrupt("no blobsel header"));
+        }
+        if format::checksum(b) != u32_at(b, 12) {
+            return Err(Error::new(
+                ErrorKind::InvalidIndex,
+                "the index is damaged (its checksum does not match): copy it again, \
+                 or recompile it from the selection",
+            ));
         }
         let len = |i: usize| usize::try_from(u64_at(b, 16 + 8 * i)).map_err(|_| corrupt("length"));
         let (fst_len, complex_count, snap_count, rule_count) = (len(0)?, len(1)?, len(2)?, len(3)?);
@@ -259,6 +266,9 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             end: offsets[1],
         };
         let fst = Fst::new(part).map_err(|e| corrupt(&e.to_string()))?;
+        // The checksum above covers the fst too, but the fst crate decodes
+        // its nodes trusting them: its own checksum stays a second line
+        // against an index crafted to pass the first.
         fst.verify().map_err(|e| corrupt(&e.to_string()))?;
         if fst.len() > rule_count {
             return Err(corrupt("more keys than rules"));
