@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use rayon::slice::ParallelSliceMut;
+
 use crate::error::{Error, ErrorKind};
 use crate::matcher::format::{self, ComplexEntry, RuleRecord, Tag, Text};
 use crate::matcher::keys::Keys;
@@ -85,7 +87,8 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
         }
     }
     prefixes.sort_unstable();
-    paths.sort_unstable();
+    // A blob list may hold a million paths: sorted on every thread.
+    paths.par_sort_unstable();
     let mut kept: Vec<(Cow<'r, [u8]>, u32)> = Vec::new();
     for (key, id) in prefixes {
         match kept.last() {

@@ -657,7 +657,9 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     {
         // Each worker matches runs of items with its own cursor: long runs
         // (a cursor's container cache starts cold), a few per thread.
-        out.clear();
+        // Every answer is written below: only a longer `out` needs filling
+        // first (a reused one is not cleared, which would cost a pass).
+        out.truncate(items.len());
         out.resize(items.len(), None);
         let run = (items.len() / (4 * rayon::current_num_threads())).max(4096);
         items
