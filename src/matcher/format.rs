@@ -10,7 +10,8 @@
 //! complex  12 bytes each: base rule u32 (u32::MAX: none), first snapshot
 //!          u32, snapshot count u32
 //! snaps    16 bytes each: ticks u64, rule u32, reserved u32 (sorted per entry)
-//! records  one per rule, in selection order, 3 bytes or so each (below)
+//! records  one per rule, in selection order: two bytes for a blob list's
+//!          path on the line after the last (below)
 //! sources  count u32, then per source: length u32 and UTF-8 bytes
 //! container  the container restriction, UTF-8 (empty: none)
 //! ```

@@ -43,10 +43,15 @@ impl Keys {
     }
 }
 
+/// A state with more than one transition, on the walk's stack.
 struct Frame<'f> {
     node: Node<'f>,
+    /// The next transition to take.
     next: usize,
+    /// The output up to the state.
     out: u64,
+    /// The length of the key up to the state.
+    depth: usize,
 }
 
 /// A part of the walk, in key order: one key, or every key below a state
@@ -174,36 +179,58 @@ fn walk<F: AsRef<[u8]>>(
         node: fst.node(addr),
         next: 0,
         out,
+        depth: key.len(),
     }];
     let mut taken = 0usize;
     while let Some(top) = stack.last_mut() {
         if top.next == top.node.len() {
             stack.pop();
-            key.pop();
             continue;
         }
         let t = top.node.transition(top.next);
         top.next += 1;
-        let out = top.out.wrapping_add(t.out.value());
+        key.truncate(top.depth);
         key.push(t.inp);
-        taken += 1;
-        if taken == REPORT {
-            if steps.fetch_add(taken, Relaxed) + taken > key_text {
+        let (mut out, mut addr) = (top.out.wrapping_add(t.out.value()), t.addr);
+        // Down the chain of single transitions (most of a key's bytes)
+        // without a frame each: one where it branches.
+        loop {
+            taken += 1;
+            if taken == REPORT {
+                if steps.fetch_add(taken, Relaxed) + taken > key_text {
+                    return Err(corrupt("fst keys"));
+                }
+                taken = 0;
+            }
+            if key.len() > MAX_KEY {
                 return Err(corrupt("fst keys"));
             }
-            taken = 0;
-        }
-        if key.len() > MAX_KEY {
-            return Err(corrupt("fst keys"));
-        }
-        let node = fst.node(t.addr);
-        if node.is_final() {
-            if keys.texts.len() + key.len() > key_text {
-                return Err(corrupt("key length"));
+            let node = fst.node(addr);
+            if node.is_final() {
+                if keys.texts.len() + key.len() > key_text {
+                    return Err(corrupt("key length"));
+                }
+                keys.push(&key, out.wrapping_add(node.final_output().value()));
             }
-            keys.push(&key, out.wrapping_add(node.final_output().value()));
+            match node.len() {
+                0 => break,
+                1 => {
+                    let t = node.transition(0);
+                    key.push(t.inp);
+                    (out, addr) = (out.wrapping_add(t.out.value()), t.addr);
+                }
+                _ => {
+                    let depth = key.len();
+                    stack.push(Frame {
+                        node,
+                        next: 0,
+                        out,
+                        depth,
+                    });
+                    break;
+                }
+            }
         }
-        stack.push(Frame { node, next: 0, out });
     }
     if steps.fetch_add(taken, Relaxed) + taken > key_text {
         return Err(corrupt("fst keys"));
