@@ -2469,6 +2469,137 @@ fn help_shows_examples() {
 }
 
 // ---------------------------------------------------------------------------
+// compile: an index file that preview reads in place of the selection
+
+#[test]
+fn a_compiled_index_previews_as_its_selection_does() {
+    let dir = Dir::new();
+    dir.copy(&[
+        "listing.txt",
+        "inventory.csv",
+        "same.xml",
+        "same-blob-list.json",
+        "selection.xml",
+    ]);
+    dir.cmd(&["compile", "selection.xml", "-o", "selection.bsi"])
+        .run()
+        .code(0)
+        .stdout_empty()
+        .stderr_has(&["selection.xml:", "rules compiled into selection.bsi"]);
+    // A selection naming its blob list blob compiles with --blob-list.
+    dir.cmd(&[
+        "compile",
+        "same-blob-list.json",
+        "--blob-list",
+        "same.xml",
+        "-o",
+        "same.bsi",
+    ])
+    .run()
+    .code(0);
+    for (selection, index) in [
+        (&["selection.xml"][..], "selection.bsi"),
+        (
+            &["same-blob-list.json", "--blob-list", "same.xml"][..],
+            "same.bsi",
+        ),
+    ] {
+        for (listing, flags) in [
+            ("listing.txt", &[][..]),
+            ("listing.txt", &["--explain"][..]),
+            ("listing.txt", &["--invert"][..]),
+            ("listing.txt", &["--output", "jsonl"][..]),
+            (
+                "inventory.csv",
+                &["--summary-only", "--drive-size", "1MB"][..],
+            ),
+        ] {
+            let mut from_selection = vec!["preview"];
+            from_selection.extend(selection);
+            from_selection.push(listing);
+            from_selection.extend(flags);
+            let want = dir.cmd(&from_selection).run();
+            let mut from_index = vec!["preview", index, listing];
+            from_index.extend(flags);
+            let got = dir.cmd(&from_index).run();
+            let what = format!("{} against {from_selection:?}", got.line);
+            assert_eq!(got.code, want.code, "{what}");
+            assert_text_eq(&what, &want.stdout, &got.stdout);
+            assert_text_eq(&what, &want.stderr, &got.stderr);
+        }
+    }
+}
+
+#[test]
+fn a_compiled_index_is_refused_where_it_cannot_serve() {
+    let dir = listing_dir();
+    dir.copy(&["same.xml"]);
+    dir.cmd(&["compile", "selection.xml", "-o", "selection.bsi"])
+        .run()
+        .code(0);
+    for command in ["check", "convert", "plan"] {
+        let mut args = vec![command, "selection.bsi"];
+        if command == "convert" {
+            args.extend(["--to", "json"]);
+        }
+        dir.cmd(&args)
+            .run()
+            .error(&[
+                "selection.bsi is a compiled index",
+                "the selection it was compiled from",
+            ])
+            .stdout_empty();
+    }
+    dir.cmd(&[
+        "preview",
+        "selection.bsi",
+        "--blob-list",
+        "same.xml",
+        "listing.txt",
+    ])
+    .run()
+    .error(&[
+        "--blob-list same.xml",
+        "selection.bsi is a compiled index",
+        "drop --blob-list",
+    ])
+    .stdout_empty();
+    dir.cmd(&[
+        "preview",
+        "selection.bsi",
+        "--account-url",
+        "http://127.0.0.1:9/devstoreaccount1",
+        "--sas",
+        "sv=x&sig=y",
+    ])
+    .run()
+    .error(&["selection.bsi is a compiled index", "list the account"])
+    .stdout_empty();
+}
+
+#[test]
+fn a_damaged_or_truncated_index_is_an_error_naming_the_file() {
+    let dir = listing_dir();
+    dir.cmd(&["compile", "selection.xml", "-o", "selection.bsi"])
+        .run()
+        .code(0);
+    let good = std::fs::read(dir.join("selection.bsi")).unwrap();
+    let mut damaged = good.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    dir.write("damaged.bsi", &damaged);
+    dir.cmd(&["preview", "damaged.bsi", "listing.txt"])
+        .run()
+        .error(&["damaged.bsi:", "damaged", "recompile"])
+        .stdout_empty();
+    dir.write("short.bsi", &good[..good.len() / 2]);
+    dir.cmd(&["preview", "short.bsi", "listing.txt"])
+        .run()
+        .error(&["short.bsi:", "recompile"])
+        .stdout_empty();
+}
+
+// ---------------------------------------------------------------------------
 
 #[test]
 fn oracle_and_generator_are_sane() {

@@ -175,6 +175,22 @@ pub(crate) fn corrupt(what: &str) -> Error {
     )
 }
 
+impl Matcher {
+    /// Whether `bytes` begin as a serialized matcher does, to tell an
+    /// index file from a selection by its first eight bytes.
+    ///
+    /// ```
+    /// # use blobsel::{Matcher, Selection};
+    /// let sel = Selection::parse(&b"<BlobList><BlobPath>c00/a</BlobPath></BlobList>"[..], "l.xml")?;
+    /// assert!(Matcher::is_index(sel.compile()?.as_bytes()));
+    /// assert!(!Matcher::is_index(b"<BlobList>"));
+    /// # Ok::<(), blobsel::Error>(())
+    /// ```
+    pub fn is_index(bytes: &[u8]) -> bool {
+        bytes.starts_with(format::MAGIC)
+    }
+}
+
 impl<D: AsRef<[u8]>> Matcher<D> {
     /// Loads a matcher from the bytes [`Matcher::as_bytes`] wrote. Checks
     /// the format version, a checksum of all the bytes and every length,

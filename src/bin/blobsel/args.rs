@@ -16,6 +16,9 @@ Examples:
   blobsel preview list.xml inventory.csv --drive-size 8TB --summary-only
   # Everything the job leaves behind
   blobsel preview list.xml listing.txt --invert
+  # A blob list of a million paths: compile it once, preview many times
+  blobsel compile list.xml -o list.bsi
+  blobsel preview list.bsi listing.txt
   # Validate and lint; convert; plan the listing calls
   blobsel check list.xml
   blobsel convert list.xml --to json
@@ -43,6 +46,9 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Validate a selection and warn about what is likely a mistake.
     Check(CheckArgs),
+    /// Compile a selection into an index file, which `preview` reads in its
+    /// place without parsing and compiling it again.
+    Compile(CompileArgs),
     /// Convert a selection between blob list XML and the JSON forms.
     Convert(ConvertArgs),
     /// The fewest List Containers / List Blobs calls that see every blob the
@@ -59,6 +65,7 @@ pub enum Command {
 pub struct SelectionArgs {
     /// The selection: blob list XML, an Export JSON fragment, a Put Job
     /// request body or an ARM job; the form is detected from the content.
+    /// `preview` also takes an index written by `blobsel compile`.
     pub selection: PathBuf,
     /// The blob list blob's XML, when the selection names one with
     /// BlobListBlobPath.
@@ -169,6 +176,17 @@ pub struct AccountArgs {
     /// Results per List Blobs / List Containers page (1-5000).
     #[arg(long, value_name = "N", default_value = "5000")]
     pub page_size: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    /// The index file to write, atomically. `blobsel preview INDEX ...`
+    /// then matches as the selection would (listing the account with
+    /// --account-url still needs the selection).
+    #[arg(short = 'o', long = "output-file", value_name = "FILE")]
+    pub output_file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -8,12 +8,12 @@ mod preview;
 mod progress;
 mod summary;
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
-use blobsel::{ErrorKind, ListingFormat, ParseOptions, Selection};
+use anyhow::{bail, Context, Result};
+use blobsel::{ErrorKind, ListingFormat, Matcher, ParseOptions, Selection};
 use clap::{CommandFactory, Parser};
 
 use args::{Cli, Command, FormatArg, OutputArg, SelectionArgs};
@@ -98,6 +98,21 @@ fn run() -> Result<ExitCode> {
             commands::check(&selection, &matcher, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Compile(a) => {
+            let selection = load_selection(&a.sel, true)?;
+            let matcher = selection.compile()?;
+            let mut out = output::Output::open(Some(&a.output_file))?;
+            out.write_all(matcher.as_bytes())?;
+            out.finish()?;
+            eprintln!(
+                "{}: {} rules compiled into {} ({} bytes)",
+                selection.source(),
+                matcher.rule_count(),
+                a.output_file.display(),
+                matcher.as_bytes().len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Convert(a) => {
             let mut options = ParseOptions::default();
             options.enforce_inline_limit(false);
@@ -139,14 +154,25 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
             .build_global()?;
     }
     let account = live::Account::from_args(&a.account)?;
-    let mut selection = load_selection(&a.sel, account.is_none())?;
-    if let Some(account) = &account {
-        if !a.listings.is_empty() {
-            bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
-        }
-        account.supply_blob_list(&mut selection)?;
+    if account.is_some() && !a.listings.is_empty() {
+        bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
     }
-    let matcher = selection.compile()?;
+    let (selection, matcher) = match read_index(&a.sel)? {
+        Some(_) if account.is_some() => bail!(
+            "{} is a compiled index, which cannot plan the calls that list the account: \
+             give the selection it was compiled from",
+            a.sel.selection.display()
+        ),
+        Some(matcher) => (None, matcher),
+        None => {
+            let mut selection = load_selection(&a.sel, account.is_none())?;
+            if let Some(account) = &account {
+                account.supply_blob_list(&mut selection)?;
+            }
+            let matcher = selection.compile()?;
+            (Some(selection), matcher)
+        }
+    };
     let listings = match account {
         Some(_) => Vec::new(),
         None => resolve_listings(&a.listings, a.listing_format)?,
@@ -184,7 +210,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
         progress: !a.no_progress,
         account,
     };
-    let outcome = preview::run(&cfg, &selection)?;
+    let outcome = preview::run(&cfg, selection.as_ref())?;
     let s = &outcome.stats;
     if summary == SummaryMode::Stderr {
         let mut err = io::stderr().lock();
@@ -209,12 +235,49 @@ fn load_selection(a: &SelectionArgs, need_rules: bool) -> Result<Selection> {
     parse_selection_with(a, need_rules, &ParseOptions::default())
 }
 
+/// Whether the file at `path` begins as an index written by `blobsel
+/// compile` does.
+fn is_index_file(path: &Path) -> Result<bool> {
+    let mut head = Vec::new();
+    output::open_file(path)?
+        .take(8)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Matcher::is_index(&head))
+}
+
+/// The matcher in SELECTION if it is an index written by `blobsel
+/// compile`; `None` if it is not (a selection, to parse).
+fn read_index(a: &SelectionArgs) -> Result<Option<Matcher>> {
+    if !is_index_file(&a.selection)? {
+        return Ok(None);
+    }
+    if let Some(path) = &a.blob_list {
+        bail!(
+            "--blob-list {} was given, but {} is a compiled index, which holds its rules: \
+             drop --blob-list",
+            path.display(),
+            a.selection.display()
+        );
+    }
+    let bytes = std::fs::read(&a.selection)
+        .with_context(|| format!("cannot read {}", a.selection.display()))?;
+    let matcher = Matcher::from_bytes(bytes).with_context(|| a.selection.display().to_string())?;
+    Ok(Some(matcher))
+}
+
 fn parse_selection_with(
     a: &SelectionArgs,
     need_rules: bool,
     options: &ParseOptions,
 ) -> Result<Selection> {
     let name = a.selection.display().to_string();
+    if is_index_file(&a.selection)? {
+        bail!(
+            "{name} is a compiled index (blobsel compile): give the selection it was \
+             compiled from (only preview reads an index)"
+        );
+    }
     let file = output::open_file(&a.selection)?;
     let mut selection = options.parse(file, &name)?;
     match (&a.blob_list, selection.blob_list_blob_path().is_some()) {

@@ -53,11 +53,16 @@ pub struct Outcome {
     pub listed: Option<blobsel::remote::ListStats>,
 }
 
-pub fn run(cfg: &Config, selection: &blobsel::Selection) -> Result<Outcome> {
+/// Runs a preview; `selection` is the one `cfg.matcher` was compiled from
+/// (`None` for a compiled index), which listing an account needs.
+pub fn run(cfg: &Config, selection: Option<&blobsel::Selection>) -> Result<Outcome> {
     let mut out = Output::open(cfg.output_file.as_deref())?;
     let mut stats = Stats::new(&cfg.matcher, cfg.drive_size.is_some());
     let mut listed = None;
     if let Some(account) = &cfg.account {
+        let Some(selection) = selection else {
+            anyhow::bail!("listing the account needs the selection, not a compiled index");
+        };
         let mut buf = Vec::with_capacity(4096);
         listed = Some(account.list(selection, &mut |entry| {
             process_entry(cfg, entry, &mut out, &mut stats, &mut buf)
