@@ -1446,6 +1446,42 @@ fn usage_errors_exit_2() {
 // ---------------------------------------------------------------------------
 // -o FILE
 
+/// `-o FILE` makes FILE as any new file is made (not owner-only, as the
+/// temporary file it is written to first would be), and keeps the
+/// permissions of a FILE it replaces.
+#[cfg(unix)]
+#[test]
+fn output_file_has_a_new_files_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = listing_dir();
+    let mode = |name: &str| {
+        std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    dir.write("plain.txt", "made by std::fs::write\n");
+    for (args, out) in [
+        (
+            &["preview", "selection.xml", "listing.txt", "-o", "out.txt"][..],
+            "out.txt",
+        ),
+        (
+            &["compile", "selection.xml", "-o", "sel.bsi"][..],
+            "sel.bsi",
+        ),
+    ] {
+        dir.cmd(args).run().code(0);
+        assert_eq!(mode(out), mode("plain.txt"), "{out}");
+    }
+    std::fs::set_permissions(dir.join("out.txt"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    dir.cmd(&["preview", "selection.xml", "listing.txt", "-o", "out.txt"])
+        .run()
+        .code(0);
+    assert_eq!(mode("out.txt"), 0o600);
+}
+
 #[test]
 fn output_file_is_written_and_stdout_is_empty() {
     let dir = listing_dir();

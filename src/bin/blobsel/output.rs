@@ -41,9 +41,20 @@ impl Output {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".blobsel-")
-            .suffix(".partial")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".blobsel-").suffix(".partial");
+        // Temporary files are the owner's alone; the output is made as any
+        // new file is (0666 less the umask), or with FILE's permissions
+        // (less the umask) when it replaces FILE.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(match fs::metadata(path) {
+                Ok(m) => m.permissions(),
+                Err(_) => fs::Permissions::from_mode(0o666),
+            });
+        }
+        let tmp = builder
             .tempfile_in(dir)
             // tempfile's error names the temporary file; name FILE instead.
             .map_err(|e| io::Error::new(e.kind(), e.kind().to_string()))
