@@ -2613,6 +2613,54 @@ fn a_compiled_index_is_refused_where_it_cannot_serve() {
     .stdout_empty();
 }
 
+/// SELECTION may be a pipe (`<(…)` in a shell): it is read once, whether
+/// it holds a selection or an index.
+#[cfg(unix)]
+#[test]
+fn a_selection_or_index_from_a_pipe_is_read_once() {
+    use std::io::Write;
+    let dir = listing_dir();
+    dir.cmd(&["compile", "selection.xml", "-o", "selection.bsi"])
+        .run()
+        .code(0);
+    for source in ["selection.xml", "selection.bsi"] {
+        let fifo = dir.join("selection-pipe");
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let bytes = std::fs::read(dir.join(source)).unwrap();
+        let mut child = dir
+            .cmd(&["preview", "selection-pipe", "listing.txt"])
+            .spawn();
+        // Opening the write end waits for the reader; a second open by
+        // the tool would wait for a writer that never comes.
+        let writer = std::thread::spawn(move || {
+            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            let _ = pipe.write_all(&bytes);
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{source} through a pipe: blobsel did not finish (opened it twice?)");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        writer.join().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{source}: {stderr}");
+        assert_text_eq(
+            source,
+            LISTING_SELECTED,
+            &String::from_utf8_lossy(&out.stdout),
+        );
+    }
+}
+
 #[test]
 fn a_damaged_or_truncated_index_is_an_error_naming_the_file() {
     let dir = listing_dir();

@@ -157,15 +157,28 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     if account.is_some() && !a.listings.is_empty() {
         bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
     }
-    let (selection, matcher) = match read_index(&a.sel)? {
-        Some(_) if account.is_some() => bail!(
-            "{} is a compiled index, which cannot plan the calls that list the account: \
-             give the selection it was compiled from",
-            a.sel.selection.display()
+    let name = a.sel.selection.display();
+    let (selection, matcher) = match open_selection(&a.sel.selection)? {
+        Opened::Index(_) if account.is_some() => bail!(
+            "{name} is a compiled index, which cannot plan the calls that list the account: \
+             give the selection it was compiled from"
         ),
-        Some(matcher) => (None, matcher),
-        None => {
-            let mut selection = load_selection(&a.sel, account.is_none())?;
+        Opened::Index(_) if a.sel.blob_list.is_some() => bail!(
+            "--blob-list {} was given, but {name} is a compiled index, which holds its \
+             rules: drop --blob-list",
+            a.sel
+                .blob_list
+                .as_deref()
+                .unwrap_or(Path::new(""))
+                .display()
+        ),
+        Opened::Index(bytes) => {
+            let matcher = Matcher::from_bytes(bytes).with_context(|| name.to_string())?;
+            (None, matcher)
+        }
+        Opened::Selection(text) => {
+            let mut selection =
+                parse_opened(text, &a.sel, account.is_none(), &ParseOptions::default())?;
             if let Some(account) = &account {
                 account.supply_blob_list(&mut selection)?;
             }
@@ -235,35 +248,29 @@ fn load_selection(a: &SelectionArgs, need_rules: bool) -> Result<Selection> {
     parse_selection_with(a, need_rules, &ParseOptions::default())
 }
 
-/// Whether the file at `path` begins as an index written by `blobsel
-/// compile` does.
-fn is_index_file(path: &Path) -> Result<bool> {
+/// SELECTION, opened and read once (it may be a pipe).
+enum Opened {
+    /// An index written by `blobsel compile`: all its bytes.
+    Index(Vec<u8>),
+    /// Anything else: a selection to parse, from its first byte.
+    Selection(io::Chain<io::Cursor<Vec<u8>>, std::fs::File>),
+}
+
+/// Opens SELECTION and tells an index written by `blobsel compile` (by
+/// its first eight bytes) from a selection.
+fn open_selection(path: &Path) -> Result<Opened> {
+    let mut file = output::open_file(path)?;
     let mut head = Vec::new();
-    output::open_file(path)?
+    (&mut file)
         .take(8)
         .read_to_end(&mut head)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Matcher::is_index(&head))
-}
-
-/// The matcher in SELECTION if it is an index written by `blobsel
-/// compile`; `None` if it is not (a selection, to parse).
-fn read_index(a: &SelectionArgs) -> Result<Option<Matcher>> {
-    if !is_index_file(&a.selection)? {
-        return Ok(None);
+    if !Matcher::is_index(&head) {
+        return Ok(Opened::Selection(io::Cursor::new(head).chain(file)));
     }
-    if let Some(path) = &a.blob_list {
-        bail!(
-            "--blob-list {} was given, but {} is a compiled index, which holds its rules: \
-             drop --blob-list",
-            path.display(),
-            a.selection.display()
-        );
-    }
-    let bytes = std::fs::read(&a.selection)
-        .with_context(|| format!("cannot read {}", a.selection.display()))?;
-    let matcher = Matcher::from_bytes(bytes).with_context(|| a.selection.display().to_string())?;
-    Ok(Some(matcher))
+    file.read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Opened::Index(head))
 }
 
 fn parse_selection_with(
@@ -271,15 +278,26 @@ fn parse_selection_with(
     need_rules: bool,
     options: &ParseOptions,
 ) -> Result<Selection> {
-    let name = a.selection.display().to_string();
-    if is_index_file(&a.selection)? {
-        bail!(
-            "{name} is a compiled index (blobsel compile): give the selection it was \
-             compiled from (only preview reads an index)"
-        );
+    match open_selection(&a.selection)? {
+        Opened::Index(_) => bail!(
+            "{} is a compiled index (blobsel compile): give the selection it was compiled \
+             from (only preview reads an index)",
+            a.selection.display()
+        ),
+        Opened::Selection(text) => parse_opened(text, a, need_rules, options),
     }
-    let file = output::open_file(&a.selection)?;
-    let mut selection = options.parse(file, &name)?;
+}
+
+/// Parses the selection `text` read from SELECTION, and supplies its blob
+/// list blob from --blob-list.
+fn parse_opened(
+    text: impl Read,
+    a: &SelectionArgs,
+    need_rules: bool,
+    options: &ParseOptions,
+) -> Result<Selection> {
+    let name = a.selection.display().to_string();
+    let mut selection = options.parse(text, &name)?;
     match (&a.blob_list, selection.blob_list_blob_path().is_some()) {
         (Some(path), true) => {
             let file = output::open_file(path)?;
