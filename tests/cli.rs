@@ -2566,13 +2566,19 @@ fn a_compiled_index_previews_as_its_selection_does() {
     }
 }
 
-#[test]
-fn a_compiled_index_is_refused_where_it_cannot_serve() {
+/// [`listing_dir`] with `selection.bsi`, compiled from `selection.xml`.
+fn index_dir() -> Dir {
     let dir = listing_dir();
-    dir.copy(&["same.xml"]);
     dir.cmd(&["compile", "selection.xml", "-o", "selection.bsi"])
         .run()
         .code(0);
+    dir
+}
+
+#[test]
+fn a_compiled_index_is_refused_where_it_cannot_serve() {
+    let dir = index_dir();
+    dir.copy(&["same.xml"]);
     for command in ["check", "convert", "plan"] {
         let mut args = vec![command, "selection.bsi"];
         if command == "convert" {
@@ -2619,10 +2625,7 @@ fn a_compiled_index_is_refused_where_it_cannot_serve() {
 #[test]
 fn a_selection_or_index_from_a_pipe_is_read_once() {
     use std::io::Write;
-    let dir = listing_dir();
-    dir.cmd(&["compile", "selection.xml", "-o", "selection.bsi"])
-        .run()
-        .code(0);
+    let dir = index_dir();
     for source in ["selection.xml", "selection.bsi"] {
         let fifo = dir.join("selection-pipe");
         let _ = std::fs::remove_file(&fifo);
@@ -2663,10 +2666,7 @@ fn a_selection_or_index_from_a_pipe_is_read_once() {
 
 #[test]
 fn a_damaged_or_truncated_index_is_an_error_naming_the_file() {
-    let dir = listing_dir();
-    dir.cmd(&["compile", "selection.xml", "-o", "selection.bsi"])
-        .run()
-        .code(0);
+    let dir = index_dir();
     let good = std::fs::read(dir.join("selection.bsi")).unwrap();
     let mut damaged = good.clone();
     let last = damaged.len() - 1;
