@@ -36,7 +36,8 @@ impl Keys {
     }
 
     fn push(&mut self, key: &[u8], value: u64) {
-        // Callers bound the texts below 4 GiB.
+        // `read` stops below 4 GiB of keys; loading refuses an index whose
+        // keys are longer, so offsets that wrap here are never used.
         self.keys
             .push((self.texts.len() as u32, key.len() as u32, value));
         self.texts.extend_from_slice(key);

@@ -235,6 +235,12 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         if rule_count > records_len || rule_count >= u32::MAX as usize {
             return Err(corrupt("rule count"));
         }
+        if key_text > u32::MAX as usize {
+            return Err(Error::new(
+                ErrorKind::InvalidIndex,
+                "the rules' texts exceed 4 GiB: split the selection",
+            ));
+        }
         // Sections: fst, complex, snaps, records, sources, container.
         let sizes = [
             fst_len,
