@@ -16,13 +16,14 @@
 //! * [`Matcher`] — the compiled index, built by [`Selection::compile`] or a
 //!   [`MatcherBuilder`]. It decides in one walk over a blob's canonical
 //!   path whether it is selected and by which rule ([`RuleId`]); it is one
-//!   byte buffer (the fst and about two bytes a rule beside it) that
-//!   [`Matcher::from_bytes`] loads without recompiling. A [`Cursor`]
-//!   matches a stream of names with the same answers, faster: it walks a
-//!   trie of the prefixes alone, finds exact paths by hash (or, on sorted
-//!   input, by merging with them in order), and caches per container and
-//!   per last path (what `preview` and [`Matcher::find_batch`] use;
-//!   [`Cursor::find_all`] also looks ahead to hide memory waits).
+//!   byte buffer (the fst, whose keys are the rules' texts, and a few
+//!   bytes a rule beside it) that [`Matcher::from_bytes`] loads without
+//!   recompiling. A [`Cursor`] matches a stream of names with the same
+//!   answers, faster: it walks a trie of the prefixes alone, finds exact
+//!   paths by hash (or, on sorted input, by merging with them in order),
+//!   and caches per container and per last path (what `preview` and
+//!   [`Matcher::find_batch`] use; [`Cursor::find_all`] also looks ahead to
+//!   hide memory waits).
 //! * [`Tally`] and [`RuleReport`] — hits per rule, and the rules that
 //!   selected nothing (with the rule that covers them).
 //! * [`listing`] — readers for listings of an account ([`ListingEntry`]).
