@@ -17,6 +17,20 @@ pub(crate) fn word(c: &[u8]) -> u64 {
     c.first_chunk::<8>().map_or(0, |a| u64::from_le_bytes(*a))
 }
 
+/// The first eight bytes of `bytes` as a little-endian `u64`, zero-padded
+/// when it has fewer.
+#[inline]
+pub(crate) fn word_padded(bytes: &[u8]) -> u64 {
+    match bytes.first_chunk::<8>() {
+        Some(w) => u64::from_le_bytes(*w),
+        None => {
+            let mut w = [0u8; 8];
+            w[..bytes.len()].copy_from_slice(bytes);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
 /// `bytes` as text when every byte is printable ASCII (0x20–0x7F), as
 /// most lines are; `None` otherwise.
 #[inline]
@@ -346,6 +360,18 @@ mod tests {
         assert_eq!(common_prefix(b"abcdefghijk", b"abcdefghijx"), 10);
         assert_eq!(common_prefix(b"abcdefgh", b"abcdefgh"), 8);
         assert_eq!(compare(b"", b"a"), std::cmp::Ordering::Less);
+    }
+
+    #[test]
+    fn padded_words_are_the_bytes_then_zeros() {
+        let bytes: Vec<u8> = (1..=12).collect();
+        for n in 0..=bytes.len() {
+            let mut want = [0u8; 8];
+            for (w, b) in want.iter_mut().zip(&bytes[..n]) {
+                *w = *b;
+            }
+            assert_eq!(word_padded(&bytes[..n]), u64::from_le_bytes(want), "{n}");
+        }
     }
 
     #[test]

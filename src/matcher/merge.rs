@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 
 use crate::matcher::exact::Slot;
 use crate::matcher::format::Tag;
-use crate::words::{compare, word};
+use crate::words::{compare, word_padded};
 
 /// Paths in a row that must come in increasing order (by their first
 /// sixteen bytes) before a [`Merge`] starts.
@@ -119,14 +119,9 @@ impl Merge {
 /// padded): ordered as the keys are, but for ties.
 #[inline]
 fn head(key: &[u8]) -> (u64, u64) {
-    if key.len() >= 16 {
-        (word(key).swap_bytes(), word(&key[8..]).swap_bytes())
-    } else {
-        let mut b = [0u8; 16];
-        b[..key.len()].copy_from_slice(key);
-        (
-            u64::from_be_bytes(b[..8].try_into().unwrap_or_default()),
-            u64::from_be_bytes(b[8..].try_into().unwrap_or_default()),
-        )
-    }
+    let rest = key.get(8..).unwrap_or_default();
+    (
+        word_padded(key).swap_bytes(),
+        word_padded(rest).swap_bytes(),
+    )
 }

@@ -14,7 +14,7 @@
 
 use crate::error::Error;
 use crate::matcher::RuleId;
-use crate::words::common_prefix;
+use crate::words::{common_prefix, word_padded};
 
 /// Branches with more children than this get a 256-entry table.
 const DENSE_OVER: usize = 8;
@@ -240,7 +240,7 @@ impl FewPrefixes {
                 n if n >= 8 => u64::MAX,
                 n => (1u64 << (8 * n)) - 1,
             };
-            few.heads.push((head(key), mask));
+            few.heads.push((word_padded(key), mask));
             few.prefixes.push((few.bytes.len(), key.len(), RuleId(*id)));
             few.bytes.extend_from_slice(key);
         }
@@ -251,7 +251,7 @@ impl FewPrefixes {
     /// '/'), if any: at most one does, the prefixes being prefix-free.
     #[inline]
     pub(crate) fn find(&self, path: &[u8]) -> Option<RuleId> {
-        let h = head(path);
+        let h = word_padded(path);
         for (k, &(first, mask)) in self.heads.iter().enumerate() {
             if (h ^ first) & mask == 0 {
                 let (start, len, rule) = self.prefixes[k];
@@ -263,19 +263,6 @@ impl FewPrefixes {
             }
         }
         None
-    }
-}
-
-/// The first eight bytes of `bytes` as a little-endian number, zero-padded.
-#[inline]
-fn head(bytes: &[u8]) -> u64 {
-    match bytes.first_chunk::<8>() {
-        Some(w) => u64::from_le_bytes(*w),
-        None => {
-            let mut w = [0u8; 8];
-            w[..bytes.len()].copy_from_slice(bytes);
-            u64::from_le_bytes(w)
-        }
     }
 }
 
