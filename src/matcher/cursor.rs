@@ -195,9 +195,6 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
     /// Like [`Matcher::find_unrooted`] (`container/blob`).
     #[inline]
     pub fn find_unrooted(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        if let Some(few) = &self.m.few {
-            return few.find(path);
-        }
         if let Some(found) = self.reuse(path, snapshot) {
             return found;
         }
@@ -216,19 +213,20 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         container_len: usize,
         snapshot: Option<SnapshotTime>,
     ) -> Option<RuleId> {
-        if let Some(few) = &self.m.few {
-            return few.find(path);
-        }
         if let Some(found) = self.reuse(path, snapshot) {
             return found;
         }
         self.walk_and_remember(path, container_len, snapshot)
     }
 
-    /// The answer for `path` from the last walk (or from the prefix "/",
-    /// which selects everything), if that decides it.
+    /// The answer for `path` without a walk, if there is one: from the
+    /// list of a few prefixes (when that is all the selection has), the
+    /// prefix "/" (which selects everything), or the last walk.
     #[inline]
     fn reuse(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<Option<RuleId>> {
+        if let Some(few) = &self.m.few {
+            return Some(few.find(path));
+        }
         if let Some(Err(everything)) = self.start {
             return Some(Some(everything));
         }
