@@ -392,6 +392,18 @@ pub(crate) fn checksum(index: &[u8]) -> u32 {
     crc32fast::hash(index.get(16..).unwrap_or_default())
 }
 
+/// Complex entry `index` of the section at `complex` in `b`: its base
+/// rule ([`NONE`]: none), its first snapshot entry and how many it has.
+#[inline]
+pub(crate) fn complex_entry(b: &[u8], complex: usize, index: usize) -> (u32, usize, usize) {
+    let at = complex + index * COMPLEX;
+    (
+        u32_at(b, at),
+        u32_at(b, at + 4) as usize,
+        u32_at(b, at + 8) as usize,
+    )
+}
+
 pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
     b.get(at..at + 4)
         .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))

@@ -416,12 +416,8 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                         return Err(corrupt("complex entry"));
                     }
                     let b = (*self.data).as_ref();
-                    let at = self.complex + index as usize * format::COMPLEX;
-                    let (base, first, count) = (
-                        u32_at(b, at),
-                        u32_at(b, at + 4) as usize,
-                        u32_at(b, at + 8) as usize,
-                    );
+                    let (base, first, count) =
+                        format::complex_entry(b, self.complex, index as usize);
                     if base != format::NONE {
                         give(base, 2)?;
                     }
@@ -463,12 +459,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         let n = self.rows.len() as u32;
         let b = self.bytes();
         for i in 0..self.complex_count {
-            let at = self.complex + i * format::COMPLEX;
-            let (base, first, count) = (
-                u32_at(b, at),
-                u32_at(b, at + 4) as usize,
-                u32_at(b, at + 8) as usize,
-            );
+            let (base, first, count) = format::complex_entry(b, self.complex, i);
             if (base != format::NONE && base >= n) || first.saturating_add(count) > snap_count {
                 return Err(corrupt("complex entry"));
             }
@@ -638,14 +629,10 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             Tag::PathAll => Some(RuleId(index)),
             Tag::Complex => {
                 let b = self.bytes();
-                let at = self.complex + index as usize * format::COMPLEX;
+                let (base, first, count) = format::complex_entry(b, self.complex, index as usize);
                 match snapshot {
-                    None => Some(u32_at(b, at))
-                        .filter(|&r| r != format::NONE)
-                        .map(RuleId),
+                    None => Some(base).filter(|&r| r != format::NONE).map(RuleId),
                     Some(t) => {
-                        let (first, count) =
-                            (u32_at(b, at + 4) as usize, u32_at(b, at + 8) as usize);
                         let start = self.snaps + first * format::SNAP;
                         let snaps = b.get(start..start + count * format::SNAP)?;
                         // Entries are sorted by ticks: binary search in place.
