@@ -158,25 +158,21 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
         bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
     }
     let name = a.sel.selection.display();
-    let (selection, matcher) = match open_selection(&a.sel.selection)? {
-        Opened::Index(_) if account.is_some() => bail!(
+    let (selection, matcher) = match (open_selection(&a.sel.selection)?, &a.sel.blob_list) {
+        (Opened::Index(_), _) if account.is_some() => bail!(
             "{name} is a compiled index, which cannot plan the calls that list the account: \
              give the selection it was compiled from"
         ),
-        Opened::Index(_) if a.sel.blob_list.is_some() => bail!(
+        (Opened::Index(_), Some(list)) => bail!(
             "--blob-list {} was given, but {name} is a compiled index, which holds its \
              rules: drop --blob-list",
-            a.sel
-                .blob_list
-                .as_deref()
-                .unwrap_or(Path::new(""))
-                .display()
+            list.display()
         ),
-        Opened::Index(bytes) => {
+        (Opened::Index(bytes), None) => {
             let matcher = Matcher::from_bytes(bytes).with_context(|| name.to_string())?;
             (None, matcher)
         }
-        Opened::Selection(text) => {
+        (Opened::Selection(text), _) => {
             let mut selection =
                 parse_opened(text, &a.sel, account.is_none(), &ParseOptions::default())?;
             if let Some(account) = &account {
@@ -221,9 +217,11 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
         drive_size,
         output_file: a.output_file,
         progress: !a.no_progress,
-        account,
+        // A compiled index was refused above when listing the account, so
+        // an account always comes with its selection.
+        account: account.zip(selection),
     };
-    let outcome = preview::run(&cfg, selection.as_ref())?;
+    let outcome = preview::run(&cfg)?;
     let s = &outcome.stats;
     if summary == SummaryMode::Stderr {
         let mut err = io::stderr().lock();

@@ -28,8 +28,9 @@ pub struct Config {
     pub drive_size: Option<u64>,
     pub output_file: Option<PathBuf>,
     pub progress: bool,
-    /// List this account instead of `listings`.
-    pub account: Option<crate::live::Account>,
+    /// List this account instead of `listings`, with the selection
+    /// `matcher` was compiled from (which plans the listing calls).
+    pub account: Option<(crate::live::Account, blobsel::Selection)>,
 }
 
 /// One listing input: a file or stdin, in a format.
@@ -53,16 +54,11 @@ pub struct Outcome {
     pub listed: Option<blobsel::remote::ListStats>,
 }
 
-/// Runs a preview; `selection` is the one `cfg.matcher` was compiled from
-/// (`None` for a compiled index), which listing an account needs.
-pub fn run(cfg: &Config, selection: Option<&blobsel::Selection>) -> Result<Outcome> {
+pub fn run(cfg: &Config) -> Result<Outcome> {
     let mut out = Output::open(cfg.output_file.as_deref())?;
     let mut stats = Stats::new(&cfg.matcher, cfg.drive_size.is_some());
     let mut listed = None;
-    if let Some(account) = &cfg.account {
-        let Some(selection) = selection else {
-            anyhow::bail!("listing the account needs the selection, not a compiled index");
-        };
+    if let Some((account, selection)) = &cfg.account {
         let mut buf = Vec::with_capacity(4096);
         listed = Some(account.list(selection, &mut |entry| {
             process_entry(cfg, entry, &mut out, &mut stats, &mut buf)
