@@ -22,6 +22,8 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 #[path = "../../tests/reference/mod.rs"]
 mod reference;
+#[path = "../../tests/reseal/mod.rs"]
+mod reseal;
 
 use reference::{RefBlob, RefRule, Reference};
 
@@ -529,12 +531,12 @@ fuzz_target!(|data: &[u8]| {
         } else {
             bytes[at] ^= bits;
         }
-        // The checksum (the CRC-32 of the bytes after the first 16, at
-        // byte 12) catches that; made to match again on odd bytes, the
-        // damage reaches every other check, as a crafted index would.
-        if at % 2 == 1 && bytes.len() >= 16 {
-            let sum = crc32fast::hash(&bytes[16..]);
-            bytes[12..16].copy_from_slice(&sum.to_le_bytes());
+        // The checksums (the index's CRC-32, the fst's CRC-32C) catch
+        // that; made to match again on two bytes in three (the fst's too
+        // on one), the damage reaches every other check, as a crafted
+        // index would.
+        if at % 3 > 0 {
+            reseal::reseal(&mut bytes, at % 3 == 2);
         }
         if let Ok(m) = Matcher::from_bytes(bytes) {
             let _ = (m.container(), m.index_len(), m.index_bytes());

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::error::Error;
 use crate::matcher::corrupt;
 use crate::matcher::format::MAX_KEY;
+use crate::matcher::nodes;
 
 /// Every key of an fst, in byte order.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -78,7 +79,9 @@ const REPORT: usize = 1 << 12;
 /// takes at most `key_text` steps when every state leads to a key (as in
 /// every fst the builder writes); a walk that needs more, meets a longer
 /// key, or finds other lengths than the header's fails as corrupt, so a
-/// crafted fst (with cycles or dead ends) cannot make it run long. Large
+/// crafted fst (with dead ends, or a fan-out that repeats below) cannot
+/// make it run long. Every node is checked ([`nodes::check`]) before it is
+/// decoded, so a crafted one cannot make the decoding panic. Large
 /// fsts are split into parts below their first few levels, walked in
 /// parallel and joined in order.
 pub(crate) fn read<F: AsRef<[u8]> + Sync>(fst: &Fst<F>, key_text: usize) -> Result<Keys, Error> {
@@ -86,7 +89,7 @@ pub(crate) fn read<F: AsRef<[u8]> + Sync>(fst: &Fst<F>, key_text: usize) -> Resu
     if key_text > u32::MAX as usize || key_text > count.saturating_mul(MAX_KEY) {
         return Err(corrupt("key length"));
     }
-    let root = fst.root();
+    let root = fst.node(nodes::root(fst)?);
     let mut parts = Vec::new();
     if root.is_final() {
         parts.push(Part::Key(Vec::new(), root.final_output().value()));
@@ -103,7 +106,7 @@ pub(crate) fn read<F: AsRef<[u8]> + Sync>(fst: &Fst<F>, key_text: usize) -> Resu
             if parts.len() >= PARTS {
                 break;
             }
-            parts = split(fst, parts);
+            parts = split(fst, parts)?;
         }
         parts
             .into_par_iter()
@@ -133,7 +136,7 @@ pub(crate) fn read<F: AsRef<[u8]> + Sync>(fst: &Fst<F>, key_text: usize) -> Resu
 }
 
 /// Each part below a state as the parts below its children, in order.
-fn split<F: AsRef<[u8]>>(fst: &Fst<F>, parts: Vec<Part>) -> Vec<Part> {
+fn split<F: AsRef<[u8]>>(fst: &Fst<F>, parts: Vec<Part>) -> Result<Vec<Part>, Error> {
     let mut out = Vec::with_capacity(parts.len() * 4);
     for part in parts {
         let Part::Below(prefix, addr, o) = part else {
@@ -144,6 +147,7 @@ fn split<F: AsRef<[u8]>>(fst: &Fst<F>, parts: Vec<Part>) -> Vec<Part> {
             let mut key = prefix.clone();
             key.push(t.inp);
             let o = o.wrapping_add(t.out.value());
+            nodes::check(fst.as_bytes(), t.addr)?;
             let child = fst.node(t.addr);
             if child.is_final() {
                 out.push(Part::Key(
@@ -154,7 +158,7 @@ fn split<F: AsRef<[u8]>>(fst: &Fst<F>, parts: Vec<Part>) -> Vec<Part> {
             out.push(Part::Below(key, t.addr, o));
         }
     }
-    out
+    Ok(out)
 }
 
 /// The keys of one part. `steps` counts the steps of every part, bounded
@@ -206,6 +210,7 @@ fn walk<F: AsRef<[u8]>>(
             if key.len() > MAX_KEY {
                 return Err(corrupt("fst keys"));
             }
+            nodes::check(fst.as_bytes(), addr)?;
             let node = fst.node(addr);
             if node.is_final() {
                 if keys.texts.len() + key.len() > key_text {

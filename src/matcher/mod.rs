@@ -39,6 +39,7 @@ mod exact;
 pub(crate) mod format;
 mod keys;
 mod merge;
+mod nodes;
 mod radix;
 mod report;
 mod walker;
