@@ -10,8 +10,8 @@
 //! | `snapshot` | a snapshot time |
 //! | `size` (`contentLength`, `Content-Length`) | bytes |
 //! | `blob_type` | `BlockBlob`, `PageBlob` or `AppendBlob` |
-//! | `lease_state` / `leased` | `leased` (or `true`) means leased |
-//! | `version_id`, `is_current_version` | blob versions |
+//! | `lease_state` / `leased` | `leased` or `breaking` (or `true`) means leased |
+//! | `version_id`, `is_current_version` | blob versions: a row with a version id is the current version only with `is_current_version` `true` (as the service writes it) |
 //! | `committed` | `false` for an uncommitted blob |
 //!
 //! `null` (and an empty string) means absent. Unknown keys are ignored, so
@@ -169,7 +169,12 @@ fn fill(row: &Row<'_>, entry: &mut ListingEntry) -> Result<(), Error> {
         (None, None) => None,
     };
     entry.version_id = present(&row.version_id).map(str::to_string);
-    entry.is_current_version = row.is_current_version;
+    // As the service (and its SDKs) write it: only the current version says
+    // so; a version without the flag is a previous one.
+    entry.is_current_version = match row.is_current_version {
+        None if entry.version_id.is_some() => Some(false),
+        flag => flag,
+    };
     entry.committed = row.committed;
     Ok(())
 }
@@ -304,6 +309,70 @@ mod tests {
         );
         let e = one(r#"{"path":"/$root/logo.bmp","container":"$root","name":"logo.bmp"}"#).unwrap();
         assert_eq!(e.path, "/$root/logo.bmp");
+    }
+
+    #[test]
+    fn a_version_is_current_only_when_it_says_so() {
+        use crate::listing::Exportability::{Exportable, PreviousVersion};
+        for (row, current, kind) in [
+            (
+                r#"{"path":"/c1c/a","version_id":"v1"}"#,
+                Some(false),
+                PreviousVersion,
+            ),
+            (
+                r#"{"path":"/c1c/a","version_id":"v1","is_current_version":null}"#,
+                Some(false),
+                PreviousVersion,
+            ),
+            (
+                r#"{"path":"/c1c/a","version_id":"v2","is_current_version":true}"#,
+                Some(true),
+                Exportable,
+            ),
+            (
+                r#"{"path":"/c1c/a","version_id":"v1","is_current_version":false}"#,
+                Some(false),
+                PreviousVersion,
+            ),
+            (r#"{"path":"/c1c/a"}"#, None, Exportable),
+        ] {
+            let e = one(row).unwrap();
+            assert_eq!(
+                (e.is_current_version, e.exportability()),
+                (current, kind),
+                "{row}"
+            );
+        }
+    }
+
+    #[test]
+    fn breaking_leases_hold_and_snapshots_are_never_leased_blobs() {
+        for (row, leased, blob) in [
+            (
+                r#"{"path":"/c1c/a","lease_state":"breaking"}"#,
+                Some(true),
+                true,
+            ),
+            (
+                r#"{"path":"/c1c/a","lease_state":"broken"}"#,
+                Some(false),
+                false,
+            ),
+            (
+                r#"{"path":"/c1c/a","lease_state":"expired"}"#,
+                Some(false),
+                false,
+            ),
+            (
+                r#"{"path":"/c1c/a","leased":true,"snapshot":"2011-03-09T01:42:34Z"}"#,
+                Some(true),
+                false,
+            ),
+        ] {
+            let e = one(row).unwrap();
+            assert_eq!((e.leased, e.is_leased_blob()), (leased, blob), "{row}");
+        }
     }
 
     #[test]

@@ -20,8 +20,8 @@
 //!
 //! - `Some(true)`: a snapshot or previous version (always of a committed
 //!   blob), a page or append blob (they have no uncommitted state), a
-//!   length over 0, or any of `ServerEncrypted`, `AccessTier` or a
-//!   non-empty `Content-Type`;
+//!   length over 0, a lease (only a blob that exists can be leased), or
+//!   any of `ServerEncrypted`, `AccessTier` or a non-empty `Content-Type`;
 //! - `Some(false)`: a `BlockBlob` of `Content-Length` 0 with none of those
 //!   three elements;
 //! - `None` otherwise (the properties needed to tell are missing).
@@ -283,6 +283,10 @@ impl State {
                 if !self.has_name {
                     return Err(invalid("a <Blob> without a <Name>".to_string()).at(pos));
                 }
+                if entry.version_id.is_some() && entry.is_current_version.is_none() {
+                    // Only the current version carries IsCurrentVersion.
+                    entry.is_current_version = Some(false);
+                }
                 entry.committed = committed(entry, self.marks);
                 self.records += 1;
                 entry.line = self.records;
@@ -367,6 +371,7 @@ fn committed(entry: &ListingEntry, marks: CommitMarks) -> Option<bool> {
             Some(BlobType::PageBlob | BlobType::AppendBlob)
         )
         || entry.size.is_some_and(|n| n > 0)
+        || entry.leased == Some(true)
         || marks.server_encrypted
         || marks.access_tier
         || marks.content_type == Some(true)
@@ -537,6 +542,7 @@ pub fn parse_list_blobs_page(
 mod tests {
     use super::*;
     use crate::listing::test_util::{kind_line, paths, read_all};
+    use crate::listing::Exportability;
     use crate::listing::ListingFormat;
 
     const PHOTOS: &[u8] = include_bytes!("../../tests/fixtures/listings/list-blobs-photos.xml");
@@ -692,6 +698,62 @@ mod tests {
         // An empty <Content-Type/> does not tell; no <Properties> does not either.
         assert_eq!((entries[2].snapshot, entries[2].committed), (None, None));
         assert_eq!((entries[3].size, entries[3].committed), (None, None));
+    }
+
+    #[test]
+    fn only_the_current_version_says_so() {
+        // As the service writes versions: IsCurrentVersion on the current
+        // one alone.
+        let xml = page(
+            "<Blob><Name>a</Name><VersionId>2011-03-09T01:42:34.9360000Z</VersionId>\
+             <Properties><Content-Length>5</Content-Length></Properties></Blob>\
+             <Blob><Name>a</Name><VersionId>2012-03-09T01:42:34.9360000Z</VersionId>\
+             <IsCurrentVersion>true</IsCurrentVersion>\
+             <Properties><Content-Length>7</Content-Length></Properties></Blob>\
+             <Blob><Name>b</Name><Properties><Content-Length>1</Content-Length></Properties></Blob>",
+        );
+        let entries = read(xml.as_bytes()).unwrap();
+        let kinds: Vec<_> = entries.iter().map(ListingEntry::exportability).collect();
+        assert_eq!(
+            kinds,
+            [
+                Exportability::PreviousVersion,
+                Exportability::Exportable,
+                Exportability::Exportable
+            ]
+        );
+        assert_eq!(entries[2].is_current_version, None);
+    }
+
+    #[test]
+    fn a_leased_blob_is_committed_and_a_breaking_lease_still_holds() {
+        // Empty, with none of the properties a commit sets: uncommitted,
+        // unless it is leased (only a blob that exists can be).
+        let xml = page(
+            "<Blob><Name>a</Name><Properties><Content-Length>0</Content-Length>\
+             <BlobType>BlockBlob</BlobType><LeaseState>leased</LeaseState></Properties></Blob>\
+             <Blob><Name>b</Name><Properties><Content-Length>0</Content-Length>\
+             <BlobType>BlockBlob</BlobType><LeaseState>breaking</LeaseState></Properties></Blob>\
+             <Blob><Name>c</Name><Properties><Content-Length>0</Content-Length>\
+             <BlobType>BlockBlob</BlobType><LeaseState>available</LeaseState></Properties></Blob>\
+             <Blob><Name>d</Name><Snapshot>2011-03-09T01:42:34.9360000Z</Snapshot><Properties>\
+             <Content-Length>3</Content-Length><LeaseState>leased</LeaseState></Properties></Blob>",
+        );
+        let entries = read(xml.as_bytes()).unwrap();
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.committed, e.leased, e.is_leased_blob()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(true), Some(true), true),
+                (Some(true), Some(true), true),
+                (Some(false), Some(false), false),
+                // A snapshot is never a leased blob, whatever the row says.
+                (Some(true), Some(true), false),
+            ]
+        );
     }
 
     #[test]

@@ -103,13 +103,17 @@ pub struct ListingEntry {
     pub size: Option<u64>,
     /// The blob type, when known.
     pub blob_type: Option<BlobType>,
-    /// Whether the blob is leased (lease state `leased`), when known.
+    /// Whether the blob is leased (lease state `leased`, or `breaking`: the
+    /// lease holds till the break period ends), when known.
     pub leased: Option<bool>,
     /// Whether the blob is committed, when known (`Some(false)`: uncommitted).
     pub committed: Option<bool>,
     /// The version id, when the listing has versions.
     pub version_id: Option<String>,
-    /// Whether this row is the current version, when known.
+    /// Whether this row is the current version, when known. The service
+    /// writes `IsCurrentVersion` only on the current version, so readers
+    /// of its formats set `Some(false)` for a row with a version id and no
+    /// such flag.
     pub is_current_version: Option<bool>,
     /// Where the entry is in its source: the line number (1-based) for
     /// line-based formats, the record number otherwise.
@@ -139,6 +143,14 @@ impl ListingEntry {
     /// The blob name.
     pub fn name(&self) -> &str {
         &self.path[2 + self.container_len..]
+    }
+
+    /// Whether this is a leased base blob, which the export takes from a
+    /// snapshot the service makes (SPEC §4). A snapshot is never leased
+    /// (some listings, Azurite's among them, repeat the base blob's lease
+    /// on its snapshots).
+    pub fn is_leased_blob(&self) -> bool {
+        self.leased == Some(true) && self.snapshot.is_none()
     }
 
     /// Whether the export can take this entry at all (SPEC §4).
@@ -215,7 +227,8 @@ pub(crate) fn parse_lease_state(text: &str) -> Result<bool, Error> {
         .iter()
         .position(|s| s.eq_ignore_ascii_case(text))
     {
-        Some(i) => Ok(i == 0),
+        // A breaking lease still locks the blob till its break period ends.
+        Some(i) => Ok(i == 0 || i == 2),
         None => Err(lines::invalid(format!(
             "unknown lease state {}: expected available, leased, breaking, \
              broken or expired",
@@ -305,7 +318,9 @@ pub(crate) mod test_util {
         assert_eq!(parse_blob_type("pageblob").unwrap(), BlobType::PageBlob);
         assert!(parse_blob_type("Blob").is_err());
         assert!(parse_lease_state("Leased").unwrap());
-        assert!(!parse_lease_state("breaking").unwrap());
+        assert!(parse_lease_state("breaking").unwrap());
+        assert!(!parse_lease_state("broken").unwrap());
+        assert!(!parse_lease_state("available").unwrap());
         assert!(parse_lease_state("locked").is_err());
         assert!(parse_bool("TRUE", "x").unwrap());
         assert!(parse_bool("1", "x").is_err());

@@ -368,11 +368,11 @@ fn xml_blob(row: &Row) -> String {
         let _ = write!(s, "<Snapshot>{}</Snapshot>", t.full());
     }
     if let Some(v) = row.version_id() {
-        let _ = write!(
-            s,
-            "<VersionId>{v}</VersionId><IsCurrentVersion>{}</IsCurrentVersion>",
-            row.is_current().unwrap()
-        );
+        // As the service writes it: the flag on the current version alone.
+        let _ = write!(s, "<VersionId>{v}</VersionId>");
+        if row.is_current() == Some(true) {
+            s.push_str("<IsCurrentVersion>true</IsCurrentVersion>");
+        }
     }
     s.push_str("<Properties><Creation-Time>Wed, 25 Nov 2026 22:12:51 GMT</Creation-Time>");
     let _ = write!(s, "<Content-Length>{}</Content-Length>", row.size);

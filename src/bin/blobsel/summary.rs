@@ -65,7 +65,7 @@ impl Stats {
             Some(n) => self.bytes_selected += n,
             None => self.selected_without_size += 1,
         }
-        if e.leased == Some(true) {
+        if e.is_leased_blob() {
             self.leased_selected += 1;
         }
         if let (Some(sizes), Some(n)) = (self.sizes.as_mut(), e.size) {
