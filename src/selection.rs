@@ -316,22 +316,28 @@ impl Selection {
 
     fn export_json(&self, camel: bool) -> Result<String, Error> {
         let list = json::blob_list_value(self.rules()?, camel)?;
-        let text = wrap(json::export_value(Some(list), None, camel), camel);
-        // Measure the list as it stands in the output, the way a reader does.
-        let n = json::parse(text.as_bytes(), &self.source)?
-            .inline_bytes
-            .map_or(0, |(n, _)| n);
-        if n > json::MAX_INLINE_BLOB_LIST_BYTES {
-            return Err(Error::new(
-                ErrorKind::InlineBlobListTooLarge,
-                format!(
-                    "as JSON the BlobList would be {n} bytes, over the service's 32 KiB limit: \
-                     write it as a blob list blob instead (--blob-list-out FILE \
-                     --blob-list-path container/name.xml)"
-                ),
-            ));
+        let doc = wrap(json::export_value(Some(list), None, camel), camel);
+        // Pretty-printed when the list fits so, else compact: the limit is
+        // on the list as it stands in the output (measured the way a reader
+        // does), and indentation should not make a list that fits fail.
+        let mut n = 0;
+        for pretty in [true, false] {
+            let text = render(&doc, pretty);
+            n = json::parse(text.as_bytes(), &self.source)?
+                .inline_bytes
+                .map_or(0, |(n, _)| n);
+            if n <= json::MAX_INLINE_BLOB_LIST_BYTES {
+                return Ok(text);
+            }
         }
-        Ok(text)
+        Err(Error::new(
+            ErrorKind::InlineBlobListTooLarge,
+            format!(
+                "as JSON the BlobList would be {n} bytes, over the service's 32 KiB limit: \
+                 write it as a blob list blob instead (--blob-list-out FILE \
+                 --blob-list-path container/name.xml)"
+            ),
+        ))
     }
 
     /// Writes the Export JSON fragment that names a blob list blob,
@@ -347,20 +353,30 @@ impl Selection {
             )
         })?;
         let relative = format!("{}/{}", p.container, p.name);
-        Ok(wrap(
-            json::export_value(None, Some(&relative), camel),
-            camel,
+        Ok(render(
+            &wrap(json::export_value(None, Some(&relative), camel), camel),
+            true,
         ))
     }
 }
 
-fn wrap(export: serde_json::Value, camel: bool) -> String {
-    let doc = if camel {
+/// The Export fragment, or for ARM an ARM job body around it.
+fn wrap(export: serde_json::Value, camel: bool) -> serde_json::Value {
+    if camel {
         serde_json::json!({ "properties": { "jobType": "Export", "export": export } })
     } else {
         export
-    };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    }
+}
+
+/// `doc` as text, pretty-printed or compact, and a newline.
+fn render(doc: &serde_json::Value, pretty: bool) -> String {
+    let mut s = if pretty {
+        serde_json::to_string_pretty(doc)
+    } else {
+        serde_json::to_string(doc)
+    }
+    .unwrap_or_default();
     s.push('\n');
     s
 }

@@ -814,7 +814,10 @@ fn partition_in(format: Format) {
         let leased = rows
             .iter()
             .filter(|r| {
+                // A snapshot is never a leased blob (SPEC §4: the service
+                // snapshots a leased base blob to export it).
                 r.leased
+                    && r.snapshot.is_none()
                     && oracle::exported(&rules, &r.path(), r.snapshot.as_ref(), format.state(r))
             })
             .count();
@@ -1894,6 +1897,11 @@ fn blob_list_blob_path_needs_blob_list() {
     dir.cmd(&["plan", "same-blob-list.json"])
         .run()
         .error(&["--blob-list"]);
+    // Without its rules the selection cannot be checked either (SPEC §1).
+    dir.cmd(&["check", "same-blob-list.json"])
+        .run()
+        .error(&["same-blob-list.json:", "lists/same.xml", "--blob-list"])
+        .stdout_empty();
     // An Export fragment naming the blob list blob works the same way.
     dir.write(
         "fragment.json",
@@ -2028,7 +2036,7 @@ fn check_spanning_prefixes() {
 }
 
 #[test]
-fn check_inline_json_over_32_kib_warns() {
+fn check_inline_json_over_32_kib_is_an_error() {
     let dir = Dir::new();
     let paths: Vec<String> = (0..1200)
         .map(|i| format!("\"/photos/some/long/folder/name/file-{i}.jpg\""))
@@ -2037,12 +2045,32 @@ fn check_inline_json_over_32_kib_warns() {
         "big.json",
         format!("{{\"BlobList\":{{\"BlobPath\":[{}]}}}}", paths.join(",")),
     );
+    // The service refuses it: check and preview say so.
     dir.cmd(&["check", "big.json"])
         .run()
+        .error(&["big.json:", "32 KiB", "--blob-list-out"])
+        .stdout_empty();
+    // Under it but close (over 90%), check warns.
+    let mut list = String::from("{\"BlobPath\":[]}");
+    for p in &paths {
+        if list.len() + p.len() + 1 > 32 * 1024 {
+            break;
+        }
+        list.insert_str(
+            list.len() - 2,
+            &format!("{}{p}", if list.len() > 15 { "," } else { "" }),
+        );
+    }
+    assert!(list.len() > 30_000 && list.len() <= 32 * 1024);
+    dir.write("close.json", format!("{{\"BlobList\":{list}}}"));
+    dir.cmd(&["check", "close.json"])
+        .run()
         .code(0)
-        .stdout_has("32 KiB")
-        .stdout_has("--blob-list-out");
-    // The service refuses it: preview says so.
+        .stdout_has(&format!(
+            "the inline BlobList is {} bytes, close to the 32 KiB limit",
+            list.len()
+        ))
+        .stdout_has("1 warning");
     dir.write("l.txt", "/photos/x/y\n");
     dir.cmd(&["preview", "big.json", "l.txt"]).run().error(&[
         "big.json:",

@@ -1885,6 +1885,44 @@ fn json_written_just_under_the_limit_reads_back() {
 }
 
 #[test]
+fn json_that_fits_compact_is_written_compact() {
+    // An inline list a little under 32 KiB as written compactly: accepted
+    // as it is, so converting it to JSON must not fail on indentation.
+    let mut list = Vec::new();
+    let mut bytes = "{\"BlobPath\":[]}".len();
+    for i in 0.. {
+        let p = format!("\"/photos/2024/06/{i:05}.jpg\"");
+        if bytes + p.len() + 1 > 32 * 1024 - 40 {
+            break;
+        }
+        bytes += p.len() + usize::from(!list.is_empty());
+        list.push(p);
+    }
+    let doc = format!("{{\"BlobList\":{{\"BlobPath\":[{}]}}}}", list.join(","));
+    let sel = Selection::parse(doc.as_bytes(), "close.json").unwrap();
+    assert_eq!(sel.inline_json_bytes(), Some(bytes));
+    for (form, json) in [("export", sel.to_export_json()), ("arm", sel.to_arm_json())] {
+        let json = json.unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(json.lines().count(), 1, "{form}: written compact");
+        let again = Selection::parse(json.as_bytes(), "written.json").unwrap();
+        let texts = |s: &Selection| -> Vec<String> {
+            s.rules()
+                .unwrap()
+                .iter()
+                .map(|r| format!("{:?} {}", r.kind(), r.text()))
+                .collect()
+        };
+        assert!(
+            texts(&again) == texts(&sel),
+            "{form}: other rules read back"
+        );
+    }
+    // A small list stays pretty-printed.
+    let small = Selection::parse(&br#"{"BlobList":{"BlobPath":["/a1a/b"]}}"#[..], "s").unwrap();
+    assert!(small.to_export_json().unwrap().lines().count() > 3);
+}
+
+#[test]
 fn export_json_with_blob_list_path_reads_back() {
     for camel in [false, true] {
         let json = Selection::to_export_json_with_blob_list_path("$root/list.xml", camel).unwrap();

@@ -79,21 +79,10 @@ fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Preview(a) => preview(a),
         Command::Check(a) => {
-            let mut options = ParseOptions::default();
-            options.enforce_inline_limit(false);
-            let selection = parse_selection_with(&a.sel, false, &options)?;
+            // What the service refuses (an inline list over 32 KiB, a blob
+            // list blob not given) is an error here as in every command.
+            let selection = load_selection(&a.sel, true)?;
             let mut out = io::stdout().lock();
-            if let (true, Some(path)) =
-                (selection.needs_blob_list(), selection.blob_list_blob_path())
-            {
-                writeln!(
-                    out,
-                    "{}: valid; its rules are in the blob list blob {path}: pass its XML with \
-                     --blob-list FILE to check them too",
-                    selection.source()
-                )?;
-                return Ok(ExitCode::SUCCESS);
-            }
             let matcher = selection.compile()?;
             commands::check(&selection, &matcher, &mut out)?;
             Ok(ExitCode::SUCCESS)
