@@ -1983,6 +1983,20 @@ lint.xml: valid blob list XML: 7 rules: 4 prefixes, 1 path, 1 path without snaps
 }
 
 #[test]
+fn check_suggests_a_container_only_when_one_can_be_named_so() {
+    let dir = Dir::new();
+    dir.write(
+        "short.xml",
+        "<BlobList><BlobPathPrefix>/a-</BlobPathPrefix><BlobPathPrefix>/ab</BlobPathPrefix></BlobList>",
+    );
+    let run = dir.cmd(&["check", "short.xml"]).run();
+    run.code(0)
+        .stdout_has("/a- (short.xml:1:11) ends inside a container name, so it spans every container whose name starts with \"a-\" (no container is named \"a-\" itself)")
+        .stdout_has("(no container is named \"ab\" itself)");
+    assert!(!run.stdout.contains("write \"/a-/\""), "{}", run.stdout);
+}
+
+#[test]
 fn check_clean_selection_and_every_form() {
     let dir = Dir::new();
     dir.write(

@@ -26,11 +26,13 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    /// Finds the columns by header name; `None` without a `Name` column.
-    pub(crate) fn find<'h>(headers: impl IntoIterator<Item = &'h str>) -> Option<Columns> {
+    /// Finds the columns by header name (any case). Without a `Name`
+    /// column, or with a field's column named twice, an error.
+    pub(crate) fn find<'h>(headers: impl IntoIterator<Item = &'h str>) -> Result<Columns, Error> {
+        let headers: Vec<&str> = headers.into_iter().collect();
         let mut name = None;
         let mut c = Columns::default();
-        for (i, header) in headers.into_iter().enumerate() {
+        for (i, &header) in headers.iter().enumerate() {
             let header = header.trim_start_matches('\u{FEFF}').trim();
             let is = |s: &str| header.eq_ignore_ascii_case(s);
             let slot = if is("Name") {
@@ -50,15 +52,26 @@ impl Columns {
             } else {
                 continue;
             };
-            slot.get_or_insert(i);
+            if let Some(first) = slot.replace(i) {
+                // Which of the two holds the data? Neither may be guessed.
+                return Err(Error::new(
+                    ErrorKind::InvalidListing,
+                    format!(
+                        "the column {header:?} is named twice (columns {} and {}): keep one",
+                        first + 1,
+                        i + 1
+                    ),
+                ));
+            }
         }
-        c.name = name?;
-        Some(c)
+        let owned: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        c.name = name.ok_or_else(|| no_name_column(&owned))?;
+        Ok(c)
     }
 }
 
 /// The error for a header without `Name`.
-pub(crate) fn no_name_column(found: &[String]) -> Error {
+fn no_name_column(found: &[String]) -> Error {
     let found = if found.is_empty() {
         "it has no header row".to_string()
     } else {
@@ -148,8 +161,8 @@ impl<R: Read> InventoryCsvReader<R> {
             .iter()
             .map(|h| String::from_utf8_lossy(h).into_owned())
             .collect();
-        let columns = Columns::find(headers.iter().map(String::as_str))
-            .ok_or_else(|| no_name_column(&headers).at_line(1))?;
+        let columns =
+            Columns::find(headers.iter().map(String::as_str)).map_err(|e| e.at_line(1))?;
         self.columns = Some(columns);
         Ok(columns)
     }
@@ -365,6 +378,17 @@ mod tests {
                 2,
             ),
             (b"Name,Etag\nphotos/a,1\n,2\n", ErrorKind::InvalidListing, 3),
+            // A field named twice: which column holds it?
+            (
+                b"Name,name\nphotos/a,photos/b\n",
+                ErrorKind::InvalidListing,
+                1,
+            ),
+            (
+                b"Name,LeaseState,Etag,LeaseState\nphotos/a,leased,1,available\n",
+                ErrorKind::InvalidListing,
+                1,
+            ),
             (b"Name,Etag\nphotos/a,1\nphotos/b\n", ErrorKind::Syntax, 3),
             (b"Name,Etag\nphotos/a,1,2\n", ErrorKind::Syntax, 2),
             (b"Name\nphotos/\xff\n", ErrorKind::Encoding, 2),

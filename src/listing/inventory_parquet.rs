@@ -16,7 +16,7 @@ use parquet::record::{Field, Row};
 use parquet::schema::types::Type;
 
 use crate::error::{Error, ErrorKind};
-use crate::listing::inventory_csv::{no_name_column, Cells, Columns};
+use crate::listing::inventory_csv::{Cells, Columns};
 use crate::listing::lines::invalid;
 use crate::listing::{ListingEntry, ListingReader};
 use crate::snapshot::SnapshotTime;
@@ -66,8 +66,7 @@ impl InventoryParquetReader {
         let schema = reader.metadata().file_metadata().schema();
         let fields = schema.get_fields();
         let names: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
-        let found = Columns::find(names.iter().map(String::as_str))
-            .ok_or_else(|| fail(no_name_column(&names)))?;
+        let found = Columns::find(names.iter().map(String::as_str)).map_err(fail)?;
         // Read only the columns used: project them, in file order.
         let wanted = |i: usize| {
             let c = &found;

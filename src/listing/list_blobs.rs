@@ -299,6 +299,12 @@ impl State {
                 } else {
                     Cow::Borrowed(text)
                 };
+                if self.has_name {
+                    return Err(invalid(
+                        "a <Blob> with two <Name> elements: which names the blob?".to_string(),
+                    )
+                    .at(pos));
+                }
                 set_entry_path(entry, &self.container, &name).map_err(|e| e.at(pos))?;
                 self.has_name = true;
             }
@@ -767,6 +773,12 @@ mod tests {
                 31,
             ),
             (blob("<Name></Name>"), ErrorKind::InvalidListing, 4, 13),
+            (
+                blob("<Name>a</Name><Name>b</Name>"),
+                ErrorKind::InvalidListing,
+                4,
+                27,
+            ),
             (
                 blob("<Name>a\u{1}b</Name>"),
                 ErrorKind::InvalidListing,

@@ -55,10 +55,17 @@ pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Res
             let c = &rule.text()[1..];
             let msg = if c.is_empty() {
                 "takes every blob in every container of the account".to_string()
-            } else {
+            } else if blobsel::path::is_valid_container_name(c.as_bytes()) {
                 format!(
                     "ends inside a container name, so it spans every container whose name starts \
                      with {c:?} (e.g. {c}kids): write \"/{c}/\" for the container {c:?} alone"
+                )
+            } else {
+                // No container is named just so ("ab", "a-"): only longer
+                // names can match.
+                format!(
+                    "ends inside a container name, so it spans every container whose name starts \
+                     with {c:?} (no container is named {c:?} itself)"
                 )
             };
             warn(w, format!("{rule} ({at}) {msg}"))?;

@@ -297,10 +297,23 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
             ))
         }
     };
-    let bytes = (value * mult).round();
-    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+    let exact = value * mult;
+    let bytes = exact.round();
+    if bytes >= u64::MAX as f64 {
+        return Err(format!(
+            "invalid drive size {text:?}: too large (drives hold at most a few hundred TB)"
+        ));
+    }
+    if bytes < 1.0 {
         return Err(format!(
             "invalid drive size {text:?}: it must be at least 1 byte"
+        ));
+    }
+    // A decimal written in a large unit may land a hair off a whole number
+    // in floating point; a fraction of a byte is a mistake.
+    if (exact - bytes).abs() > 1e-6 * exact.max(1.0) {
+        return Err(format!(
+            "invalid drive size {text:?}: not a whole number of bytes"
         ));
     }
     Ok(bytes as u64)
@@ -319,6 +332,17 @@ mod tests {
         assert!(parse_size("12XB").is_err());
         assert!(parse_size("GB").is_err());
         assert!(parse_size("0GB").is_err());
+        let too_large = parse_size("18446744073709551616B").unwrap_err();
+        assert!(too_large.contains("too large"), "{too_large}");
+        let fraction = parse_size("0.4B").unwrap_err();
+        assert!(fraction.contains("at least 1 byte"), "{fraction}");
+        let fraction = parse_size("1.5B").unwrap_err();
+        assert!(fraction.contains("whole number of bytes"), "{fraction}");
+        assert_eq!(parse_size("1.000001MB"), Ok(1_000_001));
+        assert_eq!(
+            parse_size("0.1KiB").map_err(|e| e.contains("whole")),
+            Err(true)
+        );
     }
 
     #[test]
