@@ -347,6 +347,16 @@ mod tests {
     }
 
     #[test]
+    fn a_control_character_is_placed_in_the_name_not_the_line() {
+        let e = one(r#"{"size":1,"path":"/bob/ab\u0001c"}"#).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("control character U+0001 at character 3 of the blob name \"ab\\u{1}c\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn breaking_leases_hold_and_snapshots_are_never_leased_blobs() {
         for (row, leased, blob) in [
             (

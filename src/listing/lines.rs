@@ -134,12 +134,12 @@ fn split_plain_snapshot(line: &[u8]) -> Option<(&str, &str)> {
 fn split_snapshot(line: &[u8]) -> Result<(&str, Option<SnapshotTime>), Error> {
     let text = std::str::from_utf8(line).map_err(|e| bad_utf8(e.valid_up_to()))?;
     let Some(tab) = memchr(b'\t', text.as_bytes()) else {
-        check_no_control(text, "")?;
+        check_no_control(text, Some(""))?;
         return Ok((text, None));
     };
     let (path, s) = (&text[..tab], &text[tab + 1..]);
-    check_no_control(path, "")?;
-    check_no_control(s, &text[..tab + 1])?;
+    check_no_control(path, Some(""))?;
+    check_no_control(s, Some(&text[..tab + 1]))?;
     if path.is_empty() {
         return Err(invalid("missing blob path before the TAB".to_string()));
     }
@@ -294,17 +294,28 @@ pub(crate) fn quoted(text: &str) -> String {
 }
 
 /// Fails on the first control character of `text`; `before` is the text
-/// on the line before it (for the column in the message).
-fn check_no_control(text: &str, before: &str) -> Result<(), Error> {
+/// on the line before it (for the column in the message), or `None` when
+/// `text` is a blob name read from a field (the message then counts in
+/// the name, not the line).
+fn check_no_control(text: &str, before: Option<&str>) -> Result<(), Error> {
     if !has_control(text.as_bytes()) {
         return Ok(());
     }
-    let (column, c) = text
+    let (at, c) = text
         .chars()
         .enumerate()
         .find(|(_, c)| (*c as u32) < 0x20)
         .unwrap_or((0, '\0'));
-    let column = before.chars().count() + column + 1;
+    let Some(before) = before else {
+        return Err(invalid(format!(
+            "control character U+{:04X} at character {} of the blob name {}: blob \
+             names cannot contain characters 0x00-0x1F",
+            c as u32,
+            at + 1,
+            quoted(text)
+        )));
+    };
+    let column = before.chars().count() + at + 1;
     Err(invalid(if c == '\t' {
         format!(
             "a second TAB at column {column}: a line is PATH or PATH<TAB>SNAPSHOT, \
@@ -396,7 +407,7 @@ pub(crate) fn set_entry_path(
     name: &str,
 ) -> Result<(), Error> {
     check_container(container)?;
-    check_no_control(name, "")?;
+    check_no_control(name, None)?;
     check_name_length(name)?;
     entry.path.clear();
     LineBlob {
