@@ -514,6 +514,47 @@ fn listing_format_flag_overrides_the_extension() {
 }
 
 #[test]
+fn the_selection_from_stdin() {
+    let dir = listing_dir();
+    let selection = fixture("selection.xml");
+    dir.cmd(&["preview", "-", "listing.txt"])
+        .stdin(selection.clone())
+        .run()
+        .code(0)
+        .stdout(LISTING_SELECTED)
+        .stderr_empty();
+    dir.cmd(&["check", "-"])
+        .stdin(selection.clone())
+        .run()
+        .code(0)
+        .stdout_has("<stdin>: valid blob list XML");
+    // Errors name it <stdin> (SPEC §6).
+    dir.cmd(&["check", "-"])
+        .stdin("<BlobList><BlobPathPrefix>bob/</BlobPathPrefix></BlobList>")
+        .run()
+        .error(&["<stdin>:1:11:", "must begin with '/'"]);
+    // A compiled index too.
+    dir.cmd(&["compile", "selection.xml", "-o", "sel.bsi"])
+        .run()
+        .code(0);
+    dir.cmd(&["preview", "-", "listing.txt"])
+        .stdin(std::fs::read(dir.join("sel.bsi")).unwrap())
+        .run()
+        .code(0)
+        .stdout(LISTING_SELECTED);
+    // Stdin cannot be both.
+    for listing in [&[][..], &["-"], &["listing.txt", "-"]] {
+        let mut args = vec!["preview", "-"];
+        args.extend_from_slice(listing);
+        dir.cmd(&args)
+            .stdin(selection.clone())
+            .run()
+            .error(&["stdin", "give LISTING files"])
+            .stdout_empty();
+    }
+}
+
+#[test]
 fn stdin_without_listing_and_with_dash() {
     let dir = listing_dir();
     let listing = fixture("listing.txt");

@@ -65,7 +65,8 @@ pub enum Command {
 pub struct SelectionArgs {
     /// The selection: blob list XML, an Export JSON fragment, a Put Job
     /// request body or an ARM job; the form is detected from the content.
-    /// `preview` also takes an index written by `blobsel compile`.
+    /// `preview` also takes an index written by `blobsel compile`. `-`
+    /// reads it from stdin (then the listing must come from files).
     pub selection: PathBuf,
     /// The blob list blob's XML, when the selection names one with
     /// BlobListBlobPath.

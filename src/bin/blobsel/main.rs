@@ -146,7 +146,16 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     if account.is_some() && !a.listings.is_empty() {
         bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
     }
-    let name = a.sel.selection.display();
+    if is_stdin(&a.sel.selection)
+        && account.is_none()
+        && (a.listings.is_empty() || a.listings.iter().any(|p| is_stdin(p)))
+    {
+        bail!(
+            "the selection is read from stdin (-), so the listing cannot be: give LISTING \
+             files, or the selection as a file"
+        );
+    }
+    let name = selection_name(&a.sel.selection);
     let (selection, matcher) = match (open_selection(&a.sel.selection)?, &a.sel.blob_list) {
         (Opened::Index(_), _) if account.is_some() => bail!(
             "{name} is a compiled index, which cannot plan the calls that list the account: \
@@ -240,24 +249,43 @@ enum Opened {
     /// An index written by `blobsel compile`: all its bytes.
     Index(Vec<u8>),
     /// Anything else: a selection to parse, from its first byte.
-    Selection(io::Chain<io::Cursor<Vec<u8>>, std::fs::File>),
+    Selection(io::Chain<io::Cursor<Vec<u8>>, Box<dyn Read>>),
 }
 
 /// Opens SELECTION and tells an index written by `blobsel compile` (by
 /// its first eight bytes) from a selection.
 fn open_selection(path: &Path) -> Result<Opened> {
-    let mut file = output::open_file(path)?;
+    let mut file: Box<dyn Read> = if is_stdin(path) {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(output::open_file(path)?)
+    };
+    let name = selection_name(path);
     let mut head = Vec::new();
     (&mut file)
         .take(8)
         .read_to_end(&mut head)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+        .with_context(|| format!("cannot read {name}"))?;
     if !Matcher::is_index(&head) {
         return Ok(Opened::Selection(io::Cursor::new(head).chain(file)));
     }
     file.read_to_end(&mut head)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+        .with_context(|| format!("cannot read {name}"))?;
     Ok(Opened::Index(head))
+}
+
+/// Whether SELECTION (or a LISTING) is `-`, standard input.
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// SELECTION as errors and origins name it.
+fn selection_name(path: &Path) -> String {
+    if is_stdin(path) {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
 }
 
 fn parse_selection_with(
@@ -269,7 +297,7 @@ fn parse_selection_with(
         Opened::Index(_) => bail!(
             "{} is a compiled index (blobsel compile): give the selection it was compiled \
              from (only preview reads an index)",
-            a.selection.display()
+            selection_name(&a.selection)
         ),
         Opened::Selection(text) => parse_opened(text, a, need_rules, options),
     }
@@ -283,7 +311,7 @@ fn parse_opened(
     need_rules: bool,
     options: &ParseOptions,
 ) -> Result<Selection> {
-    let name = a.selection.display().to_string();
+    let name = selection_name(&a.selection);
     let mut selection = options.parse(text, &name)?;
     match (&a.blob_list, selection.blob_list_blob_path().is_some()) {
         (Some(path), true) => {
