@@ -901,6 +901,34 @@ fn damage() -> impl Strategy<Value = Damage> {
 }
 
 proptest! {
+    #![proptest_config(config(500))]
+
+    /// An index gives back the rules it was compiled from: kinds, texts and
+    /// origins, in selection order.
+    #[test]
+    fn an_index_gives_back_its_rules(
+        rules in rules_strategy(),
+        sas in prop::option::of(0..CONTAINERS.len()),
+    ) {
+        let sel = Selection::parse(to_xml(&rules).as_bytes(), "gen").unwrap();
+        let m = MatcherBuilder::new()
+            .container(sas.map(|i| CONTAINERS[i]))
+            .build(&sel)
+            .or_else(|_| MatcherBuilder::new().build(&sel))
+            .unwrap();
+        let loaded = Matcher::from_bytes(m.as_bytes().to_vec()).unwrap();
+        let back = loaded.selection().unwrap();
+        prop_assert_eq!(back.rules().unwrap(), sel.rules().unwrap());
+        // Compiled again, the same index.
+        let again = MatcherBuilder::new()
+            .container(loaded.container())
+            .build(&back)
+            .unwrap();
+        prop_assert!(again.as_bytes() == m.as_bytes());
+    }
+}
+
+proptest! {
     #![proptest_config(config(600))]
 
     #[test]

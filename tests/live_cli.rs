@@ -110,6 +110,37 @@ fn live_preview_equals_offline_preview_of_the_saved_listing() {
         !err.contains(DEVELOPMENT_KEY),
         "the key must never be printed"
     );
+
+    // A compiled index lists the account the same way (its rules rebuilt
+    // to plan the calls).
+    let index = dir.path().join("sel.bsi").display().to_string();
+    let compiled = blobsel(&["compile", &sel, "-o", &index], &[]);
+    assert_eq!(
+        compiled.status.code(),
+        Some(0),
+        "{}",
+        text(&compiled.stderr)
+    );
+    let from_index = blobsel(
+        &[
+            "preview",
+            &index,
+            "--account-url",
+            &url,
+            "--summary",
+            "--page-size",
+            "2",
+        ],
+        &[("BLOBSEL_ACCOUNT_KEY", DEVELOPMENT_KEY)],
+    );
+    assert_eq!(
+        from_index.status.code(),
+        Some(0),
+        "{}",
+        text(&from_index.stderr)
+    );
+    assert_eq!(text(&from_index.stdout), out);
+    assert_eq!(text(&from_index.stderr), err);
 }
 
 #[test]

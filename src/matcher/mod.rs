@@ -51,7 +51,8 @@ use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Position};
 use crate::listing::ListingEntry;
-use crate::rule::RuleKind;
+use crate::rule::{Origin, Rule, RuleKind};
+use crate::selection::Selection;
 use crate::snapshot::SnapshotTime;
 use format::{u32_at, u64_at, Row, Tag, Text};
 use keys::Keys;
@@ -536,6 +537,38 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             position,
             status,
         }
+    }
+
+    /// The rules, rebuilt from the index as a [`Selection`]: each rule's
+    /// kind, canonical text and origin (source name and position), in
+    /// selection order. What a tool holding only an index needs to plan
+    /// the calls that list the account ([`Selection::plan`]) or to write
+    /// the rules out again. The selection's form is blob list XML; a
+    /// container restriction stays with the matcher
+    /// ([`Matcher::container`]).
+    pub fn selection(&self) -> Result<Selection, Error> {
+        let mut sources: Vec<(&str, Arc<str>)> = Vec::new();
+        let mut rules = Vec::with_capacity(self.rows.len());
+        for r in self.rules() {
+            // One shared name a source (an index has a few).
+            let source = match sources.iter().find(|(s, _)| *s == r.source) {
+                Some((_, name)) => name.clone(),
+                None => {
+                    let name: Arc<str> = r.source.into();
+                    sources.push((r.source, name.clone()));
+                    name
+                }
+            };
+            let origin = Origin {
+                source,
+                position: r.position,
+            };
+            rules.push(match r.kind {
+                RuleKind::Prefix => Rule::prefix(r.text, origin)?,
+                kind => Rule::path(r.text, kind, origin)?,
+            });
+        }
+        Ok(Selection::from_rules(rules))
     }
 
     /// Every rule, in selection order.

@@ -65,8 +65,9 @@ pub enum Command {
 pub struct SelectionArgs {
     /// The selection: blob list XML, an Export JSON fragment, a Put Job
     /// request body or an ARM job; the form is detected from the content.
-    /// `preview` also takes an index written by `blobsel compile`. `-`
-    /// reads it from stdin (then the listing must come from files).
+    /// `preview`, `convert` and `plan` also take an index written by
+    /// `blobsel compile`. `-` reads it from stdin (preview then needs
+    /// LISTING files).
     pub selection: PathBuf,
     /// The blob list blob's XML, when the selection names one with
     /// BlobListBlobPath.

@@ -105,7 +105,7 @@ fn run() -> Result<ExitCode> {
         Command::Convert(a) => {
             let mut options = ParseOptions::default();
             options.enforce_inline_limit(false);
-            let selection = parse_selection_with(&a.sel, true, &options)?;
+            let selection = load_rules(&a.sel, &options)?;
             let mut out = output::Output::open(a.output_file.as_deref())?;
             commands::convert(
                 &selection,
@@ -118,7 +118,7 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(a) => {
-            let selection = load_selection(&a.sel, true)?;
+            let selection = load_rules(&a.sel, &ParseOptions::default())?;
             let mut out = io::stdout().lock();
             let steps = commands::plan(&selection, a.output, &mut out)?;
             out.flush()?;
@@ -157,18 +157,12 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     }
     let name = selection_name(&a.sel.selection);
     let (selection, matcher) = match (open_selection(&a.sel.selection)?, &a.sel.blob_list) {
-        (Opened::Index(_), _) if account.is_some() => bail!(
-            "{name} is a compiled index, which cannot plan the calls that list the account: \
-             give the selection it was compiled from"
-        ),
-        (Opened::Index(_), Some(list)) => bail!(
-            "--blob-list {} was given, but {name} is a compiled index, which holds its \
-             rules: drop --blob-list",
-            list.display()
-        ),
+        (Opened::Index(_), Some(list)) => return Err(index_with_blob_list(&name, list)),
         (Opened::Index(bytes), None) => {
             let matcher = Matcher::from_bytes(bytes).with_context(|| name.to_string())?;
-            (None, matcher)
+            // Listing the account is planned from the rules.
+            let selection = account.as_ref().map(|_| matcher.selection()).transpose()?;
+            (selection, matcher)
         }
         (Opened::Selection(text), _) => {
             let mut selection =
@@ -215,8 +209,8 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
         drive_size,
         output_file: a.output_file,
         progress: !a.no_progress,
-        // A compiled index was refused above when listing the account, so
-        // an account always comes with its selection.
+        // An account always comes with its selection (from an index, its
+        // rules rebuilt).
         account: account.zip(selection),
     };
     let outcome = preview::run(&cfg)?;
@@ -242,6 +236,28 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
 
 fn load_selection(a: &SelectionArgs, need_rules: bool) -> Result<Selection> {
     parse_selection_with(a, need_rules, &ParseOptions::default())
+}
+
+/// The rules of SELECTION, which may also be an index written by `blobsel
+/// compile` (its rules rebuilt, as `convert` and `plan` need them).
+fn load_rules(a: &SelectionArgs, options: &ParseOptions) -> Result<Selection> {
+    let name = selection_name(&a.selection);
+    match (open_selection(&a.selection)?, &a.blob_list) {
+        (Opened::Index(_), Some(list)) => Err(index_with_blob_list(&name, list)),
+        (Opened::Index(bytes), None) => {
+            let matcher = Matcher::from_bytes(bytes).with_context(|| name.clone())?;
+            Ok(matcher.selection().with_context(|| name.clone())?)
+        }
+        (Opened::Selection(text), _) => parse_opened(text, a, true, options),
+    }
+}
+
+fn index_with_blob_list(name: &str, list: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--blob-list {} was given, but {name} is a compiled index, which holds its rules: \
+         drop --blob-list",
+        list.display()
+    )
 }
 
 /// SELECTION, opened and read once (it may be a pipe).
@@ -296,7 +312,7 @@ fn parse_selection_with(
     match open_selection(&a.selection)? {
         Opened::Index(_) => bail!(
             "{} is a compiled index (blobsel compile): give the selection it was compiled \
-             from (only preview reads an index)",
+             from (preview, convert and plan read an index; check and compile do not)",
             selection_name(&a.selection)
         ),
         Opened::Selection(text) => parse_opened(text, a, need_rules, options),
