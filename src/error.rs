@@ -59,6 +59,9 @@ pub enum ErrorKind {
     UnknownAttribute,
     /// A JSON key that has no place inside `Export`/`BlobList`.
     UnknownKey,
+    /// A JSON key that blobsel reads, given twice in one object: readers
+    /// disagree on which one counts (the first, the last, or an error).
+    DuplicateKey,
     /// A JSON value of the wrong type (an object where a list belongs, …).
     WrongType,
     /// An import job that carries `Export`.
