@@ -78,6 +78,8 @@ pub enum ErrorKind {
     InlineBlobListTooLarge,
     /// A rule outside the container of the job's container SAS.
     OutsideContainerSas,
+    /// A `ContainerSas` that is not `container?` and a SAS token.
+    InvalidContainerSas,
     /// A prefix that does not begin with `/`.
     PrefixWithoutSlash,
     /// An empty path or prefix.

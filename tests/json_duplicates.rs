@@ -1,7 +1,8 @@
 //! Duplicate keys in the JSON forms (SPEC §1, §6): a key that blobsel reads,
 //! given twice in one object, is an error at the second one — JSON readers
 //! differ on which one counts, so the job could export something other than
-//! what blobsel reads. Keys blobsel ignores may repeat.
+//! what blobsel reads. Keys blobsel ignores may repeat. And `ContainerSas`
+//! must be `container?token`.
 
 use blobsel::{Error, ErrorKind, Form, Position, RuleKind, Selection};
 
@@ -422,4 +423,119 @@ fn valid_documents_still_parse_identically() {
         assert_eq!(rules(&sel), expected, "{doc}");
         assert_eq!(sel.container_sas(), None);
     }
+}
+
+// ---------------------------------------------------------------------------
+// ContainerSas
+
+fn with_sas(sas: &str) -> String {
+    format!(
+        "{{\"Properties\":{{\"Type\":\"Export\",\n  \"ContainerSas\":{sas}}},\n\
+         \"Export\":{{\"BlobList\":{{\"BlobPath\":[\"/bob/a\"]}}}}}}"
+    )
+}
+
+fn sas_err(sas: &str) -> Error {
+    let e = err(&with_sas(sas));
+    assert_eq!(
+        e.position(),
+        Some(Position {
+            line: 2,
+            column: 18
+        }),
+        "{e}"
+    );
+    assert_eq!(e.key_path(), Some("Properties.ContainerSas"), "{e}");
+    e
+}
+
+#[test]
+fn an_empty_container_sas_is_an_error_not_no_sas() {
+    let e = sas_err("\"\"");
+    assert_eq!(e.kind(), ErrorKind::InvalidContainerSas);
+    assert_eq!(
+        e.to_string(),
+        "job.json:2:18: Properties.ContainerSas: empty value: expected the container name, \
+         '?' and the SAS token, as in mycontainer?sv=2014-02-14&sr=c&sig=…; remove the key \
+         if the job uses StorageAccountKey"
+    );
+}
+
+#[test]
+fn a_container_sas_without_a_token_is_an_error() {
+    let e = sas_err("\"bob\"");
+    assert_eq!(e.kind(), ErrorKind::InvalidContainerSas);
+    assert!(
+        e.message().starts_with(
+            "no '?', so no SAS token: expected the container name, '?' and the SAS token"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.message()
+            .ends_with("add '?' and the SAS token after the container name"),
+        "{e}"
+    );
+
+    let e = sas_err("\"sv=2019-02-02&sr=c&sig=SECRET\"");
+    assert_eq!(e.kind(), ErrorKind::InvalidContainerSas);
+    assert!(
+        e.message()
+            .contains("looks like the SAS token without its container"),
+        "{e}"
+    );
+    assert!(
+        !e.to_string().contains("SECRET"),
+        "a signature in a message: {e}"
+    );
+
+    let e = sas_err("\"bob?\"");
+    assert_eq!(e.kind(), ErrorKind::InvalidContainerSas);
+    assert!(
+        e.message()
+            .starts_with("nothing after '?', so no SAS token"),
+        "{e}"
+    );
+
+    let e = sas_err("\"https://acct.blob.core.windows.net/bob?sv=1&sig=SECRET\"");
+    assert_eq!(e.kind(), ErrorKind::InvalidContainerSas);
+    assert!(e.message().starts_with("a URL: "), "{e}");
+    assert!(
+        e.message()
+            .contains("(write \"bob\" and the part from '?' on)"),
+        "{e}"
+    );
+    assert!(
+        !e.to_string().contains("SECRET"),
+        "a signature in a message: {e}"
+    );
+}
+
+#[test]
+fn other_container_sas_errors_are_unchanged() {
+    let e = sas_err("\"Bob?sv=1&sig=SECRET\"");
+    assert_eq!(e.kind(), ErrorKind::InvalidContainerName);
+    assert!(e.message().contains("did you mean \"bob\""), "{e}");
+    assert!(!e.to_string().contains("SECRET"), "{e}");
+    let e = sas_err("\"?sv=1&sig=x\"");
+    assert_eq!(e.kind(), ErrorKind::InvalidContainerName);
+    let e = sas_err("7");
+    assert_eq!(e.kind(), ErrorKind::WrongType);
+}
+
+#[test]
+fn valid_container_sas_forms_still_work() {
+    for (sas, container) in [
+        ("\"bob?sv=2014-02-14&sr=c&sig=x\"", Some("bob")),
+        ("\"bob?x\"", Some("bob")),
+        ("null", None),
+    ] {
+        let doc = with_sas(sas);
+        let sel = parse(&doc).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+        assert_eq!(sel.container_sas(), container, "{doc}");
+        assert_eq!(rules(&sel), vec![(RuleKind::Path, "/bob/a".into())]);
+    }
+    // Outside the SAS container: still the SAS check's error.
+    let doc = with_sas("\"docs?sv=1&sig=x\"");
+    assert_eq!(err(&doc).kind(), ErrorKind::OutsideContainerSas);
 }

@@ -214,7 +214,7 @@ fn put_job(cx: &Ctx<'_>, root: &Node) -> Result<Parsed, Error> {
     }
     let job_type = props_members.and_then(|m| get(m, "Type"));
     let sas = match props_members.and_then(|m| get(m, "ContainerSas")) {
-        Some(node) => container_of_sas(cx, node)?,
+        Some(node) => Some(container_of_sas(cx, node)?),
         None => None,
     };
     let misplaced = props_members.is_some_and(|m| get(m, "Export").is_some());
@@ -328,7 +328,10 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<Option<String>, Error> {
+/// The container of a `ContainerSas` (`container?sv=…&sig=…`).
+fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<String, Error> {
+    const FORM: &str = "expected the container name, '?' and the SAS token, as in \
+                        mycontainer?sv=2014-02-14&sr=c&sig=…";
     let Value::String(s) = &node.value else {
         return Err(cx.err(
             ErrorKind::WrongType,
@@ -337,10 +340,40 @@ fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<Option<String>, Error> 
             format!("expected a string, found {}", node.value.type_name()),
         ));
     };
+    let sas_err = |msg: String| {
+        cx.err(
+            ErrorKind::InvalidContainerSas,
+            node.start,
+            "Properties.ContainerSas",
+            msg,
+        )
+    };
+    // An empty value, or nothing after '?', is a template that was not
+    // filled in: taking it for "no SAS" would silently widen the selection
+    // to every container. Messages never repeat the value: it may hold a
+    // signature.
     if s.is_empty() {
-        return Ok(None);
+        return Err(sas_err(format!(
+            "empty value: {FORM}; remove the key if the job uses \
+             StorageAccountKey"
+        )));
     }
-    let container = s.split_once('?').map_or(s.as_str(), |(c, _)| c);
+    let Some((container, token)) = s.split_once('?') else {
+        let hint = if s.contains('=') {
+            "it looks like the SAS token without its container: write the container \
+             name and '?' before it"
+        } else {
+            "add '?' and the SAS token after the container name"
+        };
+        return Err(sas_err(format!("no '?', so no SAS token: {FORM}; {hint}")));
+    };
+    if let Some((_, after)) = container.split_once("://") {
+        let name = after.rsplit('/').next().unwrap_or("");
+        return Err(sas_err(format!(
+            "a URL: {FORM}, not the container's URL (write {name:?} and the part \
+             from '?' on)"
+        )));
+    }
     if !crate::path::is_valid_container_name(container.as_bytes()) {
         return Err(cx.err(
             ErrorKind::InvalidContainerName,
@@ -352,7 +385,12 @@ fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<Option<String>, Error> 
             ),
         ));
     }
-    Ok(Some(container.to_string()))
+    if token.is_empty() {
+        return Err(sas_err(format!(
+            "nothing after '?', so no SAS token: {FORM}"
+        )));
+    }
+    Ok(container.to_string())
 }
 
 fn export(cx: &Ctx<'_>, node: &Node, path: &str, keys: &Keys) -> Result<Parsed, Error> {
