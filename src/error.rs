@@ -59,6 +59,9 @@ pub enum ErrorKind {
     UnknownAttribute,
     /// A JSON key that has no place inside `Export`/`BlobList`.
     UnknownKey,
+    /// A JSON key that blobsel reads, given twice in one object: readers
+    /// disagree on which one counts (the first, the last, or an error).
+    DuplicateKey,
     /// A JSON value of the wrong type (an object where a list belongs, …).
     WrongType,
     /// An import job that carries `Export`.
@@ -75,6 +78,8 @@ pub enum ErrorKind {
     InlineBlobListTooLarge,
     /// A rule outside the container of the job's container SAS.
     OutsideContainerSas,
+    /// A `ContainerSas` that is not `container?` and a SAS token.
+    InvalidContainerSas,
     /// A prefix that does not begin with `/`.
     PrefixWithoutSlash,
     /// An empty path or prefix.

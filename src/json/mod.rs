@@ -95,6 +95,7 @@ pub(crate) fn parse(text: &[u8], source: &Arc<str>) -> Result<Parsed, Error> {
             ),
         ));
     };
+    no_duplicates(&cx, members, &DISPATCH_KEYS, "")?;
     let has = |k: &str| members.iter().any(|(key, ..)| key == k);
     if has("BlobList") || has("BlobListBlobPath") {
         let mut p = export(&cx, &root, "", &PASCAL)?;
@@ -122,6 +123,66 @@ const FORMS: &str = "a JSON selection is an Export fragment ({\"BlobList\":{…}
     {\"BlobListBlobPath\":\"container/list.xml\"}), a Put Job body ({\"Properties\":{…},\
     \"Export\":{…}}) or an ARM job ({\"properties\":{\"export\":{…}}})";
 
+/// The top-level keys that decide the form (and are then read by it).
+const DISPATCH_KEYS: [&str; 7] = [
+    "BlobList",
+    "BlobListBlobPath",
+    "blobList",
+    "blobListBlobPath",
+    "properties",
+    "Properties",
+    "Export",
+];
+
+/// `key` under `path`, as errors name it (`Properties.Type`).
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// The error for the second `key` (at byte `second`) of an object at `path`
+/// whose first `key` is at byte `first`.
+fn duplicate(cx: &Ctx<'_>, key: &str, first: usize, second: usize, path: &str) -> Error {
+    // Not through `cx.pos`: that counts on from the last position asked for,
+    // and `first` is behind it.
+    let first = Position::from_offset(cx.text, first);
+    cx.err(
+        ErrorKind::DuplicateKey,
+        second,
+        &join(path, key),
+        format!(
+            "duplicate key {key:?} (the first is at {first}): JSON readers differ on \
+             which one counts, so the job could export something other than what blobsel \
+             reads; remove one of them"
+        ),
+    )
+}
+
+/// Fails on the second occurrence of any of `keys` (the keys blobsel reads
+/// in this object, matched as it matches them: exactly). Other keys may
+/// repeat: the selection does not depend on them. Linear in the members:
+/// `keys` is a handful.
+fn no_duplicates(
+    cx: &Ctx<'_>,
+    members: &[(String, usize, Node)],
+    keys: &[&str],
+    path: &str,
+) -> Result<(), Error> {
+    let mut first: Vec<Option<usize>> = vec![None; keys.len()];
+    for (key, at, _) in members {
+        if let Some(i) = keys.iter().position(|k| *k == key.as_str()) {
+            match first[i] {
+                None => first[i] = Some(*at),
+                Some(f) => return Err(duplicate(cx, key, f, *at, path)),
+            }
+        }
+    }
+    Ok(())
+}
+
 fn get<'n>(members: &'n [(String, usize, Node)], key: &str) -> Option<&'n Node> {
     members
         .iter()
@@ -148,9 +209,12 @@ fn put_job(cx: &Ctx<'_>, root: &Node) -> Result<Parsed, Error> {
         }
         None => None,
     };
+    if let Some(m) = props_members {
+        no_duplicates(cx, m, &["Type", "ContainerSas"], "Properties")?;
+    }
     let job_type = props_members.and_then(|m| get(m, "Type"));
     let sas = match props_members.and_then(|m| get(m, "ContainerSas")) {
-        Some(node) => container_of_sas(cx, node)?,
+        Some(node) => Some(container_of_sas(cx, node)?),
         None => None,
     };
     let misplaced = props_members.is_some_and(|m| get(m, "Export").is_some());
@@ -179,6 +243,7 @@ fn arm_job(cx: &Ctx<'_>, root: &Node, props: &Node) -> Result<Parsed, Error> {
             format!("expected an object, found {}", props.value.type_name()),
         ));
     };
+    no_duplicates(cx, members, &["jobType", "export"], "properties")?;
     let job_type = get(members, "jobType");
     let export_node = get(members, "export");
     let mut p = job(
@@ -263,7 +328,10 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<Option<String>, Error> {
+/// The container of a `ContainerSas` (`container?sv=…&sig=…`).
+fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<String, Error> {
+    const FORM: &str = "expected the container name, '?' and the SAS token, as in \
+                        mycontainer?sv=2014-02-14&sr=c&sig=…";
     let Value::String(s) = &node.value else {
         return Err(cx.err(
             ErrorKind::WrongType,
@@ -272,10 +340,40 @@ fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<Option<String>, Error> 
             format!("expected a string, found {}", node.value.type_name()),
         ));
     };
+    let sas_err = |msg: String| {
+        cx.err(
+            ErrorKind::InvalidContainerSas,
+            node.start,
+            "Properties.ContainerSas",
+            msg,
+        )
+    };
+    // An empty value, or nothing after '?', is a template that was not
+    // filled in: taking it for "no SAS" would silently widen the selection
+    // to every container. Messages never repeat the value: it may hold a
+    // signature.
     if s.is_empty() {
-        return Ok(None);
+        return Err(sas_err(format!(
+            "empty value: {FORM}; remove the key if the job uses \
+             StorageAccountKey"
+        )));
     }
-    let container = s.split_once('?').map_or(s.as_str(), |(c, _)| c);
+    let Some((container, token)) = s.split_once('?') else {
+        let hint = if s.contains('=') {
+            "it looks like the SAS token without its container: write the container \
+             name and '?' before it"
+        } else {
+            "add '?' and the SAS token after the container name"
+        };
+        return Err(sas_err(format!("no '?', so no SAS token: {FORM}; {hint}")));
+    };
+    if let Some((_, after)) = container.split_once("://") {
+        let name = after.rsplit('/').next().unwrap_or("");
+        return Err(sas_err(format!(
+            "a URL: {FORM}, not the container's URL (write {name:?} and the part \
+             from '?' on)"
+        )));
+    }
     if !crate::path::is_valid_container_name(container.as_bytes()) {
         return Err(cx.err(
             ErrorKind::InvalidContainerName,
@@ -287,7 +385,12 @@ fn container_of_sas(cx: &Ctx<'_>, node: &Node) -> Result<Option<String>, Error> 
             ),
         ));
     }
-    Ok(Some(container.to_string()))
+    if token.is_empty() {
+        return Err(sas_err(format!(
+            "nothing after '?', so no SAS token: {FORM}"
+        )));
+    }
+    Ok(container.to_string())
 }
 
 fn export(cx: &Ctx<'_>, node: &Node, path: &str, keys: &Keys) -> Result<Parsed, Error> {
@@ -298,13 +401,6 @@ fn export(cx: &Ctx<'_>, node: &Node, path: &str, keys: &Keys) -> Result<Parsed, 
             path,
             format!("expected an object, found {}", node.value.type_name()),
         ));
-    };
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
     };
     check_keys(
         cx,
@@ -346,12 +442,12 @@ fn export(cx: &Ctx<'_>, node: &Node, path: &str, keys: &Keys) -> Result<Parsed, 
             ))
         }
         (Some(list), None) => {
-            let list_path = join(keys.blob_list);
+            let list_path = join(path, keys.blob_list);
             parsed.inline_bytes = Some((list.end - list.start, cx.pos(list.start)));
             parsed.rules = blob_list(cx, list, &list_path, keys)?;
         }
         (None, Some(b)) => {
-            let key_path = join(keys.blob_list_blob_path);
+            let key_path = join(path, keys.blob_list_blob_path);
             let Value::String(s) = &b.value else {
                 return Err(cx.err(
                     ErrorKind::WrongType,
@@ -388,9 +484,9 @@ fn check_keys(
     allowed: &[&str],
     path: &str,
 ) -> Result<(), Error> {
-    let mut seen: Vec<&str> = Vec::new();
+    let mut first: Vec<Option<usize>> = vec![None; allowed.len()];
     for (key, at, _) in members {
-        if !allowed.contains(&key.as_str()) {
+        let Some(i) = allowed.iter().position(|a| *a == key.as_str()) else {
             let near = allowed
                 .iter()
                 .find(|a| a.eq_ignore_ascii_case(key))
@@ -405,16 +501,11 @@ fn check_keys(
                     allowed.join(" and ")
                 ),
             ));
+        };
+        match first[i] {
+            None => first[i] = Some(*at),
+            Some(f) => return Err(duplicate(cx, key, f, *at, path)),
         }
-        if seen.contains(&key.as_str()) {
-            return Err(cx.err(
-                ErrorKind::Syntax,
-                *at,
-                path,
-                format!("duplicate key {key:?}"),
-            ));
-        }
-        seen.push(key);
     }
     Ok(())
 }
