@@ -377,15 +377,26 @@ fn keys_that_are_not_read_may_repeat() {
 }
 
 #[test]
-fn keys_differing_in_case_are_not_duplicates() {
-    // The reader matches keys exactly; other spellings are other keys
-    // (ignored in a job body, unknown inside Export/BlobList).
+fn keys_differing_in_case_are_duplicates_too() {
+    // blobsel reads the exact spelling, the services behind a job read
+    // keys in any case: either could be taken.
     let doc = "{\"Properties\":{\"Type\":\"Export\",\"type\":\"Import\"},\
                \"Export\":{\"BlobList\":{\"BlobPath\":[\"/bob/a\"]}}}";
-    assert_eq!(
-        rules(&parse(doc).unwrap()),
-        vec![(RuleKind::Path, "/bob/a".into())]
-    );
+    let e = err(doc);
+    assert_eq!(e.kind(), ErrorKind::DuplicateKey, "{e}");
+    assert_eq!(e.key_path(), Some("Properties.type"));
+    assert!(e.message().contains("spelled \"Type\""), "{e}");
+    for doc in [
+        "{\"Properties\":{\"Type\":\"Export\"},\"Export\":{\"BlobList\":{\"BlobPath\":[\"/bob/a\"]}},\
+          \"export\":{\"BlobList\":{\"BlobPath\":[\"/bob/b\"]}}}",
+        "{\"properties\":{\"jobType\":\"Export\",\"export\":{\"blobList\":{\"blobPath\":[\"/bob/a\"]}},\
+          \"Export\":{\"blobList\":{\"blobPath\":[\"/bob/b\"]}}}}",
+        "{\"properties\":{\"jobType\":\"Export\",\"export\":{\"blobList\":{\"blobPath\":[\"/bob/a\"]}}},\
+          \"Properties\":{\"Type\":\"Import\"}}",
+    ] {
+        assert_eq!(err(doc).kind(), ErrorKind::DuplicateKey, "{doc}");
+    }
+    // Inside BlobList another spelling is an unknown key, as before.
     let doc = "{\"BlobList\":{\"BlobPath\":[\"/bob/a\"],\"blobPath\":[\"/bob/b\"]}}";
     assert_eq!(err(doc).kind(), ErrorKind::UnknownKey);
 }

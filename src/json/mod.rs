@@ -144,38 +144,52 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// The error for the second `key` (at byte `second`) of an object at `path`
-/// whose first `key` is at byte `first`.
-fn duplicate(cx: &Ctx<'_>, key: &str, first: usize, second: usize, path: &str) -> Error {
+/// whose first, spelled `first_key`, is at byte `first`.
+fn duplicate(
+    cx: &Ctx<'_>,
+    key: &str,
+    (first_key, first): (&str, usize),
+    second: usize,
+    path: &str,
+) -> Error {
     // Not through `cx.pos`: that counts on from the last position asked for,
     // and `first` is behind it.
     let first = Position::from_offset(cx.text, first);
+    let spelled = if first_key == key {
+        String::new()
+    } else {
+        format!(", spelled {first_key:?}; services read keys in any case")
+    };
     cx.err(
         ErrorKind::DuplicateKey,
         second,
         &join(path, key),
         format!(
-            "duplicate key {key:?} (the first is at {first}): JSON readers differ on \
-             which one counts, so the job could export something other than what blobsel \
-             reads; remove one of them"
+            "duplicate key {key:?} (the first is at {first}{spelled}): JSON readers differ \
+             on which one counts, so the job could export something other than what \
+             blobsel reads; remove one of them"
         ),
     )
 }
 
 /// Fails on the second occurrence of any of `keys` (the keys blobsel reads
-/// in this object, matched as it matches them: exactly). Other keys may
-/// repeat: the selection does not depend on them. Linear in the members:
-/// `keys` is a handful.
+/// in this object), in any case: blobsel reads the exact spelling, but
+/// the services behind the job (ARM's among them) read keys in any case,
+/// so `Export` beside `export` is as ambiguous as `Export` twice. Other
+/// keys may repeat: the selection does not depend on them. Linear in the
+/// members: `keys` is a handful.
 fn no_duplicates(
     cx: &Ctx<'_>,
     members: &[(String, usize, Node)],
     keys: &[&str],
     path: &str,
 ) -> Result<(), Error> {
-    let mut first: Vec<Option<usize>> = vec![None; keys.len()];
+    let mut first: Vec<Option<(&str, usize)>> = vec![None; keys.len()];
     for (key, at, _) in members {
-        if let Some(i) = keys.iter().position(|k| *k == key.as_str()) {
+        // Keys that differ only in case share the first slot.
+        if let Some(i) = keys.iter().position(|k| k.eq_ignore_ascii_case(key)) {
             match first[i] {
-                None => first[i] = Some(*at),
+                None => first[i] = Some((key.as_str(), *at)),
                 Some(f) => return Err(duplicate(cx, key, f, *at, path)),
             }
         }
@@ -504,7 +518,7 @@ fn check_keys(
         };
         match first[i] {
             None => first[i] = Some(*at),
-            Some(f) => return Err(duplicate(cx, key, f, *at, path)),
+            Some(f) => return Err(duplicate(cx, key, (key, f), *at, path)),
         }
     }
     Ok(())
