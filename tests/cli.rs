@@ -1020,6 +1020,25 @@ fn summary_counts_uncommitted_and_leased_from_list_blobs() {
 }
 
 #[test]
+fn bytes_selected_never_wrap() {
+    // A listing may give any u64 size; the sum goes past 2^64.
+    let dir = Dir::new();
+    dir.write(
+        "all.xml",
+        "<BlobList><BlobPathPrefix>/</BlobPathPrefix></BlobList>",
+    );
+    dir.write(
+        "big.jsonl",
+        "{\"path\":\"/bob/a\",\"size\":18446744073709551615}\n\
+         {\"path\":\"/bob/b\",\"size\":18446744073709551615}\n",
+    );
+    dir.cmd(&["preview", "all.xml", "big.jsonl", "--summary-only"])
+        .run()
+        .code(0)
+        .stdout_has("bytes selected:            36893488147419103230 (36893.49 PB)\n");
+}
+
+#[test]
 fn summary_only_conflicts_with_summary() {
     let dir = listing_dir();
     dir.cmd(&[

@@ -21,7 +21,8 @@ pub struct Stats {
     pub read: u64,
     pub selected: u64,
     pub printed: u64,
-    pub bytes_selected: u64,
+    /// In u128: a listing may give any u64 size, and the sum must not wrap.
+    pub bytes_selected: u128,
     pub selected_without_size: u64,
     pub uncommitted: u64,
     pub previous_versions: u64,
@@ -62,7 +63,7 @@ impl Stats {
         self.selected += 1;
         self.tally.record(rule);
         match e.size {
-            Some(n) => self.bytes_selected += n,
+            Some(n) => self.bytes_selected += u128::from(n),
             None => self.selected_without_size += 1,
         }
         if e.is_leased_blob() {
@@ -250,7 +251,8 @@ fn print_drives(e: &Estimate, drive: u64, missing: u64, w: &mut dyn Write) -> io
 }
 
 /// `454.74 GB` (decimal units, as the service's PreviewExport prints).
-pub fn decimal(n: u64) -> String {
+pub fn decimal(n: impl Into<u128>) -> String {
+    let n: u128 = n.into();
     const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
     let mut v = n as f64;
     let mut i = 0;
@@ -350,6 +352,6 @@ mod tests {
         let e = estimate(&[6, 5, 4, 3, 2, 11, 1], 10);
         assert_eq!(e.too_large, vec![11]);
         assert_eq!(e.drives, vec![(2, 10), (3, 10), (1, 1)]);
-        assert_eq!(decimal(454_740_000_000), "454.74 GB");
+        assert_eq!(decimal(454_740_000_000u64), "454.74 GB");
     }
 }
