@@ -26,6 +26,8 @@ use crate::rule::{Origin, Rule, RuleKind};
 use crate::snapshot::SnapshotTime;
 use crate::text::{self, Counting};
 
+mod wellformed;
+
 const ROOT: &[u8] = b"BlobList";
 const PATH: &[u8] = b"BlobPath";
 const PREFIX: &[u8] = b"BlobPathPrefix";
@@ -436,7 +438,37 @@ fn syntax<R: BufRead>(e: quick_xml::Error, pos: Position, reader: &Reader<Counti
 
 /// Writes rules as blob list XML, one element a line. Paths are written
 /// `container/blob` as the reference documents them; prefixes as they are.
-pub(crate) fn write_blob_list(rules: &[Rule], out: &mut String) {
+///
+/// Fails for a rule holding a character XML cannot carry, raw or as a
+/// reference (U+FFFE and U+FFFF: the path checks refuse control
+/// characters, and a `str` holds no surrogates). Such a blob can exist (List
+/// Blobs percent-encodes its name, `<Name Encoded="true">`) and a JSON
+/// selection can name it; a blob list blob cannot.
+pub(crate) fn write_blob_list(rules: &[Rule], out: &mut String) -> Result<(), Error> {
+    if let Some((rule, c)) = rules.iter().find_map(|r| {
+        r.text()
+            .chars()
+            .find(|c| !wellformed::is_xml_char(*c))
+            .map(|c| (r, c))
+    }) {
+        let mut e = Error::new(
+            ErrorKind::Unrepresentable,
+            format!(
+                "{} {:?} holds U+{:04X}, a character XML cannot carry (not even as a \
+                 character reference), so no blob list XML can name it: keep the selection \
+                 as JSON with an inline BlobList (convert --to json, without \
+                 --blob-list-out)",
+                rule.kind().element(),
+                rule.text(),
+                u32::from(c)
+            ),
+        )
+        .in_source(&*rule.origin().source);
+        if let Some(p) = rule.origin().position {
+            e = e.at(p);
+        }
+        return Err(e);
+    }
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<BlobList>\n");
     for rule in rules {
         out.push_str("  <");
@@ -461,6 +493,7 @@ pub(crate) fn write_blob_list(rules: &[Rule], out: &mut String) {
         out.push_str(">\n");
     }
     out.push_str("</BlobList>\n");
+    Ok(())
 }
 
 /// Escapes markup characters; leading and trailing spaces become character
