@@ -378,6 +378,23 @@ fn characters_outside_xml_are_refused_raw() {
 }
 
 #[test]
+fn a_raw_less_than_in_an_attribute_value_is_refused() {
+    refused(
+        "<BlobList xmlns=\"a<b\"/>",
+        "'<' in an attribute value",
+        1,
+        19,
+    );
+    refused(
+        "<BlobList><BlobPath IncludeSnapshots='<'>c00/a</BlobPath></BlobList>",
+        "'<' in an attribute value",
+        1,
+        39,
+    );
+    accepted("<BlobList xmlns=\"a&lt;b>c\"/>");
+}
+
+#[test]
 fn control_characters_in_paths_keep_the_blob_name_message() {
     // Raw in a path, a control character is refused by the path rules,
     // which say what blob names may hold.

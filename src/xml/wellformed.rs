@@ -150,6 +150,13 @@ pub(crate) fn check_char_refs(raw: &[u8], pos: Position) -> Result<(), Error> {
 /// An attribute value as written (before unescaping): every character, raw
 /// or referenced, must be one XML allows. `pos` is where the value starts.
 pub(crate) fn check_attribute_value(raw: &[u8], pos: Position) -> Result<(), Error> {
+    if let Some(i) = memchr::memchr(b'<', raw) {
+        return Err(error(
+            pos.advance(&raw[..i]),
+            "'<' in an attribute value: XML does not allow it there (§3.1); write \"&lt;\""
+                .to_string(),
+        ));
+    }
     check_chars(raw, pos, "in an attribute value")?;
     if memchr::memchr(b'&', raw).is_some() {
         check_char_refs(raw, pos)?;
