@@ -293,10 +293,12 @@ impl Selection {
         Ok(Plan::for_rules(self.rules()?, self.container_sas()))
     }
 
-    /// Writes the rules as blob list XML.
+    /// Writes the rules as blob list XML. Fails when a rule holds a
+    /// character that XML cannot carry at all (U+FFFE, U+FFFF): a JSON
+    /// selection can name such a blob, a blob list cannot.
     pub fn to_blob_list_xml(&self) -> Result<String, Error> {
         let mut out = String::new();
-        xml::write_blob_list(self.rules()?, &mut out);
+        xml::write_blob_list(self.rules()?, &mut out)?;
         Ok(out)
     }
 

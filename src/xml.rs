@@ -26,9 +26,14 @@ use crate::rule::{Origin, Rule, RuleKind};
 use crate::snapshot::SnapshotTime;
 use crate::text::{self, Counting};
 
+mod wellformed;
+
+use wellformed::DeclPlace;
+
 const ROOT: &[u8] = b"BlobList";
 const PATH: &[u8] = b"BlobPath";
 const PREFIX: &[u8] = b"BlobPathPrefix";
+const ESCAPES: &str = "&lt; &gt; &amp; &apos; &quot; and character references";
 
 /// Reads the rules of a blob list XML document. Handles a byte-order mark
 /// and UTF-16; errors carry `line:column` (the caller adds the source name).
@@ -68,6 +73,7 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
     let mut rules = Vec::new();
     let mut depth = 0u32; // 0: outside the root, 1: in BlobList, 2: in an entry
     let mut seen_root = false;
+    let mut seen_decl = false;
     let mut entry: Option<Entry> = None;
     // quick-xml consumes the '<' that ends a text event with that event, so
     // markup after text starts one column before the consumed position.
@@ -92,22 +98,9 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
                 .at(pos))
             }
             Event::Decl(decl) => {
-                if let Some(Ok(enc)) = decl.encoding() {
-                    let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
-                    if !matches!(
-                        enc.as_str(),
-                        "utf-8" | "utf8" | "utf-16" | "utf-16le" | "utf-16be"
-                    ) {
-                        return Err(Error::new(
-                            ErrorKind::Encoding,
-                            format!(
-                                "the document declares encoding {enc:?}: blobsel reads UTF-8 \
-                                 and UTF-16; re-save the file as UTF-8"
-                            ),
-                        )
-                        .at(pos));
-                    }
-                }
+                let place = decl_place(seen_decl || seen_root, &reader, decl.len());
+                seen_decl = true;
+                wellformed::check_decl(&decl, place, pos)?;
             }
             Event::Start(start) if depth == 0 => {
                 open_root(&start, seen_root, pos)?;
@@ -169,6 +162,7 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
             }
             Event::CData(c) => match entry.as_mut() {
                 Some(e) => {
+                    wellformed::check_cdata(&c, pos)?;
                     let s = std::str::from_utf8(&c).map_err(|_| invalid_utf8(pos))?;
                     e.content.push_str(s);
                     e.at_start &= s.is_empty();
@@ -182,7 +176,16 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
                     .at(pos))
                 }
             },
-            Event::Comment(_) | Event::PI(_) => {}
+            Event::Comment(c) => wellformed::check_comment(&c, pos)?,
+            // quick-xml reports `<?xml` followed by whitespace or `?>` as a
+            // `Decl`; should one come as a PI, it is checked the same way.
+            // Other cases (`<?XML …?>`) are reserved targets: `check_pi`.
+            Event::PI(pi) if pi.target() == b"xml" => {
+                let place = decl_place(seen_decl || seen_root, &reader, pi.len());
+                seen_decl = true;
+                wellformed::check_decl(&pi, place, pos)?;
+            }
+            Event::PI(pi) => wellformed::check_pi(&pi, pi.target(), pos)?,
             Event::Eof => break,
         }
     }
@@ -204,6 +207,19 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
     Ok(rules)
 }
 
+/// Where a declaration of `len` bytes between `<?` and `?>`, just read,
+/// stands. At the start it is all that was consumed: a byte-order mark that
+/// quick-xml skipped (a second one: `text::head` drops the first) counts.
+fn decl_place<R: BufRead>(after_more: bool, reader: &Reader<Counting<R>>, len: usize) -> DeclPlace {
+    if after_more {
+        DeclPlace::Misplaced
+    } else if reader.get_ref().offset() == len as u64 + 4 {
+        DeclPlace::Start
+    } else {
+        DeclPlace::Late
+    }
+}
+
 fn open_root(start: &BytesStart<'_>, seen_root: bool, pos: Position) -> Result<(), Error> {
     if seen_root || start.name().as_ref() != ROOT {
         return Err(unexpected_root(start, seen_root, pos));
@@ -221,14 +237,24 @@ fn append_text(
     t: &quick_xml::events::BytesText<'_>,
     pos: Position,
 ) -> Result<(), Error> {
+    wellformed::check_text(raw, pos)?;
     let decoded = t.unescape().map_err(|err| match err {
         quick_xml::Error::Encoding(_) => invalid_utf8(pos),
-        other => Error::new(
-            ErrorKind::Syntax,
-            format!("{other}: blob lists use only &lt; &gt; &amp; &apos; &quot; and character references"),
-        )
-        .at(pos),
+        // A reference to a character XML does not allow says so.
+        other => match wellformed::check_char_refs(raw, pos) {
+            Err(e) => e,
+            Ok(()) => Error::new(
+                ErrorKind::Syntax,
+                format!("{other}: blob lists use only {ESCAPES}"),
+            )
+            .at(pos),
+        },
     })?;
+    if matches!(decoded, std::borrow::Cow::Owned(_)) {
+        // Something was unescaped: character references must name
+        // characters XML allows.
+        wellformed::check_char_refs(raw, pos)?;
+    }
     let lead = if e.at_start {
         raw.iter().take_while(|b| is_xml_ws(**b)).count()
     } else {
@@ -279,6 +305,10 @@ fn open_entry(start: &BytesStart<'_>, pos: Position) -> Result<Entry, Error> {
             Error::new(ErrorKind::Syntax, format!("malformed attribute: {e}")).at(pos)
         })?;
         let key = attr.key.as_ref();
+        wellformed::check_attribute_value(
+            &attr.value,
+            wellformed::value_position(start, &attr.value, pos),
+        )?;
         let value = attr.unescape_value().map_err(|e| {
             Error::new(ErrorKind::Syntax, format!("malformed attribute value: {e}")).at(pos)
         })?;
@@ -359,6 +389,10 @@ fn check_root_attributes(start: &BytesStart<'_>, pos: Position) -> Result<(), Er
             Error::new(ErrorKind::Syntax, format!("malformed attribute: {e}")).at(pos)
         })?;
         let key = attr.key.as_ref();
+        wellformed::check_attribute_value(
+            &attr.value,
+            wellformed::value_position(start, &attr.value, pos),
+        )?;
         if !(key == b"xmlns" || key.starts_with(b"xmlns:") || key.starts_with(b"xml:")) {
             return Err(Error::new(
                 ErrorKind::UnknownAttribute,
@@ -436,7 +470,37 @@ fn syntax<R: BufRead>(e: quick_xml::Error, pos: Position, reader: &Reader<Counti
 
 /// Writes rules as blob list XML, one element a line. Paths are written
 /// `container/blob` as the reference documents them; prefixes as they are.
-pub(crate) fn write_blob_list(rules: &[Rule], out: &mut String) {
+///
+/// Fails for a rule holding a character XML cannot carry, raw or as a
+/// reference (U+FFFE and U+FFFF: the path checks refuse control
+/// characters, and a `str` holds no surrogates). Such a blob can exist (List
+/// Blobs percent-encodes its name, `<Name Encoded="true">`) and a JSON
+/// selection can name it; a blob list blob cannot.
+pub(crate) fn write_blob_list(rules: &[Rule], out: &mut String) -> Result<(), Error> {
+    if let Some((rule, c)) = rules.iter().find_map(|r| {
+        r.text()
+            .chars()
+            .find(|c| !wellformed::is_xml_char(*c))
+            .map(|c| (r, c))
+    }) {
+        let mut e = Error::new(
+            ErrorKind::Unrepresentable,
+            format!(
+                "{} {:?} holds U+{:04X}, a character XML cannot carry (not even as a \
+                 character reference), so no blob list XML can name it: keep the selection \
+                 as JSON with an inline BlobList (convert --to json, without \
+                 --blob-list-out)",
+                rule.kind().element(),
+                rule.text(),
+                u32::from(c)
+            ),
+        )
+        .in_source(&*rule.origin().source);
+        if let Some(p) = rule.origin().position {
+            e = e.at(p);
+        }
+        return Err(e);
+    }
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<BlobList>\n");
     for rule in rules {
         out.push_str("  <");
@@ -461,6 +525,7 @@ pub(crate) fn write_blob_list(rules: &[Rule], out: &mut String) {
         out.push_str(">\n");
     }
     out.push_str("</BlobList>\n");
+    Ok(())
 }
 
 /// Escapes markup characters; leading and trailing spaces become character
