@@ -884,6 +884,18 @@ fn exercise(m: &Matcher, blobs: &[RefBlob]) {
     let _ = m.container();
 }
 
+/// `sel` compiled for the container `sas` names, when every rule lies in
+/// it, else for the whole account. (A container restriction refuses rules
+/// outside the container, tested in engine_spec; the index tests here
+/// only need both kinds of index.)
+fn compile_in(sel: &Selection, sas: Option<usize>) -> Matcher {
+    MatcherBuilder::new()
+        .container(sas.map(|i| CONTAINERS[i]))
+        .build(sel)
+        .or_else(|_| MatcherBuilder::new().build(sel))
+        .unwrap()
+}
+
 #[derive(Clone, Debug)]
 enum Damage {
     Flip(Vec<(Index, u8)>),
@@ -911,11 +923,7 @@ proptest! {
         sas in prop::option::of(0..CONTAINERS.len()),
     ) {
         let sel = Selection::parse(to_xml(&rules).as_bytes(), "gen").unwrap();
-        let m = MatcherBuilder::new()
-            .container(sas.map(|i| CONTAINERS[i]))
-            .build(&sel)
-            .or_else(|_| MatcherBuilder::new().build(&sel))
-            .unwrap();
+        let m = compile_in(&sel, sas);
         let loaded = Matcher::from_bytes(m.as_bytes().to_vec()).unwrap();
         let back = loaded.selection().unwrap();
         prop_assert_eq!(back.rules().unwrap(), sel.rules().unwrap());
@@ -939,13 +947,7 @@ proptest! {
         reseal in 0..3u8,
     ) {
         let sel = Selection::parse(to_xml(&rules).as_bytes(), "gen").unwrap();
-        // A container restriction refuses rules outside the container (tested
-        // in engine_spec); here only the index's robustness matters.
-        let m = MatcherBuilder::new()
-            .container(sas.map(|i| CONTAINERS[i]))
-            .build(&sel)
-            .or_else(|_| MatcherBuilder::new().build(&sel))
-            .unwrap();
+        let m = compile_in(&sel, sas);
         let mut bytes = m.as_bytes().to_vec();
         let n = bytes.len();
         let must_fail = match &damage {
