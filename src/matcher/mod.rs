@@ -547,18 +547,15 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// container restriction stays with the matcher
     /// ([`Matcher::container`]).
     pub fn selection(&self) -> Result<Selection, Error> {
-        let mut sources: Vec<(&str, Arc<str>)> = Vec::new();
+        // One shared name a source (an index usually has one or two, but
+        // may have as many as rules).
+        let mut sources: std::collections::HashMap<&str, Arc<str>> = Default::default();
         let mut rules = Vec::with_capacity(self.rows.len());
         for r in self.rules() {
-            // One shared name a source (an index has a few).
-            let source = match sources.iter().find(|(s, _)| *s == r.source) {
-                Some((_, name)) => name.clone(),
-                None => {
-                    let name: Arc<str> = r.source.into();
-                    sources.push((r.source, name.clone()));
-                    name
-                }
-            };
+            let source = sources
+                .entry(r.source)
+                .or_insert_with(|| r.source.into())
+                .clone();
             let origin = Origin {
                 source,
                 position: r.position,
