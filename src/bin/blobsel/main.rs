@@ -81,14 +81,14 @@ fn run() -> Result<ExitCode> {
         Command::Check(a) => {
             // What the service refuses (an inline list over 32 KiB, a blob
             // list blob not given) is an error here as in every command.
-            let selection = load_selection(&a.sel, true)?;
+            let selection = load_selection(&a.sel, &ParseOptions::default(), IndexUse::Refuse)?;
             let mut out = io::stdout().lock();
             let matcher = selection.compile()?;
             commands::check(&selection, &matcher, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Compile(a) => {
-            let selection = load_selection(&a.sel, true)?;
+            let selection = load_selection(&a.sel, &ParseOptions::default(), IndexUse::Refuse)?;
             let matcher = selection.compile()?;
             let mut out = output::Output::open(Some(&a.output_file))?;
             out.write_all(matcher.as_bytes())?;
@@ -105,7 +105,7 @@ fn run() -> Result<ExitCode> {
         Command::Convert(a) => {
             let mut options = ParseOptions::default();
             options.enforce_inline_limit(false);
-            let selection = load_rules(&a.sel, &options)?;
+            let selection = load_selection(&a.sel, &options, IndexUse::Rules)?;
             let mut out = output::Output::open(a.output_file.as_deref())?;
             commands::convert(
                 &selection,
@@ -118,7 +118,7 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(a) => {
-            let selection = load_rules(&a.sel, &ParseOptions::default())?;
+            let selection = load_selection(&a.sel, &ParseOptions::default(), IndexUse::Rules)?;
             let mut out = io::stdout().lock();
             let steps = commands::plan(&selection, a.output, &mut out)?;
             out.flush()?;
@@ -234,15 +234,24 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     })
 }
 
-fn load_selection(a: &SelectionArgs, need_rules: bool) -> Result<Selection> {
-    parse_selection_with(a, need_rules, &ParseOptions::default())
+/// What a command does with a compiled index given as SELECTION.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IndexUse {
+    /// Refuse it (check and compile need the selection itself).
+    Refuse,
+    /// Read its rules back (convert and plan).
+    Rules,
 }
 
-/// The rules of SELECTION, which may also be an index written by `blobsel
-/// compile` (its rules rebuilt, as `convert` and `plan` need them).
-fn load_rules(a: &SelectionArgs, options: &ParseOptions) -> Result<Selection> {
+/// The selection SELECTION holds, with its rules (from --blob-list when it
+/// names a blob list blob), or an index's rules where `index` allows.
+fn load_selection(a: &SelectionArgs, options: &ParseOptions, index: IndexUse) -> Result<Selection> {
     let name = selection_name(&a.selection);
     match (open_selection(&a.selection)?, &a.blob_list) {
+        (Opened::Index(_), _) if index == IndexUse::Refuse => bail!(
+            "{name} is a compiled index (blobsel compile): give the selection it was compiled \
+             from (preview, convert and plan read an index; check and compile do not)"
+        ),
         (Opened::Index(_), Some(list)) => Err(index_with_blob_list(&name, list)),
         (Opened::Index(bytes), None) => {
             let matcher = Matcher::from_bytes(bytes).with_context(|| name.clone())?;
@@ -301,21 +310,6 @@ fn selection_name(path: &Path) -> String {
         "<stdin>".to_string()
     } else {
         path.display().to_string()
-    }
-}
-
-fn parse_selection_with(
-    a: &SelectionArgs,
-    need_rules: bool,
-    options: &ParseOptions,
-) -> Result<Selection> {
-    match open_selection(&a.selection)? {
-        Opened::Index(_) => bail!(
-            "{} is a compiled index (blobsel compile): give the selection it was compiled \
-             from (preview, convert and plan read an index; check and compile do not)",
-            selection_name(&a.selection)
-        ),
-        Opened::Selection(text) => parse_opened(text, a, need_rules, options),
     }
 }
 
