@@ -492,15 +492,16 @@ fn export(cx: &Ctx<'_>, node: &Node, path: &str, keys: &Keys) -> Result<Parsed, 
     Ok(parsed)
 }
 
+/// Every key of an object inside `Export`/`BlobList` must be one of
+/// `allowed` (exactly: another spelling is a typo), and once.
 fn check_keys(
     cx: &Ctx<'_>,
     members: &[(String, usize, Node)],
     allowed: &[&str],
     path: &str,
 ) -> Result<(), Error> {
-    let mut first: Vec<Option<usize>> = vec![None; allowed.len()];
     for (key, at, _) in members {
-        let Some(i) = allowed.iter().position(|a| *a == key.as_str()) else {
+        if !allowed.contains(&key.as_str()) {
             let near = allowed
                 .iter()
                 .find(|a| a.eq_ignore_ascii_case(key))
@@ -515,13 +516,9 @@ fn check_keys(
                     allowed.join(" and ")
                 ),
             ));
-        };
-        match first[i] {
-            None => first[i] = Some(*at),
-            Some(f) => return Err(duplicate(cx, key, (key, f), *at, path)),
         }
     }
-    Ok(())
+    no_duplicates(cx, members, allowed, path)
 }
 
 fn blob_list(cx: &Ctx<'_>, list: &Node, path: &str, keys: &Keys) -> Result<Vec<Rule>, Error> {
