@@ -64,14 +64,13 @@ impl Columns {
                 ));
             }
         }
-        let owned: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-        c.name = name.ok_or_else(|| no_name_column(&owned))?;
+        c.name = name.ok_or_else(|| no_name_column(&headers))?;
         Ok(c)
     }
 }
 
 /// The error for a header without `Name`.
-fn no_name_column(found: &[String]) -> Error {
+fn no_name_column(found: &[&str]) -> Error {
     let found = if found.is_empty() {
         "it has no header row".to_string()
     } else {
