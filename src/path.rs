@@ -1,15 +1,34 @@
-//! Blob identity: container names, blob names and canonical paths.
+//! Blob identity: container names, blob names and canonical paths — the
+//! one validator that selections and listings share (SPEC §2).
 //!
 //! A blob's canonical path is `/` + container + `/` + blob name; the root
-//! container is written `$root`.
+//! container is written `$root`. Every check here returns an [`Error`] of
+//! one of the path kinds ([`ErrorKind::EmptyPath`],
+//! [`ErrorKind::MissingBlobName`], [`ErrorKind::InvalidContainerName`],
+//! [`ErrorKind::ControlCharacter`], [`ErrorKind::BlobNameTooLong`]); a
+//! listing reader reports the same message as an invalid listing row. The
+//! checks that run on every listed blob start with the word-at-a-time
+//! tests of `words.rs` and fall back to the exact rules only for what they
+//! do not settle.
 
 use crate::error::{Error, ErrorKind};
+use crate::words::{find_byte, has_control, is_ordinary_container_name};
 
 /// The most characters a blob name may have.
 pub const MAX_BLOB_NAME_CHARS: usize = 1024;
 
 /// The container names that do not follow the ordinary rules.
 pub const SPECIAL_CONTAINERS: [&str; 3] = ["$root", "$logs", "$web"];
+
+/// What a path is read as. Only the fix a message suggests differs: a
+/// selection's path can become a prefix rule, a listing's row cannot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// A `BlobPath` rule of a selection.
+    Rule,
+    /// A row of a listing.
+    Listing,
+}
 
 /// Whether `name` is a valid container name: 3–63 lowercase letters, digits
 /// and single hyphens, starting and ending with a letter or digit; or one of
@@ -60,33 +79,79 @@ pub(crate) fn container_name_problem(name: &str) -> String {
     format!("invalid container name {name:?}: {hint}")
 }
 
+/// Checks a container name ([`ErrorKind::InvalidContainerName`]).
+#[inline]
+pub(crate) fn check_container(name: &str) -> Result<(), Error> {
+    if is_ordinary_container_name(name.as_bytes()) || is_valid_container_name(name.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidContainerName,
+            container_name_problem(name),
+        ))
+    }
+}
+
 /// Checks a blob name: 1–1,024 characters, no control characters.
 pub(crate) fn check_blob_name(name: &str) -> Result<(), Error> {
+    if has_control(name.as_bytes()) {
+        let (at, c) = name
+            .chars()
+            .enumerate()
+            .find(|(_, c)| (*c as u32) < 0x20)
+            .unwrap_or((0, '\0'));
+        return Err(Error::new(
+            ErrorKind::ControlCharacter,
+            format!(
+                "control character U+{:04X} at character {} of the blob name {}: blob \
+                 names cannot contain characters 0x00-0x1F",
+                c as u32,
+                at + 1,
+                quoted(name)
+            ),
+        ));
+    }
+    check_name_length(name)
+}
+
+/// Checks a blob name's length, 1–1,024 characters, for a name already
+/// known to hold no control character.
+#[inline]
+pub(crate) fn check_name_length(name: &str) -> Result<(), Error> {
     if name.is_empty() {
         return Err(Error::new(ErrorKind::MissingBlobName, "empty blob name"));
     }
-    // Control characters are ASCII: a byte scan finds them.
-    if let Some(&b) = name.as_bytes().iter().find(|&&b| b < 0x20) {
-        return Err(control_character(u32::from(b)));
-    }
-    // Fast path: byte length bounds the character count from above.
-    if name.len() > MAX_BLOB_NAME_CHARS && name.chars().count() > MAX_BLOB_NAME_CHARS {
-        return Err(Error::new(
-            ErrorKind::BlobNameTooLong,
-            format!(
-                "blob name of {} characters: blob names have at most {MAX_BLOB_NAME_CHARS}",
-                name.chars().count()
-            ),
-        ));
+    // The byte length bounds the character count from above.
+    if name.len() > MAX_BLOB_NAME_CHARS {
+        let chars = name.chars().count();
+        if chars > MAX_BLOB_NAME_CHARS {
+            return Err(Error::new(
+                ErrorKind::BlobNameTooLong,
+                format!(
+                    "blob name of {chars} characters: blob names have at most \
+                     {MAX_BLOB_NAME_CHARS}"
+                ),
+            ));
+        }
     }
     Ok(())
 }
 
+/// The error for a control character in a prefix or path that is not
+/// placed in a blob name.
 pub(crate) fn control_character(c: u32) -> Error {
     Error::new(
         ErrorKind::ControlCharacter,
         format!("control character U+{c:04X}: blob names cannot contain characters 0x00-0x1F"),
     )
+}
+
+/// `text` quoted for a message, cut short when long.
+pub(crate) fn quoted(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((end, _)) => format!("{:?}...", &text[..end]),
+        None => format!("{text:?}"),
+    }
 }
 
 /// A blob's path split into container and blob name, borrowed.
@@ -111,60 +176,106 @@ impl<'a> BlobPath<'a> {
     /// # Ok::<(), blobsel::Error>(())
     /// ```
     pub fn parse(text: &'a str) -> Result<BlobPath<'a>, Error> {
-        let path = BlobPath::split(text)?;
-        if !is_valid_container_name(path.container.as_bytes()) {
-            return Err(Error::new(
-                ErrorKind::InvalidContainerName,
-                container_name_problem(path.container),
-            ));
-        }
+        BlobPath::parse_as(text, Reading::Rule)
+    }
+
+    /// [`BlobPath::parse`], with the fixes its errors suggest chosen for
+    /// what the path is read as.
+    pub(crate) fn parse_as(text: &'a str, reading: Reading) -> Result<BlobPath<'a>, Error> {
+        let path = match BlobPath::split_ordinary(text) {
+            Some(path) => path,
+            None => {
+                let path = BlobPath::split(text, reading)?;
+                check_container(path.container)?;
+                path
+            }
+        };
         check_blob_name(path.name)?;
         Ok(path)
     }
 
+    /// Splits `/container/blob` or `container/blob` whose container name is
+    /// valid and not special (`$root`…) and whose blob name is not empty;
+    /// `None` for anything else. The fast path of every listed blob.
+    #[inline]
+    pub(crate) fn split_ordinary(path: &'a str) -> Option<BlobPath<'a>> {
+        let start = usize::from(path.starts_with('/'));
+        let rest = path.get(start..)?;
+        // A container name is at most 63 bytes.
+        let head = &rest.as_bytes()[..rest.len().min(64)];
+        let slash = find_byte(head, b'/')?;
+        let ok = slash + 1 < rest.len() && is_ordinary_container_name(&rest.as_bytes()[..slash]);
+        ok.then(|| BlobPath {
+            container: &rest[..slash],
+            name: &rest[slash + 1..],
+        })
+    }
+
     /// Splits without validating the container name or the blob name's
     /// characters; only the shape (a container and a non-empty blob name) is
-    /// checked.
-    pub(crate) fn split(text: &'a str) -> Result<BlobPath<'a>, Error> {
-        let trimmed = text.strip_prefix('/').unwrap_or(text);
+    /// checked ([`ErrorKind::EmptyPath`], [`ErrorKind::MissingBlobName`]).
+    pub(crate) fn split(text: &'a str, reading: Reading) -> Result<BlobPath<'a>, Error> {
+        let rest = text.strip_prefix('/').unwrap_or(text);
         if text.is_empty() {
             return Err(Error::new(ErrorKind::EmptyPath, "empty blob path"));
         }
-        match trimmed.split_once('/') {
-            Some((container, name)) if !name.is_empty() => Ok(BlobPath { container, name }),
-            Some((container, _)) => Err(Error::new(
-                ErrorKind::MissingBlobName,
+        let shown = match reading {
+            Reading::Rule => format!("blob path {}", quoted(text)),
+            Reading::Listing => quoted(text),
+        };
+        // Container names are short: a plain loop beats memchr's setup.
+        let (message, whole) = match rest.bytes().position(|b| b == b'/') {
+            Some(slash) if slash + 1 < rest.len() => {
+                return Ok(BlobPath {
+                    container: &rest[..slash],
+                    name: &rest[slash + 1..],
+                })
+            }
+            Some(slash) => (
                 format!(
-                    "blob path {text:?} names container {container:?} but no blob: \
-                     add the blob name after the '/', or use BlobPathPrefix \
-                     \"/{container}/\" to take the whole container"
+                    "{shown} names container {} but no blob: write /container/blob",
+                    quoted(&rest[..slash])
                 ),
-            )),
-            None => Err(Error::new(
-                ErrorKind::MissingBlobName,
+                &rest[..slash],
+            ),
+            None if rest.is_empty() => (
+                format!("{shown} names no container and no blob: write /container/blob"),
+                "",
+            ),
+            None => (
                 format!(
-                    "blob path {text:?} names a container and no blob: write \
-                     container/blob (for the root container, /$root/{trimmed}), \
-                     or use BlobPathPrefix \"/{trimmed}/\" to take a whole container"
+                    "{shown} names a container and no blob name: write /container/blob \
+                     (a blob in the root container is /$root/{rest})"
                 ),
-            )),
-        }
+                rest,
+            ),
+        };
+        let message = match reading {
+            Reading::Rule if !whole.is_empty() => format!(
+                "{message}, or use BlobPathPrefix \"/{whole}/\" to take the whole container"
+            ),
+            _ => message,
+        };
+        Err(Error::new(ErrorKind::MissingBlobName, message))
     }
 
     /// The canonical path, `/container/name`.
     pub fn canonical(&self) -> String {
         let mut s = String::with_capacity(self.container.len() + self.name.len() + 2);
-        s.push('/');
-        s.push_str(self.container);
-        s.push('/');
-        s.push_str(self.name);
+        self.push_canonical(&mut s);
         s
+    }
+
+    /// Appends the canonical path `/container/name` to `out`.
+    pub fn push_canonical(&self, out: &mut String) {
+        out.extend(["/", self.container, "/", self.name]);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::words::{has_control, is_ordinary_container_name};
 
     #[test]
     fn container_names() {
@@ -252,5 +363,45 @@ mod tests {
             BlobPath::parse(&long).unwrap_err().kind(),
             ErrorKind::BlobNameTooLong
         );
+    }
+
+    #[test]
+    fn ordinary_container_names_match_the_rule() {
+        // Every name of up to 6 bytes over a small alphabet, against path.rs.
+        let alphabet = b"a0-A_$";
+        let mut names = vec![Vec::new()];
+        for _ in 0..6 {
+            let longer: Vec<Vec<u8>> = names
+                .iter()
+                .filter(|n| n.len() == names.last().map_or(0, Vec::len))
+                .flat_map(|n| alphabet.iter().map(move |&c| [n.as_slice(), &[c]].concat()))
+                .collect();
+            names.extend(longer);
+        }
+        for name in names
+            .iter()
+            .map(Vec::as_slice)
+            .chain([&b"a".repeat(63)[..], &b"a".repeat(64)])
+        {
+            let expected = name.first() != Some(&b'$') && is_valid_container_name(name);
+            assert_eq!(is_ordinary_container_name(name), expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn control_check_matches_naive() {
+        for len in 1..40 {
+            for at in 0..len {
+                let mut bytes = vec![b'a'; len];
+                for b in 0..=255u8 {
+                    bytes[at] = b;
+                    assert_eq!(has_control(&bytes), b < 0x20, "{len} {at} {b:#x}");
+                }
+                bytes[at] = 0x80;
+                bytes[len - 1] = 0x1f;
+                assert!(has_control(&bytes), "{len} {at}");
+            }
+        }
+        assert!(!has_control(b""));
     }
 }

@@ -5,6 +5,17 @@ use std::io::{self, BufRead, Read};
 
 use crate::error::{Error, ErrorKind, Position};
 
+/// The UTF-8 byte-order mark. One at the very start of an input is not
+/// part of its text: every reader drops it (and only it: a second one, or
+/// one later, is text).
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without the byte-order mark it starts with, if any.
+#[inline]
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
+}
+
 /// A `BufRead` wrapper that counts lines and columns of what has been
 /// consumed, so a streaming parser can report `line:column` without keeping
 /// the text.
@@ -153,7 +164,7 @@ pub(crate) fn head<R: Read>(mut input: R) -> io::Result<Head<R>> {
     let mut chunk = [0u8; 512];
     let mut eof = false;
     let significant = |b: &[u8]| {
-        let body = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+        let body = strip_bom(b);
         body.iter().find(|b| !b.is_ascii_whitespace()).copied()
     };
     while !eof && (bytes.len() < 4 || significant(&bytes).is_none()) {
@@ -210,7 +221,7 @@ impl<R: BufRead> SkipBom<R> {
                 self.ahead.extend_from_slice(&buf[..n]);
                 self.inner.consume(n);
             }
-            if self.ahead != b"\xEF\xBB\xBF" {
+            if self.ahead != UTF8_BOM {
                 return Ok(());
             }
             self.ahead.clear();

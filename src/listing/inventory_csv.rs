@@ -9,9 +9,8 @@
 use std::io::Read;
 
 use crate::error::{Error, ErrorKind};
-use crate::listing::lines::{set_entry_from_path, to_listing_error};
+use crate::listing::parse_snapshot;
 use crate::listing::{parse_blob_type, parse_bool, parse_lease_state, ListingEntry, ListingReader};
-use crate::snapshot::SnapshotTime;
 
 /// The column of each field an inventory may have.
 #[derive(Clone, Copy, Debug, Default)]
@@ -110,9 +109,9 @@ pub(crate) struct Cells<'a> {
 impl Cells<'_> {
     /// Validates the row and fills `entry` (already cleared).
     pub(crate) fn fill(&self, entry: &mut ListingEntry) -> Result<(), Error> {
-        set_entry_from_path(entry, self.name)?;
+        entry.set_blob_path(self.name)?;
         if let Some(s) = self.snapshot {
-            entry.snapshot = Some(SnapshotTime::parse(s.as_bytes()).map_err(to_listing_error)?);
+            entry.snapshot = Some(parse_snapshot(s)?);
         }
         entry.size = self.content_length;
         entry.blob_type = self.blob_type.map(parse_blob_type).transpose()?;

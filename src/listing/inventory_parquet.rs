@@ -16,8 +16,8 @@ use parquet::record::{Field, Row};
 use parquet::schema::types::Type;
 
 use crate::error::{Error, ErrorKind};
+use crate::listing::invalid;
 use crate::listing::inventory_csv::{Cells, Columns};
-use crate::listing::lines::invalid;
 use crate::listing::{ListingEntry, ListingReader};
 use crate::snapshot::SnapshotTime;
 

@@ -25,11 +25,8 @@ use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::listing::lines::{
-    invalid, io_error, quoted, set_entry_from_path, set_entry_path, to_listing_error,
-};
+use crate::listing::{invalid, io_error, parse_snapshot, quoted};
 use crate::listing::{parse_blob_type, parse_lease_state, ListingEntry, ListingReader};
-use crate::snapshot::SnapshotTime;
 
 /// A string borrowed from the line when it has no escapes.
 struct Text<'a>(Cow<'a, str>);
@@ -132,10 +129,10 @@ fn fill(row: &Row<'_>, entry: &mut ListingEntry) -> Result<(), Error> {
     let container = present(&row.container);
     let name = row.name.as_ref().map(|t| t.0.as_ref());
     match (present(&row.path), container, name) {
-        (Some(path), None, None) => set_entry_from_path(entry, path)?,
-        (None, Some(container), Some(name)) => set_entry_path(entry, container, name)?,
+        (Some(path), None, None) => entry.set_blob_path(path)?,
+        (None, Some(container), Some(name)) => entry.set_blob(container, name)?,
         (Some(path), Some(container), Some(name)) => {
-            set_entry_from_path(entry, path)?;
+            entry.set_blob_path(path)?;
             if entry.container() != container || entry.name() != name {
                 return Err(invalid(format!(
                     "\"path\" {} disagrees with \"container\" {} and \"name\" {}: \
@@ -159,7 +156,7 @@ fn fill(row: &Row<'_>, entry: &mut ListingEntry) -> Result<(), Error> {
         }
     }
     if let Some(s) = present(&row.snapshot) {
-        entry.snapshot = Some(SnapshotTime::parse(s.as_bytes()).map_err(to_listing_error)?);
+        entry.snapshot = Some(parse_snapshot(s)?);
     }
     entry.size = row.size;
     entry.blob_type = present(&row.blob_type).map(parse_blob_type).transpose()?;
@@ -216,7 +213,7 @@ impl<R: BufRead> ListingReader for JsonlReader<R> {
             self.line += 1;
             let mut bytes = self.buf.as_slice();
             if self.line == 1 {
-                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+                bytes = crate::text::strip_bom(bytes);
             }
             while let Some((b'\n' | b'\r', rest)) = bytes.split_last() {
                 bytes = rest;

@@ -12,13 +12,13 @@ use std::io::BufRead;
 use memchr::memchr;
 
 use crate::error::{Error, ErrorKind};
+use crate::listing::{invalid, io_error, parse_snapshot, to_listing_error};
 use crate::listing::{ListingEntry, ListingReader};
-use crate::path::{container_name_problem, is_valid_container_name, BlobPath, MAX_BLOB_NAME_CHARS};
+use crate::path::{check_container, check_name_length, BlobPath, Reading};
 use crate::snapshot::SnapshotTime;
+use crate::text::strip_bom;
 pub use crate::words::LineEnds;
-use crate::words::{find_byte, has_control, is_ordinary_container_name, plain_ascii};
-
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+use crate::words::{has_control, plain_ascii};
 
 /// One blob of a `lines` listing, borrowed from the line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,7 +40,7 @@ impl<'a> LineBlob<'a> {
 
     /// Appends the canonical path `/container/name` to `out`.
     pub fn push_canonical(&self, out: &mut String) {
-        out.extend(self.canonical_pieces());
+        self.blob_path().push_canonical(out);
     }
 
     /// The container and blob name as a [`BlobPath`].
@@ -94,22 +94,19 @@ pub fn parse_line(line: &[u8]) -> Result<Option<LineBlob<'_>>, Error> {
     let (path, snapshot) = match plain_ascii(line) {
         Some(text) => (text, None),
         None => match split_plain_snapshot(line) {
-            Some((path, time)) => {
-                let time = SnapshotTime::parse(time.as_bytes()).map_err(to_listing_error)?;
-                (path, Some(time))
-            }
+            Some((path, time)) => (path, Some(parse_snapshot(time)?)),
             None => split_snapshot(line)?,
         },
     };
-    let (container, name) = match split_ordinary(path) {
+    let BlobPath { container, name } = match BlobPath::split_ordinary(path) {
         Some(split) => split,
         None => {
-            let (container, name) = split_path(path)?;
-            check_container(container)?;
-            (container, name)
+            let split = BlobPath::split(path, Reading::Listing).map_err(to_listing_error)?;
+            check_container(split.container).map_err(to_listing_error)?;
+            split
         }
     };
-    check_name_length(name)?;
+    check_name_length(name).map_err(to_listing_error)?;
     Ok(Some(LineBlob {
         container,
         name,
@@ -134,12 +131,12 @@ fn split_plain_snapshot(line: &[u8]) -> Option<(&str, &str)> {
 fn split_snapshot(line: &[u8]) -> Result<(&str, Option<SnapshotTime>), Error> {
     let text = std::str::from_utf8(line).map_err(|e| bad_utf8(e.valid_up_to()))?;
     let Some(tab) = memchr(b'\t', text.as_bytes()) else {
-        check_no_control(text, Some(""))?;
+        check_no_control(text, "")?;
         return Ok((text, None));
     };
     let (path, s) = (&text[..tab], &text[tab + 1..]);
-    check_no_control(path, Some(""))?;
-    check_no_control(s, Some(&text[..tab + 1]))?;
+    check_no_control(path, "")?;
+    check_no_control(s, &text[..tab + 1])?;
     if path.is_empty() {
         return Err(invalid("missing blob path before the TAB".to_string()));
     }
@@ -150,8 +147,7 @@ fn split_snapshot(line: &[u8]) -> Result<(&str, Option<SnapshotTime>), Error> {
                 .to_string(),
         ));
     }
-    let snapshot = SnapshotTime::parse(s.as_bytes()).map_err(to_listing_error)?;
-    Ok((path, Some(snapshot)))
+    Ok((path, Some(parse_snapshot(s)?)))
 }
 
 fn bad_utf8(valid_up_to: usize) -> Error {
@@ -252,7 +248,7 @@ fn take_line(
     entry: &mut ListingEntry,
 ) -> Result<bool, Error> {
     let line = match number {
-        1 => line.strip_prefix(UTF8_BOM).unwrap_or(line),
+        1 => strip_bom(line),
         _ => line,
     };
     match parse_line(line) {
@@ -268,36 +264,9 @@ fn take_line(
     }
 }
 
-/// An [`ErrorKind::Io`] error reading `source` at `line`.
-pub(crate) fn io_error(e: &std::io::Error, source: &str, line: u64) -> Error {
-    Error::new(ErrorKind::Io, format!("cannot read: {e}"))
-        .at_line(line)
-        .in_source(source)
-}
-
-/// An [`ErrorKind::InvalidListing`] error.
-pub(crate) fn invalid(message: String) -> Error {
-    Error::new(ErrorKind::InvalidListing, message)
-}
-
-/// The same error as an [`ErrorKind::InvalidListing`] one, message kept.
-pub(crate) fn to_listing_error(e: Error) -> Error {
-    invalid(e.message().to_string())
-}
-
-/// `text` quoted for a message, cut short when long.
-pub(crate) fn quoted(text: &str) -> String {
-    match text.char_indices().nth(80) {
-        Some((end, _)) => format!("{:?}...", &text[..end]),
-        None => format!("{text:?}"),
-    }
-}
-
 /// Fails on the first control character of `text`; `before` is the text
-/// on the line before it (for the column in the message), or `None` when
-/// `text` is a blob name read from a field (the message then counts in
-/// the name, not the line).
-fn check_no_control(text: &str, before: Option<&str>) -> Result<(), Error> {
+/// on the line before it (for the column in the message).
+fn check_no_control(text: &str, before: &str) -> Result<(), Error> {
     if !has_control(text.as_bytes()) {
         return Ok(());
     }
@@ -306,15 +275,6 @@ fn check_no_control(text: &str, before: Option<&str>) -> Result<(), Error> {
         .enumerate()
         .find(|(_, c)| (*c as u32) < 0x20)
         .unwrap_or((0, '\0'));
-    let Some(before) = before else {
-        return Err(invalid(format!(
-            "control character U+{:04X} at character {} of the blob name {}: blob \
-             names cannot contain characters 0x00-0x1F",
-            c as u32,
-            at + 1,
-            quoted(text)
-        )));
-    };
     let column = before.chars().count() + at + 1;
     Err(invalid(if c == '\t' {
         format!(
@@ -328,102 +288,6 @@ fn check_no_control(text: &str, before: Option<&str>) -> Result<(), Error> {
             c as u32
         )
     }))
-}
-
-/// Splits `/container/blob` or `container/blob`; the blob name must not be
-/// empty. Nothing else is checked.
-pub(crate) fn split_path(path: &str) -> Result<(&str, &str), Error> {
-    let rest = path.strip_prefix('/').unwrap_or(path);
-    // Container names are short: a plain loop beats memchr's setup.
-    match rest.bytes().position(|b| b == b'/') {
-        Some(slash) if slash + 1 < rest.len() => Ok((&rest[..slash], &rest[slash + 1..])),
-        Some(slash) => Err(invalid(format!(
-            "{} names container {} but no blob: write /container/blob",
-            quoted(path),
-            quoted(&rest[..slash])
-        ))),
-        None if path.is_empty() => Err(invalid("empty blob path".to_string())),
-        None if rest.is_empty() => Err(invalid(format!(
-            "{} names no container and no blob: write /container/blob",
-            quoted(path)
-        ))),
-        None => Err(invalid(format!(
-            "{} has no blob name: write /container/blob (a blob in the root \
-             container is /$root/{})",
-            quoted(path),
-            rest
-        ))),
-    }
-}
-
-/// Checks a container name.
-pub(crate) fn check_container(container: &str) -> Result<(), Error> {
-    if is_ordinary_container_name(container.as_bytes())
-        || is_valid_container_name(container.as_bytes())
-    {
-        Ok(())
-    } else {
-        Err(invalid(container_name_problem(container)))
-    }
-}
-
-/// Splits `/container/blob` or `container/blob` whose container name is
-/// valid and not special (`$root`…); `None` for anything else.
-#[inline]
-fn split_ordinary(path: &str) -> Option<(&str, &str)> {
-    let start = usize::from(path.starts_with('/'));
-    let rest = path.get(start..)?;
-    // A container name is at most 63 bytes.
-    let head = &rest.as_bytes()[..rest.len().min(64)];
-    let slash = find_byte(head, b'/')?;
-    let ok = slash + 1 < rest.len() && is_ordinary_container_name(&rest.as_bytes()[..slash]);
-    ok.then(|| (&rest[..slash], &rest[slash + 1..]))
-}
-
-/// Checks a blob name's length: 1–1,024 characters.
-#[inline]
-fn check_name_length(name: &str) -> Result<(), Error> {
-    if name.is_empty() {
-        return Err(invalid("empty blob name".to_string()));
-    }
-    // The byte length bounds the character count from above.
-    if name.len() > MAX_BLOB_NAME_CHARS {
-        let chars = name.chars().count();
-        if chars > MAX_BLOB_NAME_CHARS {
-            return Err(invalid(format!(
-                "blob name of {chars} characters: blob names have at most \
-                 {MAX_BLOB_NAME_CHARS}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Validates `container` and `name` (as [`parse_line`] does) and writes the
-/// canonical path into `entry`.
-pub(crate) fn set_entry_path(
-    entry: &mut ListingEntry,
-    container: &str,
-    name: &str,
-) -> Result<(), Error> {
-    check_container(container)?;
-    check_no_control(name, None)?;
-    check_name_length(name)?;
-    entry.path.clear();
-    LineBlob {
-        container,
-        name,
-        snapshot: None,
-    }
-    .push_canonical(&mut entry.path);
-    entry.container_len = container.len();
-    Ok(())
-}
-
-/// Splits and validates a path, and writes it into `entry`.
-pub(crate) fn set_entry_from_path(entry: &mut ListingEntry, path: &str) -> Result<(), Error> {
-    let (container, name) = split_path(path)?;
-    set_entry_path(entry, container, name)
 }
 
 #[cfg(test)]
@@ -571,46 +435,6 @@ mod tests {
             );
             assert_eq!(e.position(), None);
         }
-    }
-
-    #[test]
-    fn ordinary_container_names_match_the_rule() {
-        // Every name of up to 6 bytes over a small alphabet, against path.rs.
-        let alphabet = b"a0-A_$";
-        let mut names = vec![Vec::new()];
-        for _ in 0..6 {
-            let longer: Vec<Vec<u8>> = names
-                .iter()
-                .filter(|n| n.len() == names.last().map_or(0, Vec::len))
-                .flat_map(|n| alphabet.iter().map(move |&c| [n.as_slice(), &[c]].concat()))
-                .collect();
-            names.extend(longer);
-        }
-        for name in names
-            .iter()
-            .map(Vec::as_slice)
-            .chain([&b"a".repeat(63)[..], &b"a".repeat(64)])
-        {
-            let expected = name.first() != Some(&b'$') && is_valid_container_name(name);
-            assert_eq!(is_ordinary_container_name(name), expected, "{name:?}");
-        }
-    }
-
-    #[test]
-    fn control_check_matches_naive() {
-        for len in 1..40 {
-            for at in 0..len {
-                let mut bytes = vec![b'a'; len];
-                for b in 0..=255u8 {
-                    bytes[at] = b;
-                    assert_eq!(has_control(&bytes), b < 0x20, "{len} {at} {b:#x}");
-                }
-                bytes[at] = 0x80;
-                bytes[len - 1] = 0x1f;
-                assert!(has_control(&bytes), "{len} {at}");
-            }
-        }
-        assert!(!has_control(b""));
     }
 
     #[test]

@@ -36,11 +36,10 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::listing::lines::{check_container, invalid, quoted, set_entry_path, to_listing_error};
+use crate::listing::{invalid, parse_snapshot, quoted};
 use crate::listing::{
     parse_blob_type, parse_bool, parse_lease_state, BlobType, ListingEntry, ListingReader,
 };
-use crate::snapshot::SnapshotTime;
 use crate::text::{Counting, SkipBom};
 
 const START: Position = Position { line: 1, column: 1 };
@@ -258,7 +257,7 @@ impl State {
             let attr = attr.map_err(|e| xml_error(e.into()))?;
             if attr.key.as_ref() == b"ContainerName" {
                 self.container = attr.unescape_value().map_err(xml_error)?.into_owned();
-                return check_container(&self.container)
+                return crate::path::check_container(&self.container)
                     .map_err(|e| invalid(format!("ContainerName: {}", e.message())));
             }
         }
@@ -305,7 +304,9 @@ impl State {
                     )
                     .at(pos));
                 }
-                set_entry_path(entry, &self.container, &name).map_err(|e| e.at(pos))?;
+                entry
+                    .set_blob(&self.container, &name)
+                    .map_err(|e| e.at(pos))?;
                 self.has_name = true;
             }
             _ => self.field(tag, entry).map_err(|e| e.at(pos))?,
@@ -318,10 +319,7 @@ impl State {
         let text = self.text.as_str();
         let empty = text.is_empty();
         match tag {
-            Tag::Snapshot if !empty => {
-                entry.snapshot =
-                    Some(SnapshotTime::parse(text.as_bytes()).map_err(to_listing_error)?)
-            }
+            Tag::Snapshot if !empty => entry.snapshot = Some(parse_snapshot(text)?),
             Tag::VersionId if !empty => entry.version_id = Some(text.to_string()),
             Tag::IsCurrentVersion if !empty => {
                 entry.is_current_version = Some(parse_bool(text, "IsCurrentVersion")?)
@@ -444,7 +442,7 @@ fn percent_decode(text: &str) -> Result<String, Error> {
 fn check_outside(text: &[u8], at: Position) -> Result<(), Error> {
     let mut rest = text;
     while let Some(&b) = rest.first() {
-        rest = match rest.strip_prefix(b"\xEF\xBB\xBF") {
+        rest = match rest.strip_prefix(crate::text::UTF8_BOM) {
             Some(after_bom) => after_bom,
             None if b.is_ascii_whitespace() => &rest[1..],
             None => break,

@@ -9,27 +9,40 @@
 //! `InventoryParquetReader` (which needs a file, not a stream);
 //! [`open_reader`] picks one by format. [`parse_line`] parses one `lines`
 //! line without allocating, and [`parse_list_blobs_page`] one List Blobs
-//! response held in memory.
+//! response held in memory. [`par_find`] reads, parses and matches a
+//! `lines` listing on all threads, in input order: the fast path of
+//! `blobsel preview`.
+//!
+//! [`ListingEntry`] and what every reader shares to fill one (the path
+//! check, blob types, lease states) live in `entry.rs`; the path rules
+//! themselves are those of selections ([`crate::path`]).
 
 use std::io::BufRead;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
-use crate::snapshot::SnapshotTime;
 
+mod entry;
 pub mod inventory_csv;
 #[cfg(feature = "parquet")]
 pub mod inventory_parquet;
 pub mod jsonl;
 pub mod lines;
 pub mod list_blobs;
+mod par;
 
+pub(crate) use self::entry::{
+    invalid, io_error, parse_blob_type, parse_bool, parse_lease_state, parse_snapshot, quoted,
+    to_listing_error,
+};
+pub use self::entry::{BlobType, Exportability, ListingEntry};
 pub use self::inventory_csv::InventoryCsvReader;
 #[cfg(feature = "parquet")]
 pub use self::inventory_parquet::InventoryParquetReader;
 pub use self::jsonl::JsonlReader;
 pub use self::lines::{parse_line, LineBlob, LinesReader};
 pub use self::list_blobs::{parse_list_blobs_page, ListBlobsReader};
+pub use self::par::{par_find, Finds, Found, LinesRead, MAX_LINE};
 
 /// The format of a listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,106 +74,6 @@ impl ListingFormat {
             Some("parquet") => ListingFormat::InventoryParquet,
             Some("jsonl" | "ndjson") => ListingFormat::Jsonl,
             _ => ListingFormat::Lines,
-        }
-    }
-}
-
-/// The type of a blob.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum BlobType {
-    /// A block blob.
-    BlockBlob,
-    /// A page blob.
-    PageBlob,
-    /// An append blob.
-    AppendBlob,
-}
-
-/// What the export does with a listed blob, beyond matching (SPEC §4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Exportability {
-    /// A committed, current blob or snapshot: exported when selected.
-    Exportable,
-    /// An uncommitted blob: never exported.
-    Uncommitted,
-    /// A previous blob version: not addressable by a blob list, never exported.
-    PreviousVersion,
-}
-
-/// One listed blob (or snapshot, or version), with what the listing told.
-///
-/// Readers reuse one entry: [`ListingEntry::clear`] resets it and keeps the
-/// buffers.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ListingEntry {
-    /// The canonical path, `/container/name`.
-    pub path: String,
-    /// The length of the container name in `path` (which starts at byte 1).
-    pub container_len: usize,
-    /// The snapshot time, for a snapshot.
-    pub snapshot: Option<SnapshotTime>,
-    /// The size in bytes, when known.
-    pub size: Option<u64>,
-    /// The blob type, when known.
-    pub blob_type: Option<BlobType>,
-    /// Whether the blob is leased (lease state `leased`, or `breaking`: the
-    /// lease holds till the break period ends), when known.
-    pub leased: Option<bool>,
-    /// Whether the blob is committed, when known (`Some(false)`: uncommitted).
-    pub committed: Option<bool>,
-    /// The version id, when the listing has versions.
-    pub version_id: Option<String>,
-    /// Whether this row is the current version, when known. The service
-    /// writes `IsCurrentVersion` only on the current version, so readers
-    /// of its formats set `Some(false)` for a row with a version id and no
-    /// such flag.
-    pub is_current_version: Option<bool>,
-    /// Where the entry is in its source: the line number (1-based) for
-    /// line-based formats, the record number otherwise.
-    pub line: u64,
-}
-
-impl ListingEntry {
-    /// Resets every field, keeping the path's buffer.
-    pub fn clear(&mut self) {
-        self.path.clear();
-        self.container_len = 0;
-        self.snapshot = None;
-        self.size = None;
-        self.blob_type = None;
-        self.leased = None;
-        self.committed = None;
-        self.version_id = None;
-        self.is_current_version = None;
-        self.line = 0;
-    }
-
-    /// The container name.
-    pub fn container(&self) -> &str {
-        &self.path[1..1 + self.container_len]
-    }
-
-    /// The blob name.
-    pub fn name(&self) -> &str {
-        &self.path[2 + self.container_len..]
-    }
-
-    /// Whether this is a leased base blob, which the export takes from a
-    /// snapshot the service makes (SPEC §4). A snapshot is never leased
-    /// (some listings, Azurite's among them, repeat the base blob's lease
-    /// on its snapshots).
-    pub fn is_leased_blob(&self) -> bool {
-        self.leased == Some(true) && self.snapshot.is_none()
-    }
-
-    /// Whether the export can take this entry at all (SPEC §4).
-    pub fn exportability(&self) -> Exportability {
-        if self.committed == Some(false) {
-            Exportability::Uncommitted
-        } else if self.version_id.is_some() && self.is_current_version == Some(false) {
-            Exportability::PreviousVersion
-        } else {
-            Exportability::Exportable
         }
     }
 }
@@ -200,55 +113,6 @@ pub fn open_reader<'a>(
             return Err(Error::new(ErrorKind::InvalidListing, message).in_source(source_name));
         }
     })
-}
-
-/// A blob type from its Azure name (any case).
-pub(crate) fn parse_blob_type(text: &str) -> Result<BlobType, Error> {
-    [
-        ("BlockBlob", BlobType::BlockBlob),
-        ("PageBlob", BlobType::PageBlob),
-        ("AppendBlob", BlobType::AppendBlob),
-    ]
-    .into_iter()
-    .find(|(name, _)| name.eq_ignore_ascii_case(text))
-    .map(|(_, t)| t)
-    .ok_or_else(|| {
-        lines::invalid(format!(
-            "unknown blob type {}: expected BlockBlob, PageBlob or AppendBlob",
-            lines::quoted(text)
-        ))
-    })
-}
-
-/// Whether a lease state (any case) means the blob is leased: only
-/// `leased` does; `available`, `breaking`, `broken` and `expired` do not.
-pub(crate) fn parse_lease_state(text: &str) -> Result<bool, Error> {
-    match ["leased", "available", "breaking", "broken", "expired"]
-        .iter()
-        .position(|s| s.eq_ignore_ascii_case(text))
-    {
-        // A breaking lease still locks the blob till its break period ends.
-        Some(i) => Ok(i == 0 || i == 2),
-        None => Err(lines::invalid(format!(
-            "unknown lease state {}: expected available, leased, breaking, \
-             broken or expired",
-            lines::quoted(text)
-        ))),
-    }
-}
-
-/// `true` or `false` (any case).
-pub(crate) fn parse_bool(text: &str, what: &str) -> Result<bool, Error> {
-    if text.eq_ignore_ascii_case("true") {
-        Ok(true)
-    } else if text.eq_ignore_ascii_case("false") {
-        Ok(false)
-    } else {
-        Err(lines::invalid(format!(
-            "{what} is {}: expected true or false",
-            lines::quoted(text)
-        )))
-    }
 }
 
 #[cfg(test)]

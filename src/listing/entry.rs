@@ -1,0 +1,206 @@
+//! One listed blob ([`ListingEntry`]) and what every reader shares to
+//! fill one: the path check (the one validator of `path.rs`), the values of
+//! blob types, lease states and booleans, and the shape of their errors.
+
+use crate::error::{Error, ErrorKind};
+use crate::path::{BlobPath, Reading};
+use crate::snapshot::SnapshotTime;
+
+/// The type of a blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum BlobType {
+    /// A block blob.
+    BlockBlob,
+    /// A page blob.
+    PageBlob,
+    /// An append blob.
+    AppendBlob,
+}
+
+/// What the export does with a listed blob, beyond matching (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Exportability {
+    /// A committed, current blob or snapshot: exported when selected.
+    Exportable,
+    /// An uncommitted blob: never exported.
+    Uncommitted,
+    /// A previous blob version: not addressable by a blob list, never exported.
+    PreviousVersion,
+}
+
+/// One listed blob (or snapshot, or version), with what the listing told.
+///
+/// Readers reuse one entry: [`ListingEntry::clear`] resets it and keeps the
+/// buffers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListingEntry {
+    /// The canonical path, `/container/name`.
+    pub path: String,
+    /// The length of the container name in `path` (which starts at byte 1).
+    pub container_len: usize,
+    /// The snapshot time, for a snapshot.
+    pub snapshot: Option<SnapshotTime>,
+    /// The size in bytes, when known.
+    pub size: Option<u64>,
+    /// The blob type, when known.
+    pub blob_type: Option<BlobType>,
+    /// Whether the blob is leased (lease state `leased`, or `breaking`: the
+    /// lease holds till the break period ends), when known.
+    pub leased: Option<bool>,
+    /// Whether the blob is committed, when known (`Some(false)`: uncommitted).
+    pub committed: Option<bool>,
+    /// The version id, when the listing has versions.
+    pub version_id: Option<String>,
+    /// Whether this row is the current version, when known. The service
+    /// writes `IsCurrentVersion` only on the current version, so readers
+    /// of its formats set `Some(false)` for a row with a version id and no
+    /// such flag.
+    pub is_current_version: Option<bool>,
+    /// Where the entry is in its source: the line number (1-based) for
+    /// line-based formats, the record number otherwise.
+    pub line: u64,
+}
+
+impl ListingEntry {
+    /// Resets every field, keeping the path's buffer.
+    pub fn clear(&mut self) {
+        self.path.clear();
+        self.container_len = 0;
+        self.snapshot = None;
+        self.size = None;
+        self.blob_type = None;
+        self.leased = None;
+        self.committed = None;
+        self.version_id = None;
+        self.is_current_version = None;
+        self.line = 0;
+    }
+
+    /// The container name.
+    pub fn container(&self) -> &str {
+        &self.path[1..1 + self.container_len]
+    }
+
+    /// The blob name.
+    pub fn name(&self) -> &str {
+        &self.path[2 + self.container_len..]
+    }
+
+    /// Whether this is a leased base blob, which the export takes from a
+    /// snapshot the service makes (SPEC §4). A snapshot is never leased
+    /// (some listings, Azurite's among them, repeat the base blob's lease
+    /// on its snapshots).
+    pub fn is_leased_blob(&self) -> bool {
+        self.leased == Some(true) && self.snapshot.is_none()
+    }
+
+    /// Whether the export can take this entry at all (SPEC §4).
+    pub fn exportability(&self) -> Exportability {
+        if self.committed == Some(false) {
+            Exportability::Uncommitted
+        } else if self.version_id.is_some() && self.is_current_version == Some(false) {
+            Exportability::PreviousVersion
+        } else {
+            Exportability::Exportable
+        }
+    }
+}
+
+impl ListingEntry {
+    /// Validates `container` and `name` (as a `lines` row is validated) and
+    /// writes the canonical path.
+    pub(crate) fn set_blob(&mut self, container: &str, name: &str) -> Result<(), Error> {
+        crate::path::check_container(container).map_err(to_listing_error)?;
+        crate::path::check_blob_name(name).map_err(to_listing_error)?;
+        self.set_checked(BlobPath { container, name });
+        Ok(())
+    }
+
+    /// Splits and validates `/container/blob` or `container/blob`, and
+    /// writes the canonical path.
+    pub(crate) fn set_blob_path(&mut self, path: &str) -> Result<(), Error> {
+        let path = BlobPath::split(path, Reading::Listing).map_err(to_listing_error)?;
+        self.set_blob(path.container, path.name)
+    }
+
+    /// Writes the canonical path of a blob already validated.
+    #[inline]
+    pub(crate) fn set_checked(&mut self, path: BlobPath<'_>) {
+        self.path.clear();
+        path.push_canonical(&mut self.path);
+        self.container_len = path.container.len();
+    }
+}
+
+/// A snapshot time read from a listing's field.
+pub(crate) fn parse_snapshot(text: &str) -> Result<SnapshotTime, Error> {
+    SnapshotTime::parse(text.as_bytes()).map_err(to_listing_error)
+}
+
+/// A blob type from its Azure name (any case).
+pub(crate) fn parse_blob_type(text: &str) -> Result<BlobType, Error> {
+    [
+        ("BlockBlob", BlobType::BlockBlob),
+        ("PageBlob", BlobType::PageBlob),
+        ("AppendBlob", BlobType::AppendBlob),
+    ]
+    .into_iter()
+    .find(|(name, _)| name.eq_ignore_ascii_case(text))
+    .map(|(_, t)| t)
+    .ok_or_else(|| {
+        invalid(format!(
+            "unknown blob type {}: expected BlockBlob, PageBlob or AppendBlob",
+            quoted(text)
+        ))
+    })
+}
+
+/// Whether a lease state (any case) means the blob is leased: only
+/// `leased` does; `available`, `breaking`, `broken` and `expired` do not.
+pub(crate) fn parse_lease_state(text: &str) -> Result<bool, Error> {
+    match ["leased", "available", "breaking", "broken", "expired"]
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(text))
+    {
+        // A breaking lease still locks the blob till its break period ends.
+        Some(i) => Ok(i == 0 || i == 2),
+        None => Err(invalid(format!(
+            "unknown lease state {}: expected available, leased, breaking, \
+             broken or expired",
+            quoted(text)
+        ))),
+    }
+}
+
+/// `true` or `false` (any case).
+pub(crate) fn parse_bool(text: &str, what: &str) -> Result<bool, Error> {
+    if text.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(invalid(format!(
+            "{what} is {}: expected true or false",
+            quoted(text)
+        )))
+    }
+}
+
+/// An [`ErrorKind::Io`] error reading `source` at `line`.
+pub(crate) fn io_error(e: &std::io::Error, source: &str, line: u64) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot read: {e}"))
+        .at_line(line)
+        .in_source(source)
+}
+
+/// An [`ErrorKind::InvalidListing`] error.
+pub(crate) fn invalid(message: String) -> Error {
+    Error::new(ErrorKind::InvalidListing, message)
+}
+
+/// The same error as an [`ErrorKind::InvalidListing`] one, message kept.
+pub(crate) fn to_listing_error(e: Error) -> Error {
+    invalid(e.message().to_string())
+}
+
+pub(crate) use crate::path::quoted;
