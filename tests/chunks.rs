@@ -1,10 +1,9 @@
-//! The parallel lines pipeline returns exactly what a line-by-line reading
-//! returns, for listings whose lines straddle every chunk boundary, with
+//! The parallel lines pipeline (`blobsel::listing::par_find`) returns
+//! exactly what a line-by-line reading returns, for listings whose lines straddle every chunk boundary, with
 //! CRLF and LF endings mixed, blank lines, and no final newline.
 
-use std::process::Command;
-
-use blobsel::Selection;
+use blobsel::listing::{par_find, MAX_LINE};
+use blobsel::{Error, ErrorKind, Selection};
 
 #[path = "rng/mod.rs"]
 mod rng;
@@ -74,38 +73,54 @@ fn expected(listing: &[u8], invert: bool) -> String {
     out
 }
 
+/// What `par_find` gives, as preview prints it: each selected (or, with
+/// `invert`, unselected) line as read, ending dropped, on a pool of
+/// `threads`.
+fn par_found(data: &[u8], invert: bool, threads: usize) -> Result<(String, u64), Error> {
+    let m = Selection::parse(SELECTION.as_bytes(), "sel.xml")
+        .unwrap()
+        .compile()
+        .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let input: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
+    let mut out = String::new();
+    let read = pool.install(|| {
+        par_find(
+            input,
+            "listing.txt",
+            &m,
+            |finds| {
+                let mut s = String::new();
+                for f in finds.filter(|f| f.rule.is_some() != invert) {
+                    s.push_str(std::str::from_utf8(f.text).unwrap());
+                    s.push('\n');
+                }
+                s
+            },
+            |_, s: String| {
+                out.push_str(&s);
+                Ok::<(), Error>(())
+            },
+        )
+    })?;
+    Ok((out, read.lines))
+}
+
 #[test]
 fn parallel_output_equals_line_by_line_reading() {
-    let dir = tempfile::tempdir().unwrap();
-    let sel = dir.path().join("sel.xml");
-    std::fs::write(&sel, SELECTION).unwrap();
     // About 3.5 MB: several 1 MiB chunks, boundaries inside lines.
     for (seed, lines) in [(7, 90_000), (11, 120_001)] {
         let data = listing(seed, lines);
-        let file = dir.path().join(format!("listing-{seed}.txt"));
-        std::fs::write(&file, &data).unwrap();
+        // The last line may be blank, and then its newline is gone too.
+        let lines = data.split(|&b| b == b'\n').count() - usize::from(data.ends_with(b"\n"));
         for invert in [false, true] {
             let want = expected(&data, invert);
-            for threads in ["1", "2", "3"] {
-                let mut cmd = Command::new(env!("CARGO_BIN_EXE_blobsel"));
-                cmd.args([
-                    "preview",
-                    sel.to_str().unwrap(),
-                    file.to_str().unwrap(),
-                    "--threads",
-                    threads,
-                ]);
-                if invert {
-                    cmd.arg("--invert");
-                }
-                let out = cmd.output().unwrap();
-                assert_eq!(
-                    out.status.code(),
-                    Some(0),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let got = String::from_utf8(out.stdout).unwrap();
+            for threads in [1, 2, 3] {
+                let (got, read) = par_found(&data, invert, threads).unwrap();
+                assert_eq!(read, lines as u64, "seed {seed}: lines counted");
                 assert!(
                     got == want,
                     "seed {seed}, invert {invert}, threads {threads}: output differs"
@@ -113,4 +128,59 @@ fn parallel_output_equals_line_by_line_reading() {
             }
         }
     }
+}
+
+#[test]
+fn the_first_bad_line_is_reported_at_its_line_after_the_lines_before_it() {
+    let mut data = listing(5, 100_000);
+    data.extend_from_slice(b"\n/photos/a/0.jpg\n/Photos/bad\n/photos/a/0.jpg\n");
+    let bad_line = 100_002;
+    let good = &data[..data.len() - b"/Photos/bad\n/photos/a/0.jpg\n".len()];
+    for threads in [1, 3] {
+        let e = par_found(&data, false, threads).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidListing, "{e}");
+        assert_eq!(e.source_name(), Some("listing.txt"));
+        assert_eq!(e.position().unwrap().line, bad_line, "{e}");
+        assert!(e.message().contains("did you mean \"photos\""), "{e}");
+    }
+    // What came before the bad line is all handed over first.
+    let mut out = Vec::new();
+    let m = Selection::parse(SELECTION.as_bytes(), "s")
+        .unwrap()
+        .compile()
+        .unwrap();
+    let _ = par_find(
+        Box::new(std::io::Cursor::new(data.clone())),
+        "listing.txt",
+        &m,
+        |finds| finds.filter(|f| f.rule.is_some()).count(),
+        |_, n| {
+            out.push(n);
+            Ok::<(), Error>(())
+        },
+    );
+    let want = expected(good, false).lines().count();
+    assert_eq!(out.iter().sum::<usize>(), want);
+}
+
+#[test]
+fn one_byte_order_mark_is_dropped_and_long_lines_are_refused() {
+    let (got, _) = par_found(b"\xEF\xBB\xBF/logs/2024/a\n", false, 2).unwrap();
+    assert_eq!(got, "/logs/2024/a\n");
+    // A second mark is text: an invalid container name on line 1.
+    let e = par_found(b"\xEF\xBB\xBF\xEF\xBB\xBF/logs/2024/a\n", false, 2).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.position().unwrap().line),
+        (ErrorKind::InvalidListing, 1)
+    );
+    // A line longer than any blob path: not a lines listing.
+    let mut data = b"/logs/2024/a\n/logs/".to_vec();
+    data.resize(3 << 20, b'x');
+    let e = par_found(&data, false, 2).unwrap_err();
+    assert_eq!(e.position().unwrap().line, 2, "{e}");
+    assert!(
+        e.message()
+            .contains(&format!("longer than {MAX_LINE} bytes")),
+        "{e}"
+    );
 }

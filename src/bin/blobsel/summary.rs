@@ -52,25 +52,46 @@ impl Stats {
         self.leased_selected += o.leased_selected;
     }
 
+    /// Records one listed blob: the counters, the rule's hit, the size.
     pub fn record_entry(&mut self, e: &ListingEntry, rule: Option<RuleId>) {
+        self.count(
+            rule.is_some(),
+            e.exportability(),
+            e.size,
+            e.is_leased_blob(),
+        );
+        let Some(rule) = rule else { return };
+        self.tally.record(rule);
+        if let (Some(sizes), Some(n)) = (self.sizes.as_mut(), e.size) {
+            sizes.push(n);
+        }
+    }
+
+    /// The counters of [`Stats::record_entry`], for a worker that keeps
+    /// the hits to merge later.
+    pub fn count(
+        &mut self,
+        selected: bool,
+        exportability: Exportability,
+        size: Option<u64>,
+        leased: bool,
+    ) {
         self.read += 1;
-        match e.exportability() {
+        match exportability {
             Exportability::Uncommitted => self.uncommitted += 1,
             Exportability::PreviousVersion => self.previous_versions += 1,
             Exportability::Exportable => {}
         }
-        let Some(rule) = rule else { return };
+        if !selected {
+            return;
+        }
         self.selected += 1;
-        self.tally.record(rule);
-        match e.size {
+        match size {
             Some(n) => self.bytes_selected += u128::from(n),
             None => self.selected_without_size += 1,
         }
-        if e.is_leased_blob() {
+        if leased {
             self.leased_selected += 1;
-        }
-        if let (Some(sizes), Some(n)) = (self.sizes.as_mut(), e.size) {
-            sizes.push(n);
         }
     }
 
