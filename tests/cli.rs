@@ -9,8 +9,8 @@ mod cli_support;
 use std::io::{BufRead, BufReader, Read};
 use std::time::{Duration, Instant};
 
-use cli_support::gen::{self, Format, Row};
-use cli_support::oracle::{self, Rule, State};
+use cli_support::gen::{self, Format, Row, Rule};
+use cli_support::oracle::{RefBlob, State};
 use cli_support::{assert_text_eq, fixture, text, Dir};
 
 /// `selection.xml` against `listing.txt`: what is selected, each line as
@@ -393,7 +393,7 @@ fn inventory_parquet() {
     let dir = Dir::new();
     let rows = gen::mixed_rows();
     let rules = gen::mixed_rules();
-    dir.write("sel.xml", oracle::blob_list_xml(&rules));
+    dir.write("sel.xml", gen::blob_list_xml(&rules));
     gen::parquet(&rows, &dir.join("inventory.parquet"));
     dir.cmd(&["preview", "sel.xml", "inventory.parquet"])
         .run()
@@ -810,7 +810,7 @@ fn partition_in(format: Format) {
     let rows = gen::mixed_rows();
     assert!(rows.len() >= 200, "{} rows", rows.len());
     let rules = gen::mixed_rules();
-    dir.write("sel.xml", oracle::blob_list_xml(&rules));
+    dir.write("sel.xml", gen::blob_list_xml(&rules));
     let files = write_listing(&dir, &rows, format);
     let what = format.name();
     let mut args = vec!["preview", "sel.xml"];
@@ -852,14 +852,13 @@ fn partition_in(format: Format) {
             count(State::PreviousVersion)
         ));
     if format != Format::Lines {
+        let model = gen::model(&rules);
         let leased = rows
             .iter()
             .filter(|r| {
                 // A snapshot is never a leased blob (SPEC §4: the service
                 // snapshots a leased base blob to export it).
-                r.leased
-                    && r.snapshot.is_none()
-                    && oracle::exported(&rules, &r.path(), r.snapshot.as_ref(), format.state(r))
+                r.leased && r.snapshot.is_none() && model.exported(&r.blob(), format.state(r))
             })
             .count();
         summary.stdout_has(&format!("leased blobs selected:     {leased} "));
@@ -921,7 +920,7 @@ fn partition_with_every_listing_at_once() {
     let dir = Dir::new();
     let rows = gen::mixed_rows();
     let rules = gen::mixed_rules();
-    dir.write("sel.xml", oracle::blob_list_xml(&rules));
+    dir.write("sel.xml", gen::blob_list_xml(&rules));
     let (a, b) = rows.split_at(120);
     dir.write("part.jsonl", gen::jsonl(a));
     dir.write("part.csv", gen::csv(b));
@@ -2824,9 +2823,10 @@ fn oracle_and_generator_are_sane() {
         .iter()
         .any(|r| r.snapshot.is_some() && r.short_snapshot));
     // Rules that select nothing exist.
+    let missing = gen::model(&[Rule::Path("/videos/missing.mp4".into())]);
     assert!(!rows
         .iter()
-        .any(|r| Rule::Path("/videos/missing.mp4".into()).selects(&r.path(), None)));
+        .any(|r| missing.selected(&RefBlob::new(&r.path(), None))));
     let lines = text(&["a", "b"]);
     assert_eq!(lines, "a\nb\n");
 }

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod gen;
+#[path = "../reference/mod.rs"]
 pub mod oracle;
 #[path = "../rng/mod.rs"]
 pub mod rng;
