@@ -1,5 +1,5 @@
 //! Differential tests: random selections against the naive reference model
-//! (`tests/reference/mod.rs`), round trips through every writer, snapshot
+//! (`tests/common/oracle.rs`), round trips through every writer, snapshot
 //! time text, and corrupt serialized matchers.
 //!
 //! Rules and blobs are drawn from a small alphabet so that they collide:
@@ -7,8 +7,10 @@
 //! paths equal to prefixes, duplicates, `$root`, `é`/`日`, snapshot rules on
 //! one instant written in different textual forms.
 
-mod reference;
-mod reseal;
+mod common {
+    pub mod oracle;
+    pub mod reseal;
+}
 
 use std::io::Read;
 
@@ -16,10 +18,11 @@ use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, Origin, Rule, RuleId, RuleKind, RuleStatus,
     Selection, SnapshotTime,
 };
+use common::oracle::{self, RefBlob, RefRule, Reference};
+use common::reseal;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config;
-use reference::{RefBlob, RefRule, Reference};
 
 fn config(cases: u32) -> Config {
     Config {
@@ -567,7 +570,7 @@ proptest! {
 
 #[test]
 fn reference_model_self_check() {
-    reference::self_check();
+    oracle::self_check();
 }
 
 /// Rule order is irrelevant (SPEC §3): a permuted selection selects the

@@ -4,11 +4,13 @@
 //! path: the fresh matcher (`find_path` and `find`), the serialized and
 //! reloaded matcher, and `find_batch` on both; every answer (including which
 //! rule selects) is also checked against the naive reference model in
-//! `tests/reference/mod.rs`. Every error case asserts the error kind and its
+//! `tests/common/oracle.rs`. Every error case asserts the error kind and its
 //! `line:column`, computed by hand from the fixture text. Every fixture is
 //! also read one byte per `read` call, to hit every chunk boundary.
 
-mod reference;
+mod common {
+    pub mod oracle;
+}
 
 use std::io::Read;
 
@@ -16,7 +18,7 @@ use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, ParseOptions, Position, RuleId, RuleKind, RuleStatus,
     Selection, SnapshotTime,
 };
-use reference::{RefBlob, RefRule, Reference};
+use common::oracle::{self, RefBlob, RefRule, Reference};
 
 // ---------------------------------------------------------------------------
 // Harness
@@ -678,7 +680,7 @@ const CASES: &[Case] = &[
 
 #[test]
 fn reference_model_self_check() {
-    reference::self_check();
+    oracle::self_check();
 }
 
 #[test]

@@ -7,12 +7,6 @@
 
 #![allow(dead_code)]
 
-pub mod gen;
-#[path = "../reference/mod.rs"]
-pub mod oracle;
-#[path = "../rng/mod.rs"]
-pub mod rng;
-
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;

@@ -9,7 +9,8 @@
 //! what it exports ([`Reference::exported`]).
 //!
 //! Only [`blobsel::RuleKind`] (a plain enum) and [`blobsel::SnapshotTime`]
-//! ticks are borrowed from the crate.
+//! ticks are borrowed from the crate, so the fuzz target can include this
+//! file by path.
 
 #![allow(dead_code)]
 

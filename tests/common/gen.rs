@@ -1,6 +1,9 @@
 //! Selections and listings generated for the CLI tests: rules written as
 //! blob list XML, one set of rows written in every listing format, and what
-//! blobsel must print for each row (the oracle's answer).
+//! blobsel must print for each row (the oracle's answer). Needs the
+//! `oracle` and `rng` modules beside it.
+
+#![allow(dead_code)]
 
 use std::fmt;
 use std::fmt::Write as _;
