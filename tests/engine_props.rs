@@ -10,9 +10,8 @@
 mod common {
     pub mod oracle;
     pub mod reseal;
+    pub mod selection;
 }
-
-use std::io::Read;
 
 use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, Origin, Rule, RuleId, RuleKind, RuleStatus,
@@ -20,6 +19,7 @@ use blobsel::{
 };
 use common::oracle::{self, RefBlob, RefRule, Reference};
 use common::reseal;
+use common::selection::{keys, OneByte};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config;
@@ -669,44 +669,21 @@ fn api_rule() -> impl Strategy<Value = Rule> {
         })
 }
 
-fn keys_of(sel: &Selection) -> Vec<(RuleKind, String)> {
-    sel.rules()
-        .unwrap()
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect()
-}
-
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        match (self.0.split_first(), out.first_mut()) {
-            (Some((&b, rest)), Some(slot)) => {
-                *slot = b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(config(1000))]
 
     #[test]
     fn blob_list_xml_round_trips(rules in prop::collection::vec(api_rule(), 0..8)) {
         let sel = Selection::from_rules(rules.clone());
-        let want = keys_of(&sel);
+        let want = keys(&sel);
         let xml = sel.to_blob_list_xml().unwrap();
         let back = Selection::parse(xml.as_bytes(), "rt.xml")
             .map_err(|e| TestCaseError::fail(format!("{e}\n{xml}")))?;
         prop_assert_eq!(back.form(), Form::BlobListXml);
-        prop_assert_eq!(keys_of(&back), want.clone(), "{}", xml);
+        prop_assert_eq!(keys(&back), want.clone(), "{}", xml);
         let slow = Selection::parse(OneByte(xml.as_bytes()), "rt.xml")
             .map_err(|e| TestCaseError::fail(format!("one byte at a time: {e}\n{xml}")))?;
-        prop_assert_eq!(keys_of(&slow), want.clone(), "{}", xml);
+        prop_assert_eq!(keys(&slow), want.clone(), "{}", xml);
         // And again: the writer's output is a fixed point.
         prop_assert_eq!(back.to_blob_list_xml().unwrap(), xml);
     }
@@ -719,11 +696,11 @@ proptest! {
             .collect();
         let sel = Selection::from_rules(rules.clone());
         // JSON lists paths, then prefixes; each in selection order.
-        let mut want: Vec<(RuleKind, String)> = keys_of(&sel)
+        let mut want: Vec<(RuleKind, String)> = keys(&sel)
             .into_iter()
             .filter(|k| k.0 == RuleKind::Path)
             .collect();
-        want.extend(keys_of(&sel).into_iter().filter(|k| k.0 == RuleKind::Prefix));
+        want.extend(keys(&sel).into_iter().filter(|k| k.0 == RuleKind::Prefix));
         for (json, form) in [
             (sel.to_export_json().unwrap(), Form::ExportJson),
             (sel.to_arm_json().unwrap(), Form::ArmJob),
@@ -731,7 +708,7 @@ proptest! {
             let back = Selection::parse(json.as_bytes(), "rt.json")
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{json}")))?;
             prop_assert_eq!(back.form(), form);
-            prop_assert_eq!(keys_of(&back), want.clone(), "{}", json);
+            prop_assert_eq!(keys(&back), want.clone(), "{}", json);
         }
     }
 

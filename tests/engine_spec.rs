@@ -10,34 +10,18 @@
 
 mod common {
     pub mod oracle;
+    pub mod selection;
 }
-
-use std::io::Read;
 
 use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, ParseOptions, Position, RuleId, RuleKind, RuleStatus,
     Selection, SnapshotTime,
 };
 use common::oracle::{self, RefBlob, RefRule, Reference};
+use common::selection::{keys, OneByte};
 
 // ---------------------------------------------------------------------------
 // Harness
-
-/// A reader that returns one byte per `read` call (a slow pipe).
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        match (self.0.split_first(), out.first_mut()) {
-            (Some((&b, rest)), Some(slot)) => {
-                *slot = b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
 
 fn snap(s: &str) -> SnapshotTime {
     s.parse()
@@ -66,14 +50,6 @@ fn expected_status(s: &str) -> RuleStatus {
         "C" => RuleStatus::Covered { by: id() },
         _ => panic!("bad status {s}"),
     }
-}
-
-fn keys(sel: &Selection) -> Vec<(RuleKind, String)> {
-    sel.rules()
-        .expect("rules")
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect()
 }
 
 fn parse(name: &str, doc: &str) -> Selection {

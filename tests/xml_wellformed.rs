@@ -2,35 +2,20 @@
 //! service's) rejects, blobsel rejects too, with `line:column` and a fix;
 //! and what blobsel writes as blob list XML is always well-formed.
 
-use std::io::{self, Read};
+mod common {
+    pub mod selection;
+}
+
 use std::process::Command;
 
 use blobsel::{ErrorKind, Position, RuleKind, Selection};
-
-/// One byte per read, to put every check across buffer boundaries.
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        match (self.0.split_first(), out.first_mut()) {
-            (Some((&b, rest)), Some(slot)) => {
-                *slot = b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
+use common::selection::{key, OneByte};
 
 /// The rules of `doc` as `(kind, text)`, or the error; read whole and one
 /// byte at a time, which must agree.
 fn read(doc: &[u8]) -> Result<Vec<(RuleKind, String)>, blobsel::Error> {
     let rules = |sel: Result<Selection, blobsel::Error>| {
-        sel.and_then(|s| {
-            s.rules()
-                .map(|r| r.iter().map(|r| (r.kind(), r.text().to_string())).collect())
-        })
+        sel.and_then(|s| s.rules().map(|r| r.iter().map(key).collect()))
     };
     let whole = rules(Selection::parse(doc, "list.xml"));
     let slow = rules(Selection::parse(OneByte(doc), "list.xml"));
