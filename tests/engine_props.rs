@@ -8,6 +8,7 @@
 //! one instant written in different textual forms.
 
 mod common {
+    pub mod matcher;
     pub mod oracle;
     pub mod reseal;
     pub mod selection;
@@ -17,6 +18,7 @@ use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, Origin, Rule, RuleId, RuleKind, RuleStatus,
     Selection, SnapshotTime,
 };
+use common::matcher::exercise;
 use common::oracle::{self, RefBlob, RefRule, Reference};
 use common::reseal;
 use common::selection::{keys, OneByte};
@@ -843,27 +845,6 @@ proptest! {
 // ---------------------------------------------------------------------------
 // Corrupt serialized matchers: InvalidIndex or harmless, never a panic.
 
-fn exercise(m: &Matcher, blobs: &[RefBlob]) {
-    for r in m.rules() {
-        let _ = r.to_string();
-    }
-    let mut tally = m.tally();
-    for b in blobs {
-        if let Some(id) = m.find_path(b.path.as_bytes(), b.snapshot) {
-            tally.record(id);
-        }
-    }
-    let items: Vec<(&[u8], Option<SnapshotTime>)> = blobs
-        .iter()
-        .map(|b| (b.path.as_bytes(), b.snapshot))
-        .collect();
-    let mut out = Vec::new();
-    m.find_batch(&items, &mut out);
-    let _ = m.report(&tally).count();
-    let _ = m.unused(&tally).count();
-    let _ = m.container();
-}
-
 /// `sel` compiled for the container `sas` names, when every rule lies in
 /// it, else for the whole account. (A container restriction refuses rules
 /// outside the container, tested in engine_spec; the index tests here
@@ -967,7 +948,11 @@ proptest! {
             Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidIndex),
             Ok(loaded) => {
                 prop_assert!(!must_fail, "a truncated index loaded");
-                exercise(&loaded, &universe(&case));
+                let blobs: Vec<(String, Option<SnapshotTime>)> = universe(&case)
+                    .into_iter()
+                    .map(|b| (b.path, b.snapshot))
+                    .collect();
+                exercise(&loaded, &blobs);
             }
         }
     }

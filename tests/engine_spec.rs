@@ -9,6 +9,7 @@
 //! also read one byte per `read` call, to hit every chunk boundary.
 
 mod common {
+    pub mod matcher;
     pub mod oracle;
     pub mod selection;
 }
@@ -17,6 +18,7 @@ use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, ParseOptions, Position, RuleId, RuleKind, RuleStatus,
     Selection, SnapshotTime,
 };
+use common::matcher::exercise;
 use common::oracle::{self, RefBlob, RefRule, Reference};
 use common::selection::{keys, OneByte};
 
@@ -1665,27 +1667,6 @@ fn sample_matcher() -> (Matcher, Vec<(String, Option<SnapshotTime>)>) {
     })
     .collect();
     (sel.compile().unwrap(), blobs)
-}
-
-/// Uses every part of a loaded matcher; must not panic.
-fn exercise(m: &Matcher, blobs: &[(String, Option<SnapshotTime>)]) {
-    for r in m.rules() {
-        let _ = r.to_string();
-    }
-    let mut tally = m.tally();
-    for (p, s) in blobs {
-        if let Some(id) = m.find_path(p.as_bytes(), *s) {
-            tally.record(id);
-        }
-        if let Some((c, b)) = split(p) {
-            let _ = m.find(c, b, *s);
-        }
-    }
-    let mut out = Vec::new();
-    m.find_batch(blobs, &mut out);
-    let _ = m.report(&tally).count();
-    let _ = m.unused(&tally).count();
-    let _ = m.container();
 }
 
 #[test]
