@@ -3,8 +3,6 @@
 //! blobsel must print for each row (the oracle's answer). Needs the
 //! `oracle` and `rng` modules beside it.
 
-#![allow(dead_code)]
-
 use std::fmt;
 use std::fmt::Write as _;
 
