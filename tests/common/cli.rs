@@ -5,6 +5,8 @@
 //!
 //! Modelled on `ripgrep/tests/util.rs` and `fd/tests/testenv/mod.rs`.
 
+#![allow(dead_code)]
+
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;
