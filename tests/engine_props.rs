@@ -381,12 +381,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
 
     let sel = Selection::parse(doc.as_bytes(), "gen")
         .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{doc}")))?;
-    let got: Vec<(RuleKind, String)> = sel
-        .rules()
-        .unwrap()
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect();
+    let got = keys(&sel);
     let want: Vec<(RuleKind, String)> = reference
         .rules
         .iter()

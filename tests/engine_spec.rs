@@ -20,7 +20,7 @@ use blobsel::{
 };
 use common::matcher::exercise;
 use common::oracle::{self, RefBlob, RefRule, Reference};
-use common::selection::{keys, OneByte};
+use common::selection::{key, keys, OneByte};
 
 // ---------------------------------------------------------------------------
 // Harness
@@ -1372,12 +1372,7 @@ fn outcome(r: Result<Selection, blobsel::Error>) -> Result<Vec<(RuleKind, String
     match r {
         Ok(sel) => sel
             .rules()
-            .map(|rules| {
-                rules
-                    .iter()
-                    .map(|r| (r.kind(), r.text().to_string()))
-                    .collect()
-            })
+            .map(|rules| rules.iter().map(key).collect())
             .map_err(|e| format!("{:?} at {:?}", e.kind(), e.position())),
         Err(e) => Err(format!("{:?} at {:?}", e.kind(), e.position())),
     }

@@ -9,7 +9,7 @@ mod common {
 use std::process::Command;
 
 use blobsel::{ErrorKind, Position, RuleKind, Selection};
-use common::selection::{key, OneByte};
+use common::selection::{key, keys, OneByte};
 
 /// The rules of `doc` as `(kind, text)`, or the error; read whole and one
 /// byte at a time, which must agree.
@@ -477,13 +477,6 @@ fn a_json_rule_xml_cannot_carry_is_unrepresentable_as_a_blob_list() {
         let sel = Selection::parse(json.as_bytes(), "sel.json").unwrap();
         // JSON carries the name, and writes it back.
         let again = sel.to_export_json().unwrap();
-        let keys = |s: &Selection| -> Vec<(RuleKind, String)> {
-            let rules = s.rules().unwrap();
-            rules
-                .iter()
-                .map(|r| (r.kind(), r.text().to_string()))
-                .collect()
-        };
         let again = Selection::parse(again.as_bytes(), "again.json").unwrap();
         assert_eq!(keys(&again), keys(&sel));
         let e = sel.to_blob_list_xml().unwrap_err();
@@ -503,13 +496,6 @@ fn what_the_writer_emits_reads_back() {
     let xml = sel.to_blob_list_xml().unwrap();
     let back =
         Selection::parse(xml.as_bytes(), "back.xml").unwrap_or_else(|e| panic!("{e}\n{xml}"));
-    let keys = |s: &Selection| -> Vec<(RuleKind, String)> {
-        s.rules()
-            .unwrap()
-            .iter()
-            .map(|r| (r.kind(), r.text().to_string()))
-            .collect()
-    };
     assert_eq!(keys(&back), keys(&sel));
     assert!(xml.starts_with("<?xml version=\"1.0\""), "{xml}");
 }
