@@ -3,12 +3,12 @@
 //! and what blobsel writes as blob list XML is always well-formed.
 
 mod common {
+    pub mod cli;
     pub mod selection;
 }
 
-use std::process::Command;
-
 use blobsel::{ErrorKind, Position, RuleKind, Selection};
+use common::cli::Dir;
 use common::selection::{key, keys, OneByte};
 
 /// The rules of `doc` as `(kind, text)`, or the error; read whole and one
@@ -502,36 +502,22 @@ fn what_the_writer_emits_reads_back() {
 
 #[test]
 fn convert_to_xml_refuses_and_says_where() {
-    let dir = std::env::temp_dir().join(format!("blobsel-xmlwf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Dir::new();
+    dir.write(
+        "sel.json",
+        "{\"BlobList\":{\"BlobPath\":[\"/bob/a\\uFFFE\"]}}",
+    );
     let file = dir.join("sel.json");
-    std::fs::write(&file, "{\"BlobList\":{\"BlobPath\":[\"/bob/a\\uFFFE\"]}}").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .arg("convert")
+    dir.cmd(&["convert"])
         .arg(&file)
-        .args(["--to", "xml"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(stderr.contains("sel.json:1:"), "{stderr}");
-    assert!(stderr.contains("U+FFFE"), "{stderr}");
-    let ok = Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .arg("convert")
+        .args(&["--to", "xml"])
+        .run()
+        .code(2)
+        .stdout_empty()
+        .stderr_has(&["sel.json:1:", "U+FFFE"]);
+    dir.cmd(&["convert"])
         .arg(&file)
-        .args(["--to", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+        .args(&["--to", "json"])
+        .run()
+        .code(0);
 }
