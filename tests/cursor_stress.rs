@@ -13,9 +13,10 @@ fn origin() -> Origin {
     }
 }
 
-#[path = "rng/mod.rs"]
-mod rng;
-use rng::Rng;
+mod common {
+    pub mod rng;
+}
+use common::rng::Rng;
 
 /// Container names: many short ones (more than the cache holds), and
 /// some of 63 and more bytes.

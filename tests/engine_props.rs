@@ -1,5 +1,5 @@
 //! Differential tests: random selections against the naive reference model
-//! (`tests/reference/mod.rs`), round trips through every writer, snapshot
+//! (`tests/common/oracle.rs`), round trips through every writer, snapshot
 //! time text, and corrupt serialized matchers.
 //!
 //! Rules and blobs are drawn from a small alphabet so that they collide:
@@ -7,19 +7,24 @@
 //! paths equal to prefixes, duplicates, `$root`, `é`/`日`, snapshot rules on
 //! one instant written in different textual forms.
 
-mod reference;
-mod reseal;
-
-use std::io::Read;
+mod common {
+    pub mod matcher;
+    pub mod oracle;
+    pub mod reseal;
+    pub mod selection;
+}
 
 use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, Origin, Rule, RuleId, RuleKind, RuleStatus,
     Selection, SnapshotTime,
 };
+use common::matcher::exercise;
+use common::oracle::{self, RefBlob, RefRule, Reference};
+use common::reseal;
+use common::selection::{keys, OneByte};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config;
-use reference::{RefBlob, RefRule, Reference};
 
 fn config(cases: u32) -> Config {
     Config {
@@ -376,12 +381,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
 
     let sel = Selection::parse(doc.as_bytes(), "gen")
         .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{doc}")))?;
-    let got: Vec<(RuleKind, String)> = sel
-        .rules()
-        .unwrap()
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect();
+    let got = keys(&sel);
     let want: Vec<(RuleKind, String)> = reference
         .rules
         .iter()
@@ -567,7 +567,7 @@ proptest! {
 
 #[test]
 fn reference_model_self_check() {
-    reference::self_check();
+    oracle::self_check();
 }
 
 /// Rule order is irrelevant (SPEC §3): a permuted selection selects the
@@ -666,44 +666,21 @@ fn api_rule() -> impl Strategy<Value = Rule> {
         })
 }
 
-fn keys_of(sel: &Selection) -> Vec<(RuleKind, String)> {
-    sel.rules()
-        .unwrap()
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect()
-}
-
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        match (self.0.split_first(), out.first_mut()) {
-            (Some((&b, rest)), Some(slot)) => {
-                *slot = b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(config(1000))]
 
     #[test]
     fn blob_list_xml_round_trips(rules in prop::collection::vec(api_rule(), 0..8)) {
         let sel = Selection::from_rules(rules.clone());
-        let want = keys_of(&sel);
+        let want = keys(&sel);
         let xml = sel.to_blob_list_xml().unwrap();
         let back = Selection::parse(xml.as_bytes(), "rt.xml")
             .map_err(|e| TestCaseError::fail(format!("{e}\n{xml}")))?;
         prop_assert_eq!(back.form(), Form::BlobListXml);
-        prop_assert_eq!(keys_of(&back), want.clone(), "{}", xml);
+        prop_assert_eq!(keys(&back), want.clone(), "{}", xml);
         let slow = Selection::parse(OneByte(xml.as_bytes()), "rt.xml")
             .map_err(|e| TestCaseError::fail(format!("one byte at a time: {e}\n{xml}")))?;
-        prop_assert_eq!(keys_of(&slow), want.clone(), "{}", xml);
+        prop_assert_eq!(keys(&slow), want.clone(), "{}", xml);
         // And again: the writer's output is a fixed point.
         prop_assert_eq!(back.to_blob_list_xml().unwrap(), xml);
     }
@@ -716,11 +693,11 @@ proptest! {
             .collect();
         let sel = Selection::from_rules(rules.clone());
         // JSON lists paths, then prefixes; each in selection order.
-        let mut want: Vec<(RuleKind, String)> = keys_of(&sel)
+        let mut want: Vec<(RuleKind, String)> = keys(&sel)
             .into_iter()
             .filter(|k| k.0 == RuleKind::Path)
             .collect();
-        want.extend(keys_of(&sel).into_iter().filter(|k| k.0 == RuleKind::Prefix));
+        want.extend(keys(&sel).into_iter().filter(|k| k.0 == RuleKind::Prefix));
         for (json, form) in [
             (sel.to_export_json().unwrap(), Form::ExportJson),
             (sel.to_arm_json().unwrap(), Form::ArmJob),
@@ -728,7 +705,7 @@ proptest! {
             let back = Selection::parse(json.as_bytes(), "rt.json")
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{json}")))?;
             prop_assert_eq!(back.form(), form);
-            prop_assert_eq!(keys_of(&back), want.clone(), "{}", json);
+            prop_assert_eq!(keys(&back), want.clone(), "{}", json);
         }
     }
 
@@ -863,27 +840,6 @@ proptest! {
 // ---------------------------------------------------------------------------
 // Corrupt serialized matchers: InvalidIndex or harmless, never a panic.
 
-fn exercise(m: &Matcher, blobs: &[RefBlob]) {
-    for r in m.rules() {
-        let _ = r.to_string();
-    }
-    let mut tally = m.tally();
-    for b in blobs {
-        if let Some(id) = m.find_path(b.path.as_bytes(), b.snapshot) {
-            tally.record(id);
-        }
-    }
-    let items: Vec<(&[u8], Option<SnapshotTime>)> = blobs
-        .iter()
-        .map(|b| (b.path.as_bytes(), b.snapshot))
-        .collect();
-    let mut out = Vec::new();
-    m.find_batch(&items, &mut out);
-    let _ = m.report(&tally).count();
-    let _ = m.unused(&tally).count();
-    let _ = m.container();
-}
-
 /// `sel` compiled for the container `sas` names, when every rule lies in
 /// it, else for the whole account. (A container restriction refuses rules
 /// outside the container, tested in engine_spec; the index tests here
@@ -987,7 +943,11 @@ proptest! {
             Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidIndex),
             Ok(loaded) => {
                 prop_assert!(!must_fail, "a truncated index loaded");
-                exercise(&loaded, &universe(&case));
+                let blobs: Vec<(String, Option<SnapshotTime>)> = universe(&case)
+                    .into_iter()
+                    .map(|b| (b.path, b.snapshot))
+                    .collect();
+                exercise(&loaded, &blobs);
             }
         }
     }

@@ -4,38 +4,26 @@
 //! path: the fresh matcher (`find_path` and `find`), the serialized and
 //! reloaded matcher, and `find_batch` on both; every answer (including which
 //! rule selects) is also checked against the naive reference model in
-//! `tests/reference/mod.rs`. Every error case asserts the error kind and its
+//! `tests/common/oracle.rs`. Every error case asserts the error kind and its
 //! `line:column`, computed by hand from the fixture text. Every fixture is
 //! also read one byte per `read` call, to hit every chunk boundary.
 
-mod reference;
-
-use std::io::Read;
+mod common {
+    pub mod matcher;
+    pub mod oracle;
+    pub mod selection;
+}
 
 use blobsel::{
     ErrorKind, Form, Matcher, MatcherBuilder, ParseOptions, Position, RuleId, RuleKind, RuleStatus,
     Selection, SnapshotTime,
 };
-use reference::{RefBlob, RefRule, Reference};
+use common::matcher::exercise;
+use common::oracle::{self, RefBlob, RefRule, Reference};
+use common::selection::{key, keys, OneByte};
 
 // ---------------------------------------------------------------------------
 // Harness
-
-/// A reader that returns one byte per `read` call (a slow pipe).
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        match (self.0.split_first(), out.first_mut()) {
-            (Some((&b, rest)), Some(slot)) => {
-                *slot = b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
 
 fn snap(s: &str) -> SnapshotTime {
     s.parse()
@@ -64,14 +52,6 @@ fn expected_status(s: &str) -> RuleStatus {
         "C" => RuleStatus::Covered { by: id() },
         _ => panic!("bad status {s}"),
     }
-}
-
-fn keys(sel: &Selection) -> Vec<(RuleKind, String)> {
-    sel.rules()
-        .expect("rules")
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect()
 }
 
 fn parse(name: &str, doc: &str) -> Selection {
@@ -678,7 +658,7 @@ const CASES: &[Case] = &[
 
 #[test]
 fn reference_model_self_check() {
-    reference::self_check();
+    oracle::self_check();
 }
 
 #[test]
@@ -1392,12 +1372,7 @@ fn outcome(r: Result<Selection, blobsel::Error>) -> Result<Vec<(RuleKind, String
     match r {
         Ok(sel) => sel
             .rules()
-            .map(|rules| {
-                rules
-                    .iter()
-                    .map(|r| (r.kind(), r.text().to_string()))
-                    .collect()
-            })
+            .map(|rules| rules.iter().map(key).collect())
             .map_err(|e| format!("{:?} at {:?}", e.kind(), e.position())),
         Err(e) => Err(format!("{:?} at {:?}", e.kind(), e.position())),
     }
@@ -1687,27 +1662,6 @@ fn sample_matcher() -> (Matcher, Vec<(String, Option<SnapshotTime>)>) {
     })
     .collect();
     (sel.compile().unwrap(), blobs)
-}
-
-/// Uses every part of a loaded matcher; must not panic.
-fn exercise(m: &Matcher, blobs: &[(String, Option<SnapshotTime>)]) {
-    for r in m.rules() {
-        let _ = r.to_string();
-    }
-    let mut tally = m.tally();
-    for (p, s) in blobs {
-        if let Some(id) = m.find_path(p.as_bytes(), *s) {
-            tally.record(id);
-        }
-        if let Some((c, b)) = split(p) {
-            let _ = m.find(c, b, *s);
-        }
-    }
-    let mut out = Vec::new();
-    m.find_batch(blobs, &mut out);
-    let _ = m.report(&tally).count();
-    let _ = m.unused(&tally).count();
-    let _ = m.container();
 }
 
 #[test]

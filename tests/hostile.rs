@@ -3,46 +3,11 @@
 //! `tests/hostile_memory.rs` (one test per process, so the measurement is
 //! its own).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-struct Dir(tempfile::TempDir);
-
-impl Dir {
-    fn new() -> Dir {
-        Dir(tempfile::tempdir().unwrap())
-    }
-    fn file(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.0.path().join(name);
-        std::fs::write(&p, content).unwrap();
-        p
-    }
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
+mod common {
+    pub mod cli;
 }
 
-fn blobsel(args: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn p(s: &str) -> &Path {
-    Path::new(s)
-}
-
-/// Exit 2 with a `blobsel:` message containing every one of `needles`.
-fn assert_error(out: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(err.starts_with("blobsel: "), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks {n:?}: {err}");
-    }
-}
+use common::cli::Dir;
 
 const OK_LIST: &str = "<BlobList><BlobPathPrefix>/c00/</BlobPathPrefix></BlobList>";
 
@@ -55,89 +20,92 @@ fn billion_laughs_and_external_entities_are_refused_before_expansion() {
             .map(|i| format!(" <!ENTITY lol{i} \"{}\">\n", format!("&lol{};", i - 1).repeat(10)))
             .collect::<String>()
     );
-    let sel = d.file("laughs.xml", laughs);
-    let out = blobsel(&[p("check"), &sel]);
-    assert_error(&out, &["laughs.xml:2:1", "DOCTYPE"]);
+    d.write("laughs.xml", laughs);
+    d.cmd(&["check", "laughs.xml"])
+        .run()
+        .error(&["laughs.xml:2:1", "DOCTYPE"]);
 
-    let xxe = d.file(
+    d.write(
         "xxe.xml",
         "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><BlobList><BlobPath>c00/&e;</BlobPath></BlobList>",
     );
-    assert_error(&blobsel(&[p("check"), &xxe]), &["xxe.xml:1:1", "DOCTYPE"]);
+    d.cmd(&["check", "xxe.xml"])
+        .run()
+        .error(&["xxe.xml:1:1", "DOCTYPE"]);
     // An undeclared entity is an error, not text.
-    let undeclared = d.file("e.xml", "<BlobList><BlobPath>c00/&e;</BlobPath></BlobList>");
-    assert_error(&blobsel(&[p("check"), &undeclared]), &["e.xml:1:"]);
+    d.write("e.xml", "<BlobList><BlobPath>c00/&e;</BlobPath></BlobList>");
+    d.cmd(&["check", "e.xml"]).run().error(&["e.xml:1:"]);
 }
 
 #[test]
 fn deeply_nested_json_is_refused() {
     let d = Dir::new();
-    let deep = d.file(
+    d.write(
         "deep.json",
         format!("{{\"BlobList\":{}", "[".repeat(200_000)),
     );
-    assert_error(
-        &blobsel(&[p("check"), &deep]),
-        &["deep.json:1:", "nested deeper than 128"],
-    );
+    d.cmd(&["check", "deep.json"])
+        .run()
+        .error(&["deep.json:1:", "nested deeper than 128"]);
 }
 
 #[test]
 fn a_huge_single_line_is_an_error_at_its_line() {
     let d = Dir::new();
-    let sel = d.file("sel.xml", OK_LIST);
+    d.write("sel.xml", OK_LIST);
     let mut listing = b"/c00/a\n/c00/b\n".to_vec();
     listing.extend(std::iter::repeat_n(b'x', 100 << 20));
-    let file = d.file("huge.txt", &listing);
-    let out = blobsel(&[p("preview"), &sel, &file]);
-    assert_error(&out, &["huge.txt: line 3:", "longer than any blob path"]);
-    // The lines before it were selected and printed.
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "/c00/a\n/c00/b\n");
+    d.write("huge.txt", &listing);
+    d.cmd(&["preview", "sel.xml", "huge.txt"])
+        .run()
+        .error(&["huge.txt: line 3:", "longer than any blob path"])
+        // The lines before it were selected and printed.
+        .stdout("/c00/a\n/c00/b\n");
 }
 
 #[test]
 fn invalid_utf8_and_nul_bytes_name_their_position() {
     let d = Dir::new();
-    let xml = d.file(
+    d.write(
         "bad.xml",
         b"<BlobList>\n  <BlobPath>c00/\xff</BlobPath>\n</BlobList>",
     );
-    assert_error(&blobsel(&[p("check"), &xml]), &["bad.xml:2:", "UTF-8"]);
-    let nul = d.file(
+    d.cmd(&["check", "bad.xml"])
+        .run()
+        .error(&["bad.xml:2:", "UTF-8"]);
+    d.write(
         "nul.xml",
         b"<BlobList>\n  <BlobPath>c00/a\0b</BlobPath>\n</BlobList>",
     );
-    assert_error(&blobsel(&[p("check"), &nul]), &["nul.xml:2:"]);
-    let json = d.file("bad.json", b"{\"BlobList\":{\"BlobPath\":[\"c00/\xfe\"]}}");
-    assert_error(&blobsel(&[p("check"), &json]), &["bad.json:1:", "UTF-8"]);
-    let json_nul = d.file(
+    d.cmd(&["check", "nul.xml"]).run().error(&["nul.xml:2:"]);
+    d.write("bad.json", b"{\"BlobList\":{\"BlobPath\":[\"c00/\xfe\"]}}");
+    d.cmd(&["check", "bad.json"])
+        .run()
+        .error(&["bad.json:1:", "UTF-8"]);
+    d.write(
         "nul.json",
         b"{\"BlobList\":{\"BlobPath\":[\"c00/a\\u0000\"]}}",
     );
-    assert_error(
-        &blobsel(&[p("check"), &json_nul]),
-        &["nul.json:1:", "control character"],
-    );
+    d.cmd(&["check", "nul.json"])
+        .run()
+        .error(&["nul.json:1:", "control character"]);
 
-    let sel = d.file("sel.xml", OK_LIST);
-    let listing = d.file("l.txt", b"/c00/a\n/c00/\xc3\n/c00/b\n");
-    assert_error(
-        &blobsel(&[p("preview"), &sel, &listing]),
-        &["l.txt: line 2:", "UTF-8"],
-    );
-    let listing = d.file("n.txt", b"/c00/a\n/c00/b\0\n");
-    assert_error(
-        &blobsel(&[p("preview"), &sel, &listing]),
-        &["n.txt: line 2:", "control character"],
-    );
-    let jsonl = d.file(
+    d.write("sel.xml", OK_LIST);
+    d.write("l.txt", b"/c00/a\n/c00/\xc3\n/c00/b\n");
+    d.cmd(&["preview", "sel.xml", "l.txt"])
+        .run()
+        .error(&["l.txt: line 2:", "UTF-8"]);
+    d.write("n.txt", b"/c00/a\n/c00/b\0\n");
+    d.cmd(&["preview", "sel.xml", "n.txt"])
+        .run()
+        .error(&["n.txt: line 2:", "control character"]);
+    d.write(
         "n.jsonl",
         b"{\"path\":\"/c00/a\"}\n{\"path\":\"/c00/\xff\"}\n",
     );
-    assert_error(
-        &blobsel(&[p("preview"), &sel, &jsonl]),
-        &["n.jsonl:2:", "UTF-8"],
-    );
+    d.cmd(&["preview", "sel.xml", "n.jsonl"])
+        .run()
+        .error(&["n.jsonl:2:", "UTF-8"]);
 }
 
 #[test]
@@ -162,126 +130,132 @@ fn utf16_xml_with_a_bom_is_decoded() {
             .concat(),
         ),
     ] {
-        let sel = d.file(name, bytes);
-        let listing = d.file("l.txt", "/c00/été.jpg\n/c00/other\n");
-        let out = blobsel(&[p("preview"), &sel, &listing]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            "/c00/été.jpg\n",
-            "{name}"
-        );
+        d.write(name, bytes);
+        d.write("l.txt", "/c00/été.jpg\n/c00/other\n");
+        d.cmd(&["preview", name, "l.txt"])
+            .run()
+            .code(0)
+            .stdout("/c00/été.jpg\n");
     }
-    let odd = d.file("odd.xml", [0xFF, 0xFE, b'<', 0, b'B']);
-    assert_error(&blobsel(&[p("check"), &odd]), &["odd.xml", "UTF-16"]);
+    d.write("odd.xml", [0xFF, 0xFE, b'<', 0, b'B']);
+    d.cmd(&["check", "odd.xml"])
+        .run()
+        .error(&["odd.xml", "UTF-16"]);
 }
 
 #[test]
 fn truncated_and_empty_files() {
     let d = Dir::new();
-    let t = d.file(
+    d.write(
         "t.xml",
         "<BlobList>\n  <BlobPath>c00/a</BlobPath>\n  <BlobPa",
     );
-    assert_error(&blobsel(&[p("check"), &t]), &["t.xml:3:"]);
-    let t = d.file("t.json", "{\"BlobList\": {\"BlobPath\": [\"c00/a\"");
-    assert_error(&blobsel(&[p("check"), &t]), &["t.json:1:", "truncated"]);
-    let e = d.file("empty.xml", "");
-    assert_error(
-        &blobsel(&[p("check"), &e]),
-        &["empty.xml", "empty selection"],
-    );
-    let ws = d.file("ws.json", " \n\t \r\n");
-    assert_error(
-        &blobsel(&[p("check"), &ws]),
-        &["ws.json", "empty selection"],
-    );
+    d.cmd(&["check", "t.xml"]).run().error(&["t.xml:3:"]);
+    d.write("t.json", "{\"BlobList\": {\"BlobPath\": [\"c00/a\"");
+    d.cmd(&["check", "t.json"])
+        .run()
+        .error(&["t.json:1:", "truncated"]);
+    d.write("empty.xml", "");
+    d.cmd(&["check", "empty.xml"])
+        .run()
+        .error(&["empty.xml", "empty selection"]);
+    d.write("ws.json", " \n\t \r\n");
+    d.cmd(&["check", "ws.json"])
+        .run()
+        .error(&["ws.json", "empty selection"]);
 
     // An empty listing selects nothing: exit 1, no output, no error.
-    let sel = d.file("sel.xml", OK_LIST);
-    let empty = d.file("empty.txt", "");
-    let out = blobsel(&[p("preview"), &sel, &empty]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty() && out.stderr.is_empty());
-    let truncated = d.file(
+    d.write("sel.xml", OK_LIST);
+    d.write("empty.txt", "");
+    d.cmd(&["preview", "sel.xml", "empty.txt"])
+        .run()
+        .code(1)
+        .stdout_empty()
+        .stderr_empty();
+    d.write(
         "page.xml",
         "<?xml version=\"1.0\"?><EnumerationResults ContainerName=\"c00\"><Blobs><Blob><Name>a</Na",
     );
-    assert_error(&blobsel(&[p("preview"), &sel, &truncated]), &["page.xml"]);
+    d.cmd(&["preview", "sel.xml", "page.xml"])
+        .run()
+        .error(&["page.xml"]);
 }
 
 #[test]
 fn crlf_everywhere() {
     let d = Dir::new();
-    let xml = d.file("s.xml", "<?xml version=\"1.0\"?>\r\n<BlobList>\r\n  <BlobPath>\r\n    c00/a\r\n  </BlobPath>\r\n  <BlobPathPrefix>/c01/</BlobPathPrefix>\r\n</BlobList>\r\n");
-    let json = d.file("s.json", "{\r\n  \"BlobList\": {\r\n    \"BlobPath\": [\"c00/a\"],\r\n    \"BlobPathPrefix\": [\"/c01/\"]\r\n  }\r\n}\r\n");
-    let listing = d.file(
+    d.write("s.xml", "<?xml version=\"1.0\"?>\r\n<BlobList>\r\n  <BlobPath>\r\n    c00/a\r\n  </BlobPath>\r\n  <BlobPathPrefix>/c01/</BlobPathPrefix>\r\n</BlobList>\r\n");
+    d.write("s.json", "{\r\n  \"BlobList\": {\r\n    \"BlobPath\": [\"c00/a\"],\r\n    \"BlobPathPrefix\": [\"/c01/\"]\r\n  }\r\n}\r\n");
+    d.write(
         "l.txt",
         "/c00/a\r\n\r\n/c00/b\r\nc01/x\t2024-01-01T00:00:00Z\r\n",
     );
-    for sel in [&xml, &json] {
-        let out = blobsel(&[p("preview"), sel, &listing]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            "/c00/a\nc01/x\t2024-01-01T00:00:00Z\n"
-        );
+    for sel in ["s.xml", "s.json"] {
+        d.cmd(&["preview", sel, "l.txt"])
+            .run()
+            .code(0)
+            .stdout("/c00/a\nc01/x\t2024-01-01T00:00:00Z\n");
     }
-    let bad = d.file(
+    d.write(
         "bad.xml",
         "<BlobList>\r\n  <BlobPath>/video</BlobPath>\r\n</BlobList>\r\n",
     );
-    assert_error(&blobsel(&[p("check"), &bad]), &["bad.xml:2:3"]);
+    d.cmd(&["check", "bad.xml"]).run().error(&["bad.xml:2:3"]);
 }
 
 #[test]
 fn paths_that_are_directories_missing_or_unreadable() {
     let d = Dir::new();
-    let sel = d.file("sel.xml", OK_LIST);
-    assert_error(&blobsel(&[p("check"), d.path()]), &["is a directory"]);
-    assert_error(
-        &blobsel(&[p("preview"), &sel, d.path()]),
-        &["is a directory"],
-    );
-    let missing = d.path().join("missing.xml");
-    assert_error(&blobsel(&[p("check"), &missing]), &["missing.xml"]);
-    assert_error(
-        &blobsel(&[p("preview"), &sel, &missing]),
-        &["missing.xml", "no such file"],
-    );
+    d.write("sel.xml", OK_LIST);
+    d.cmd(&["check"])
+        .arg(d.path())
+        .run()
+        .error(&["is a directory"]);
+    d.cmd(&["preview", "sel.xml"])
+        .arg(d.path())
+        .run()
+        .error(&["is a directory"]);
+    let missing = d.join("missing.xml");
+    d.cmd(&["check"])
+        .arg(&missing)
+        .run()
+        .error(&["missing.xml"]);
+    d.cmd(&["preview", "sel.xml"])
+        .arg(&missing)
+        .run()
+        .error(&["missing.xml", "no such file"]);
     // Through a file as if it were a folder: the OS refuses to open it.
-    let through = sel.join("x.txt");
-    assert_error(&blobsel(&[p("preview"), &sel, &through]), &["x.txt"]);
+    d.cmd(&["preview", "sel.xml"])
+        .arg(d.join("sel.xml").join("x.txt"))
+        .run()
+        .error(&["x.txt"]);
 }
 
 #[test]
 fn a_listing_that_is_not_in_the_claimed_format() {
     let d = Dir::new();
-    let sel = d.file("sel.xml", OK_LIST);
-    let lines = d.file("lines.txt", "/c00/a\n/c00/b\n");
+    d.write("sel.xml", OK_LIST);
+    d.write("lines.txt", "/c00/a\n/c00/b\n");
     for (format, needles) in [
         ("xml", &["lines.txt"][..]),
         ("jsonl", &["lines.txt:1:1", "JSON object"][..]),
         ("csv", &["lines.txt", "inventory"][..]),
     ] {
-        let args = [p("preview"), &sel, &lines, p("--listing-format"), p(format)];
-        assert_error(&blobsel(&args), needles);
+        d.cmd(&[
+            "preview",
+            "sel.xml",
+            "lines.txt",
+            "--listing-format",
+            format,
+        ])
+        .run()
+        .error(needles);
     }
     // A selection given as a listing, and a listing given as a selection.
-    let out = blobsel(&[p("preview"), &sel, &sel]);
-    assert_error(&out, &["sel.xml"]);
-    assert_error(
-        &blobsel(&[p("check"), &lines]),
-        &["lines.txt", "not a selection"],
-    );
+    d.cmd(&["preview", "sel.xml", "sel.xml"])
+        .run()
+        .error(&["sel.xml"]);
+    d.cmd(&["check", "lines.txt"])
+        .run()
+        .error(&["lines.txt", "not a selection"]);
 }

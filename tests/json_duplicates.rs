@@ -4,7 +4,12 @@
 //! what blobsel reads. Keys blobsel ignores may repeat. And `ContainerSas`
 //! must be `container?token`.
 
+mod common {
+    pub mod selection;
+}
+
 use blobsel::{Error, ErrorKind, Form, Position, RuleKind, Selection};
+use common::selection::keys;
 
 fn parse(doc: &str) -> Result<Selection, Error> {
     Selection::parse(doc.as_bytes(), "job.json")
@@ -15,18 +20,10 @@ fn err(doc: &str) -> Error {
         Ok(sel) => panic!(
             "expected an error, got a {:?} selection of {:?}\n{doc}",
             sel.form(),
-            rules(&sel)
+            keys(&sel)
         ),
         Err(e) => e,
     }
-}
-
-fn rules(sel: &Selection) -> Vec<(RuleKind, String)> {
-    sel.rules()
-        .expect("rules")
-        .iter()
-        .map(|r| (r.kind(), r.text().to_string()))
-        .collect()
 }
 
 /// The `line:column` of the `n`th (0-based) `"key":` in `doc`, counted by
@@ -359,9 +356,9 @@ fn keys_that_are_not_read_may_repeat() {
                  \"Export\":{\"BlobList\":{\"BlobPath\":[\"/bob/a\"],\"BlobPathPrefix\":[\"/c/\"]}}}";
     let sel = parse(put).unwrap();
     assert_eq!(sel.form(), Form::PutJobBody);
-    assert_eq!(rules(&sel), rules(&parse(clean).unwrap()));
+    assert_eq!(keys(&sel), keys(&parse(clean).unwrap()));
     assert_eq!(
-        rules(&sel),
+        keys(&sel),
         vec![
             (RuleKind::Path, "/bob/a".to_string()),
             (RuleKind::Prefix, "/c/".to_string())
@@ -431,7 +428,7 @@ fn valid_documents_still_parse_identically() {
     ] {
         let sel = parse(doc).unwrap_or_else(|e| panic!("{e}\n{doc}"));
         assert_eq!(sel.form(), form, "{doc}");
-        assert_eq!(rules(&sel), expected, "{doc}");
+        assert_eq!(keys(&sel), expected, "{doc}");
         assert_eq!(sel.container_sas(), None);
     }
 }
@@ -544,7 +541,7 @@ fn valid_container_sas_forms_still_work() {
         let doc = with_sas(sas);
         let sel = parse(&doc).unwrap_or_else(|e| panic!("{e}\n{doc}"));
         assert_eq!(sel.container_sas(), container, "{doc}");
-        assert_eq!(rules(&sel), vec![(RuleKind::Path, "/bob/a".into())]);
+        assert_eq!(keys(&sel), vec![(RuleKind::Path, "/bob/a".into())]);
     }
     // Outside the SAS container: still the SAS check's error.
     let doc = with_sas("\"docs?sv=1&sig=x\"");

@@ -2,35 +2,20 @@
 //! service's) rejects, blobsel rejects too, with `line:column` and a fix;
 //! and what blobsel writes as blob list XML is always well-formed.
 
-use std::io::{self, Read};
-use std::process::Command;
+mod common {
+    pub mod cli;
+    pub mod selection;
+}
 
 use blobsel::{ErrorKind, Position, RuleKind, Selection};
-
-/// One byte per read, to put every check across buffer boundaries.
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        match (self.0.split_first(), out.first_mut()) {
-            (Some((&b, rest)), Some(slot)) => {
-                *slot = b;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
+use common::cli::Dir;
+use common::selection::{key, keys, OneByte};
 
 /// The rules of `doc` as `(kind, text)`, or the error; read whole and one
 /// byte at a time, which must agree.
 fn read(doc: &[u8]) -> Result<Vec<(RuleKind, String)>, blobsel::Error> {
     let rules = |sel: Result<Selection, blobsel::Error>| {
-        sel.and_then(|s| {
-            s.rules()
-                .map(|r| r.iter().map(|r| (r.kind(), r.text().to_string())).collect())
-        })
+        sel.and_then(|s| s.rules().map(|r| r.iter().map(key).collect()))
     };
     let whole = rules(Selection::parse(doc, "list.xml"));
     let slow = rules(Selection::parse(OneByte(doc), "list.xml"));
@@ -492,13 +477,6 @@ fn a_json_rule_xml_cannot_carry_is_unrepresentable_as_a_blob_list() {
         let sel = Selection::parse(json.as_bytes(), "sel.json").unwrap();
         // JSON carries the name, and writes it back.
         let again = sel.to_export_json().unwrap();
-        let keys = |s: &Selection| -> Vec<(RuleKind, String)> {
-            let rules = s.rules().unwrap();
-            rules
-                .iter()
-                .map(|r| (r.kind(), r.text().to_string()))
-                .collect()
-        };
         let again = Selection::parse(again.as_bytes(), "again.json").unwrap();
         assert_eq!(keys(&again), keys(&sel));
         let e = sel.to_blob_list_xml().unwrap_err();
@@ -518,49 +496,28 @@ fn what_the_writer_emits_reads_back() {
     let xml = sel.to_blob_list_xml().unwrap();
     let back =
         Selection::parse(xml.as_bytes(), "back.xml").unwrap_or_else(|e| panic!("{e}\n{xml}"));
-    let keys = |s: &Selection| -> Vec<(RuleKind, String)> {
-        s.rules()
-            .unwrap()
-            .iter()
-            .map(|r| (r.kind(), r.text().to_string()))
-            .collect()
-    };
     assert_eq!(keys(&back), keys(&sel));
     assert!(xml.starts_with("<?xml version=\"1.0\""), "{xml}");
 }
 
 #[test]
 fn convert_to_xml_refuses_and_says_where() {
-    let dir = std::env::temp_dir().join(format!("blobsel-xmlwf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Dir::new();
+    dir.write(
+        "sel.json",
+        "{\"BlobList\":{\"BlobPath\":[\"/bob/a\\uFFFE\"]}}",
+    );
     let file = dir.join("sel.json");
-    std::fs::write(&file, "{\"BlobList\":{\"BlobPath\":[\"/bob/a\\uFFFE\"]}}").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .arg("convert")
+    dir.cmd(&["convert"])
         .arg(&file)
-        .args(["--to", "xml"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(stderr.contains("sel.json:1:"), "{stderr}");
-    assert!(stderr.contains("U+FFFE"), "{stderr}");
-    let ok = Command::new(env!("CARGO_BIN_EXE_blobsel"))
-        .arg("convert")
+        .args(&["--to", "xml"])
+        .run()
+        .code(2)
+        .stdout_empty()
+        .stderr_has(&["sel.json:1:", "U+FFFE"]);
+    dir.cmd(&["convert"])
         .arg(&file)
-        .args(["--to", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+        .args(&["--to", "json"])
+        .run()
+        .code(0);
 }

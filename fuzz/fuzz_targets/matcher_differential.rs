@@ -3,7 +3,7 @@
 //! blobs drawn from the same pieces). The rules are written as blob list
 //! XML in those forms and read back; then the compiled matcher, the
 //! matcher serialized and loaded with `Matcher::from_bytes`, and the naive
-//! reference model (`tests/reference/mod.rs`) must agree on every blob:
+//! reference model (`tests/common/oracle.rs`) must agree on every blob:
 //! whether it is selected and by which rule, and so must a `Cursor` fed
 //! the same blobs in input order, sorted and reversed (its memory of the
 //! last walk must never change an answer). Each rule's status (effective,
@@ -20,12 +20,12 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../../tests/reference/mod.rs"]
-mod reference;
-#[path = "../../tests/reseal/mod.rs"]
+#[path = "../../tests/common/oracle.rs"]
+mod oracle;
+#[path = "../../tests/common/reseal.rs"]
 mod reseal;
 
-use reference::{RefBlob, RefRule, Reference};
+use oracle::{RefBlob, RefRule, Reference};
 
 const CONTAINERS: &[&str] = &[
     "$root", "$logs", "$web", "abc", "abd", "abc-d", "a1b", "ab", "ABC", "$ro",

@@ -1,10 +1,149 @@
-//! Listings generated for the CLI tests: one set of rows written in every
-//! listing format, and what blobsel must print for each row.
+//! Selections and listings generated for the CLI tests: rules written as
+//! blob list XML, one set of rows written in every listing format, and what
+//! blobsel must print for each row (the oracle's answer). Needs the
+//! `oracle` and `rng` modules beside it.
 
+use std::fmt;
 use std::fmt::Write as _;
 
-use super::oracle::{Rule, Snap, State};
+use blobsel::{RuleKind, SnapshotTime};
+
+use super::oracle::{RefBlob, RefRule, Reference, State};
 pub use super::rng::Rng;
+
+/// A snapshot time: the seconds part as text (`2024-03-09T01:42:34`) and
+/// the fraction in 100-ns ticks (0 ..= 9,999,999). Two are equal when they
+/// are the same instant, whatever digits they were written with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Snap {
+    pub seconds: String,
+    pub ticks: u32,
+}
+
+impl Snap {
+    pub fn new(seconds: &str, ticks: u32) -> Snap {
+        assert!(ticks < 10_000_000);
+        Snap {
+            seconds: seconds.to_string(),
+            ticks,
+        }
+    }
+
+    /// With all seven fractional digits, as Azure writes it and as blobsel
+    /// prints it: `2024-03-09T01:42:34.9360000Z`.
+    pub fn full(&self) -> String {
+        format!("{}.{:07}Z", self.seconds, self.ticks)
+    }
+
+    /// The instant, as the oracle compares it.
+    pub fn instant(&self) -> SnapshotTime {
+        self.full()
+            .parse()
+            .unwrap_or_else(|e| panic!("bad snapshot in test: {}: {e}", self.full()))
+    }
+
+    /// With trailing zeros dropped: `…34.936Z`, or `…34Z` for a whole
+    /// second.
+    pub fn short(&self) -> String {
+        if self.ticks == 0 {
+            return format!("{}Z", self.seconds);
+        }
+        let digits = format!("{:07}", self.ticks);
+        format!("{}.{}Z", self.seconds, digits.trim_end_matches('0'))
+    }
+}
+
+/// One rule of a selection, as the CLI tests write it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// `BlobPathPrefix P`.
+    Prefix(String),
+    /// `BlobPath B` (B as written: `c/b` or `/c/b`).
+    Path(String),
+    /// `BlobPath B IncludeSnapshots="false"`.
+    PathWithoutSnapshots(String),
+    /// `BlobPath B SnapshotTime="T"` (T written short).
+    Snapshot(String, Snap),
+}
+
+/// `c/b` or `/c/b` as the canonical `/c/b`.
+fn canonical(b: &str) -> String {
+    if b.starts_with('/') {
+        b.to_string()
+    } else {
+        format!("/{b}")
+    }
+}
+
+impl Rule {
+    /// The rule as the oracle sees it: its kind and canonical text, the
+    /// snapshot time as an instant.
+    pub fn model(&self) -> RefRule {
+        match self {
+            Rule::Prefix(p) => RefRule::prefix(p),
+            Rule::Path(b) => RefRule::path(&canonical(b)),
+            Rule::PathWithoutSnapshots(b) => {
+                RefRule::new(RuleKind::PathWithoutSnapshots, &canonical(b))
+            }
+            Rule::Snapshot(b, t) => RefRule::new(RuleKind::Snapshot(t.instant()), &canonical(b)),
+        }
+    }
+
+    /// The rule as a blob list XML element.
+    pub fn xml(&self) -> String {
+        match self {
+            Rule::Prefix(p) => format!("<BlobPathPrefix>{}</BlobPathPrefix>", escape(p)),
+            Rule::Path(b) => format!("<BlobPath>{}</BlobPath>", escape(b)),
+            Rule::PathWithoutSnapshots(b) => format!(
+                "<BlobPath IncludeSnapshots=\"false\">{}</BlobPath>",
+                escape(b)
+            ),
+            Rule::Snapshot(b, t) => format!(
+                "<BlobPath SnapshotTime=\"{}\">{}</BlobPath>",
+                t.short(),
+                escape(b)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    /// As blobsel shows a rule (`--explain`, the summary): the path
+    /// canonical, the snapshot time in full.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Prefix(p) => write!(f, "BlobPathPrefix {p}"),
+            Rule::Path(b) => write!(f, "BlobPath {}", canonical(b)),
+            Rule::PathWithoutSnapshots(b) => {
+                write!(f, "BlobPath {} IncludeSnapshots=false", canonical(b))
+            }
+            Rule::Snapshot(b, t) => {
+                write!(f, "BlobPath {} SnapshotTime={}", canonical(b), t.full())
+            }
+        }
+    }
+}
+
+/// XML text escaping.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// A blob list XML document of `rules`, one element a line.
+pub fn blob_list_xml(rules: &[Rule]) -> String {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<BlobList>\n");
+    for r in rules {
+        s.push_str("  ");
+        s.push_str(&r.xml());
+        s.push('\n');
+    }
+    s.push_str("</BlobList>\n");
+    s
+}
 
 /// One listed blob, snapshot or version.
 #[derive(Clone, Debug)]
@@ -49,6 +188,11 @@ impl Row {
     /// The canonical path `/c/b`.
     pub fn path(&self) -> String {
         format!("/{}/{}", self.container, self.name)
+    }
+
+    /// The row as the oracle sees it.
+    pub fn blob(&self) -> RefBlob {
+        RefBlob::new(&self.path(), self.snapshot.as_ref().map(Snap::instant))
     }
 
     /// What blobsel prints for the row when the listing is not `lines`:
@@ -137,13 +281,18 @@ impl Format {
     }
 }
 
+/// The oracle for `rules`.
+pub fn model(rules: &[Rule]) -> Reference {
+    Reference::new(rules.iter().map(Rule::model).collect())
+}
+
 /// The rows of `rows` that the export takes (`selected`) or leaves, as
 /// blobsel prints them for `format`: the oracle's answer.
 pub fn expected(rows: &[Row], rules: &[Rule], format: Format, selected: bool) -> String {
+    let model = model(rules);
     let mut out = String::new();
     for row in rows {
-        let state = format.state(row);
-        let taken = super::oracle::exported(rules, &row.path(), row.snapshot.as_ref(), state);
+        let taken = model.exported(&row.blob(), format.state(row));
         if taken == selected {
             out.push_str(&format.printed(row));
             out.push('\n');
@@ -363,7 +512,7 @@ pub fn jsonl(rows: &[Row]) -> String {
 
 /// One `<Blob>` of a List Blobs response.
 fn xml_blob(row: &Row) -> String {
-    let mut s = format!("<Blob><Name>{}</Name>", super::oracle::escape(&row.name));
+    let mut s = format!("<Blob><Name>{}</Name>", escape(&row.name));
     if let Some(t) = &row.snapshot {
         let _ = write!(s, "<Snapshot>{}</Snapshot>", t.full());
     }
@@ -408,7 +557,7 @@ pub fn xml_files(rows: &[Row], files: usize) -> Vec<String> {
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults \
              ServiceEndpoint=\"https://acct.blob.core.windows.net/\" ContainerName=\"{}\">\
              <Prefix/><Marker/><MaxResults>7</MaxResults><Blobs>",
-            super::oracle::escape(c)
+            escape(c)
         );
         if pages.len() % 5 == 2 {
             page.push_str("<BlobPrefix><Name>2024/</Name></BlobPrefix>");

@@ -7,11 +7,6 @@
 
 #![allow(dead_code)]
 
-pub mod gen;
-pub mod oracle;
-#[path = "../rng/mod.rs"]
-pub mod rng;
-
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;

@@ -1,13 +1,16 @@
-//! A naive reference model of SPEC §2–§3, kept apart from the engine.
+//! The one naive reference model of SPEC §2–§4, kept apart from the engine.
 //!
 //! It loops over every rule and decides with plain string comparisons; it
 //! knows nothing of the fst, of rule folding or of the serialized form. The
-//! engine's tests compare every answer of the compiled matcher with it,
-//! including *which* rule selects a blob (the precedence documented at the
-//! top of `src/matcher/mod.rs`).
+//! engine's tests (and the `matcher_differential` fuzz target) compare
+//! every answer of the compiled matcher with it, including *which* rule
+//! selects a blob (the precedence documented at the top of
+//! `src/matcher/mod.rs`); the CLI tests compare the binary's output with
+//! what it exports ([`Reference::exported`]).
 //!
 //! Only [`blobsel::RuleKind`] (a plain enum) and [`blobsel::SnapshotTime`]
-//! ticks are borrowed from the crate.
+//! ticks are borrowed from the crate, so the fuzz target can include this
+//! file by path.
 
 #![allow(dead_code)]
 
@@ -52,6 +55,19 @@ impl RefBlob {
             snapshot,
         }
     }
+}
+
+/// What a listing says about a blob beyond its path (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// An ordinary committed blob (or snapshot).
+    Committed,
+    /// A blob with only uncommitted blocks.
+    Uncommitted,
+    /// A version that is not the current one.
+    PreviousVersion,
+    /// The current version of a blob with versioning on.
+    CurrentVersion,
 }
 
 /// The model: rules plus an optional container restriction (a container
@@ -114,6 +130,16 @@ impl Reference {
     /// A blob is selected when any rule selects it (union).
     pub fn selected(&self, blob: &RefBlob) -> bool {
         self.rules.iter().any(|r| self.rule_selects(r, blob))
+    }
+
+    /// SPEC §4: whether the export takes `blob` in `state`: never an
+    /// uncommitted blob or a previous version (when the listing can tell),
+    /// otherwise when it is selected.
+    pub fn exported(&self, blob: &RefBlob, state: State) -> bool {
+        match state {
+            State::Uncommitted | State::PreviousVersion => false,
+            State::Committed | State::CurrentVersion => self.selected(blob),
+        }
     }
 
     /// The key a prefix is matched by: under a container restriction the
@@ -233,6 +259,12 @@ pub fn self_check() {
     assert_eq!(m.chosen(&b("/c00/ab", None)), None);
     assert!(!m.effective(0) && m.effective(1) && !m.effective(5));
     assert!(m.covers(1, 0) && !m.covers(0, 1) && m.equal(4, 5));
+    // SPEC §4: never an uncommitted blob or a previous version.
+    assert!(m.exported(&b("/bob/x", None), State::Committed));
+    assert!(m.exported(&b("/bob/x", None), State::CurrentVersion));
+    assert!(!m.exported(&b("/bob/x", None), State::Uncommitted));
+    assert!(!m.exported(&b("/bob/x", None), State::PreviousVersion));
+    assert!(!m.exported(&b("/c00/ab", None), State::Committed));
     let sas = Reference::with_container(vec![RefRule::prefix("/photos")], Some("photos"));
     assert!(sas.selected(&b("/photos/a", None)));
     assert!(!sas.selected(&b("/photos-2024/a", None)));

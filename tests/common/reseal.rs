@@ -1,6 +1,7 @@
 //! Making a damaged index's checksums match again, as a crafted index
 //! would, so the damage reaches every check behind them. Shared by the
-//! property tests and the fuzz targets.
+//! property tests and the `matcher_differential` fuzz target (which
+//! includes this file by path, so it needs nothing but the crate).
 
 /// The index header's length, where the fst begins.
 const HEADER: usize = 80;
