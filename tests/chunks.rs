@@ -5,9 +5,10 @@
 use blobsel::listing::{par_find, MAX_LINE};
 use blobsel::{Error, ErrorKind, Selection};
 
-#[path = "rng/mod.rs"]
-mod rng;
-use rng::Rng;
+mod common {
+    pub mod rng;
+}
+use common::rng::Rng;
 
 const SELECTION: &str = "<BlobList>\
     <BlobPathPrefix>/logs/2024/</BlobPathPrefix>\
