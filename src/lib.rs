@@ -117,11 +117,10 @@ pub use crate::matcher::{
 };
 pub use crate::path::BlobPath;
 pub use crate::rule::{Origin, Rule, RuleKind};
-pub use crate::selection::{Form, ParseOptions, Selection};
+pub use crate::selection::{Form, ParseOptions, Selection, MAX_INLINE_BLOB_LIST_BYTES};
 pub use crate::snapshot::SnapshotTime;
 
 mod error;
-mod json;
 pub mod listing;
 mod matcher;
 pub mod path;
@@ -133,4 +132,3 @@ mod selection;
 mod snapshot;
 mod text;
 mod words;
-mod xml;

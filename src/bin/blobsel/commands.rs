@@ -19,8 +19,7 @@ pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Res
     };
     if let Some(n) = selection.inline_json_bytes() {
         // Over the limit, parsing failed already.
-        const LIMIT: usize = 32 * 1024;
-        if n > LIMIT * 9 / 10 {
+        if n > blobsel::MAX_INLINE_BLOB_LIST_BYTES * 9 / 10 {
             warn(
                 w,
                 format!(

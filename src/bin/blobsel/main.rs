@@ -155,18 +155,15 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
              files, or the selection as a file"
         );
     }
-    let name = selection_name(&a.sel.selection);
-    let (selection, matcher) = match (open_selection(&a.sel.selection)?, &a.sel.blob_list) {
-        (Opened::Index(_), Some(list)) => return Err(index_with_blob_list(&name, list)),
-        (Opened::Index(bytes), None) => {
-            let matcher = Matcher::from_bytes(bytes).with_context(|| name.to_string())?;
-            // Listing the account is planned from the rules.
-            let selection = account.as_ref().map(|_| matcher.selection()).transpose()?;
-            (selection, matcher)
-        }
-        (Opened::Selection(text), _) => {
-            let mut selection =
-                parse_opened(text, &a.sel, account.is_none(), &ParseOptions::default())?;
+    // Listing the account is planned from the rules (an index's given
+    // back); the blob list blob may come from the account.
+    let index = IndexUse::Keep {
+        rules: account.is_some(),
+    };
+    let loaded = load(&a.sel, &ParseOptions::default(), index, account.is_none())?;
+    let (selection, matcher) = match loaded {
+        Loaded::Index { matcher, rules } => (rules, matcher),
+        Loaded::Selection(mut selection) => {
             if let Some(account) = &account {
                 account.supply_blob_list(&mut selection)?;
             }
@@ -241,24 +238,72 @@ enum IndexUse {
     Refuse,
     /// Read its rules back (convert and plan).
     Rules,
+    /// Keep it to match with (preview), and read its rules back too when
+    /// `rules`.
+    Keep { rules: bool },
+}
+
+/// What SELECTION gave.
+enum Loaded {
+    /// A selection, parsed; or an index's rules given back.
+    Selection(Selection),
+    /// An index kept to match with ([`IndexUse::Keep`]), with its rules
+    /// when they were asked for.
+    Index {
+        matcher: Matcher,
+        rules: Option<Selection>,
+    },
 }
 
 /// The selection SELECTION holds, with its rules (from --blob-list when it
 /// names a blob list blob), or an index's rules where `index` allows.
 fn load_selection(a: &SelectionArgs, options: &ParseOptions, index: IndexUse) -> Result<Selection> {
+    match load(a, options, index, true)? {
+        Loaded::Selection(selection) => Ok(selection),
+        Loaded::Index { matcher, rules } => match rules {
+            Some(rules) => Ok(rules),
+            None => Ok(matcher.selection()?),
+        },
+    }
+}
+
+/// The one loader of SELECTION: tells an index from a selection, parses a
+/// selection (supplying its blob list blob from --blob-list; with
+/// `need_rules`, a blob list blob not supplied is an error), and treats an
+/// index as `index` says.
+fn load(
+    a: &SelectionArgs,
+    options: &ParseOptions,
+    index: IndexUse,
+    need_rules: bool,
+) -> Result<Loaded> {
     let name = selection_name(&a.selection);
-    match (open_selection(&a.selection)?, &a.blob_list) {
+    let bytes = match (open_selection(&a.selection)?, &a.blob_list) {
+        (Opened::Selection(text), _) => {
+            return Ok(Loaded::Selection(parse_opened(
+                text, a, need_rules, options,
+            )?))
+        }
         (Opened::Index(_), _) if index == IndexUse::Refuse => bail!(
             "{name} is a compiled index (blobsel compile): give the selection it was compiled \
              from (preview, convert and plan read an index; check and compile do not)"
         ),
-        (Opened::Index(_), Some(list)) => Err(index_with_blob_list(&name, list)),
-        (Opened::Index(bytes), None) => {
-            let matcher = Matcher::from_bytes(bytes).with_context(|| name.clone())?;
-            Ok(matcher.selection().with_context(|| name.clone())?)
-        }
-        (Opened::Selection(text), _) => parse_opened(text, a, true, options),
-    }
+        (Opened::Index(_), Some(list)) => return Err(index_with_blob_list(&name, list)),
+        (Opened::Index(bytes), None) => bytes,
+    };
+    let matcher = Matcher::from_bytes(bytes).with_context(|| name.clone())?;
+    let rules = |m: &Matcher| m.selection().with_context(|| name.clone());
+    Ok(match index {
+        IndexUse::Keep { rules: false } => Loaded::Index {
+            matcher,
+            rules: None,
+        },
+        IndexUse::Keep { rules: true } => Loaded::Index {
+            rules: Some(rules(&matcher)?),
+            matcher,
+        },
+        _ => Loaded::Selection(rules(&matcher)?),
+    })
 }
 
 fn index_with_blob_list(name: &str, list: &Path) -> anyhow::Error {

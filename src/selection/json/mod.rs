@@ -5,10 +5,10 @@ mod value;
 
 use std::sync::Arc;
 
+use super::Form;
 use crate::error::{Error, ErrorKind, Position};
 use crate::path::BlobPath;
 use crate::rule::{Origin, Rule, RuleKind};
-use crate::selection::Form;
 use value::{Node, Value};
 
 /// The most bytes an inline `BlobList` may have (its JSON text).

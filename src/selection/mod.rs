@@ -1,15 +1,23 @@
 //! A selection: the rules of one export job, from any of its forms.
+//!
+//! The readers of the forms live here, mirroring `listing/`: `xml.rs` reads
+//! blob list XML (with `xml/wellformed.rs`, what a conforming XML parser
+//! refuses) and writes it back; `json/` reads the Export fragment, the Put
+//! Job body and the ARM job, and writes them.
 
 use std::io::Read;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::json;
 use crate::matcher::{Matcher, MatcherBuilder};
 use crate::plan::Plan;
 use crate::rule::Rule;
 use crate::text;
-use crate::xml;
+
+mod json;
+mod xml;
+
+pub use self::json::MAX_INLINE_BLOB_LIST_BYTES;
 
 /// The form a selection was written in (SPEC §1), detected from content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
