@@ -162,7 +162,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     };
     let loaded = load(&a.sel, &ParseOptions::default(), index, account.is_none())?;
     let (selection, matcher) = match loaded {
-        Loaded::Index { matcher, rules } => (rules, matcher),
+        Loaded::Index { matcher, rules } => (rules.map(|r| *r), matcher),
         Loaded::Selection(mut selection) => {
             if let Some(account) = &account {
                 account.supply_blob_list(&mut selection)?;
@@ -251,7 +251,7 @@ enum Loaded {
     /// when they were asked for.
     Index {
         matcher: Matcher,
-        rules: Option<Selection>,
+        rules: Option<Box<Selection>>,
     },
 }
 
@@ -261,7 +261,7 @@ fn load_selection(a: &SelectionArgs, options: &ParseOptions, index: IndexUse) ->
     match load(a, options, index, true)? {
         Loaded::Selection(selection) => Ok(selection),
         Loaded::Index { matcher, rules } => match rules {
-            Some(rules) => Ok(rules),
+            Some(rules) => Ok(*rules),
             None => Ok(matcher.selection()?),
         },
     }
@@ -299,7 +299,7 @@ fn load(
             rules: None,
         },
         IndexUse::Keep { rules: true } => Loaded::Index {
-            rules: Some(rules(&matcher)?),
+            rules: Some(Box::new(rules(&matcher)?)),
             matcher,
         },
         _ => Loaded::Selection(rules(&matcher)?),
