@@ -162,7 +162,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     };
     let loaded = load(&a.sel, &ParseOptions::default(), index, account.is_none())?;
     let (selection, matcher) = match loaded {
-        Loaded::Index { matcher, rules } => (rules.map(|r| *r), matcher),
+        Loaded::Index { matcher, rules } => (rules, *matcher),
         Loaded::Selection(mut selection) => {
             if let Some(account) = &account {
                 account.supply_blob_list(&mut selection)?;
@@ -250,8 +250,8 @@ enum Loaded {
     /// An index kept to match with ([`IndexUse::Keep`]), with its rules
     /// when they were asked for.
     Index {
-        matcher: Matcher,
-        rules: Option<Box<Selection>>,
+        matcher: Box<Matcher>,
+        rules: Option<Selection>,
     },
 }
 
@@ -261,7 +261,7 @@ fn load_selection(a: &SelectionArgs, options: &ParseOptions, index: IndexUse) ->
     match load(a, options, index, true)? {
         Loaded::Selection(selection) => Ok(selection),
         Loaded::Index { matcher, rules } => match rules {
-            Some(rules) => Ok(*rules),
+            Some(rules) => Ok(rules),
             None => Ok(matcher.selection()?),
         },
     }
@@ -291,7 +291,7 @@ fn load(
         (Opened::Index(_), Some(list)) => return Err(index_with_blob_list(&name, list)),
         (Opened::Index(bytes), None) => bytes,
     };
-    let matcher = Matcher::from_bytes(bytes).with_context(|| name.clone())?;
+    let matcher = Box::new(Matcher::from_bytes(bytes).with_context(|| name.clone())?);
     let rules = |m: &Matcher| m.selection().with_context(|| name.clone());
     Ok(match index {
         IndexUse::Keep { rules: false } => Loaded::Index {
@@ -299,7 +299,7 @@ fn load(
             rules: None,
         },
         IndexUse::Keep { rules: true } => Loaded::Index {
-            rules: Some(Box::new(rules(&matcher)?)),
+            rules: Some(rules(&matcher)?),
             matcher,
         },
         _ => Loaded::Selection(rules(&matcher)?),
