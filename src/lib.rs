@@ -35,6 +35,11 @@
 //!
 //! # Semantics
 //!
+//! The whole of it, with the service's sources and blobsel's own
+//! decisions where the service is silent, is `docs/semantics.md` in the
+//! repository; the code cites its sections (`docs/semantics.md §3`). In
+//! short:
+//!
 //! A blob is `/container/name` (the root container is `$root`) plus an
 //! optional snapshot time. A rule selects:
 //!

@@ -1,5 +1,5 @@
 //! Blob identity: container names, blob names and canonical paths — the
-//! one validator that selections and listings share (SPEC §2).
+//! one validator that selections and listings share (docs/semantics.md §2).
 //!
 //! A blob's canonical path is `/` + container + `/` + blob name; the root
 //! container is written `$root`. Every check here returns an [`Error`] of

@@ -1,4 +1,4 @@
-//! Rules: the prefixes and paths a selection is made of (SPEC §3).
+//! Rules: the prefixes and paths a selection is made of (docs/semantics.md §3).
 
 use std::fmt;
 use std::sync::Arc;

@@ -533,7 +533,7 @@ fn the_selection_from_stdin() {
         .run()
         .code(0)
         .stdout_has("<stdin>: valid blob list XML");
-    // Errors name it <stdin> (SPEC §6).
+    // Errors name it <stdin> (docs/semantics.md §6).
     dir.cmd(&["check", "-"])
         .stdin("<BlobList><BlobPathPrefix>bob/</BlobPathPrefix></BlobList>")
         .run()
@@ -861,7 +861,7 @@ fn partition_in(format: Format) {
         let leased = rows
             .iter()
             .filter(|r| {
-                // A snapshot is never a leased blob (SPEC §4: the service
+                // A snapshot is never a leased blob (docs/semantics.md §4: the service
                 // snapshots a leased base blob to export it).
                 r.leased && r.snapshot.is_none() && model.exported(&r.blob(), format.state(r))
             })
@@ -1961,7 +1961,7 @@ fn blob_list_blob_path_needs_blob_list() {
     dir.cmd(&["plan", "same-blob-list.json"])
         .run()
         .error(&["--blob-list"]);
-    // Without its rules the selection cannot be checked either (SPEC §1).
+    // Without its rules the selection cannot be checked either (docs/semantics.md §1).
     dir.cmd(&["check", "same-blob-list.json"])
         .run()
         .error(&["same-blob-list.json:", "lists/same.xml", "--blob-list"])

@@ -41,7 +41,7 @@ fn config(cases: u32) -> Config {
 const CONTAINERS: &[&str] = &["bob", "bobkids", "$root", "abc"];
 const PIECES: &[&str] = &["a", "é", "/", "日", "a&b", "ab"];
 
-/// Each entry: textual forms of one instant (SPEC §2's own examples first).
+/// Each entry: textual forms of one instant (docs/semantics.md §2's own examples first).
 const INSTANTS: &[&[&str]] = &[
     &[
         "2011-03-09T01:42:34.936Z",
@@ -570,7 +570,7 @@ fn reference_model_self_check() {
     oracle::self_check();
 }
 
-/// Rule order is irrelevant (SPEC §3): a permuted selection selects the
+/// Rule order is irrelevant (docs/semantics.md §3): a permuted selection selects the
 /// same blobs.
 #[test]
 fn rule_order_does_not_change_what_is_selected() {
@@ -773,7 +773,7 @@ fn snapshot_time_known_values() {
         expected_ticks(2011, 3, 9, 1, 42, 34, 9_360_000),
         634_352_317_549_360_000
     );
-    // SPEC §2: one snapshot in three textual forms.
+    // docs/semantics.md §2: one snapshot in three textual forms.
     let a: SnapshotTime = "2011-03-09T01:42:34.936Z".parse().unwrap();
     for other in [
         "2011-03-09T01:42:34.9360000Z",
@@ -954,7 +954,7 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------
-// Bad input never panics (SPEC §6): damaged documents parse or fail cleanly.
+// Bad input never panics (docs/semantics.md §6): damaged documents parse or fail cleanly.
 
 const SPICE: &[&str] = &[
     "<",

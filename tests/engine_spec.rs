@@ -1,4 +1,4 @@
-//! SPEC.md §1–§3 as tables of cases.
+//! docs/semantics.md §1–§3 as tables of cases.
 //!
 //! Every selection case is parsed, compiled, and matched through every code
 //! path: the fresh matcher (`find_path` and `find`), the serialized and
@@ -172,7 +172,7 @@ const FOUR_FORMS_BLOBS: &[(&str, Option<&str>, Option<usize>)] = &[
 ];
 
 const CASES: &[Case] = &[
-    // --- SPEC §3: the normative prefix table --------------------------------
+    // --- docs/semantics.md §3: the normative prefix table --------------------------------
     Case {
         name: "prefix /picturecontainer",
         doc: "<BlobList><BlobPathPrefix>/picturecontainer</BlobPathPrefix></BlobList>",
@@ -258,7 +258,7 @@ const CASES: &[Case] = &[
             ("/a-b-c/é/日", None, Some(0)),
         ],
     },
-    // --- SPEC §3: paths -------------------------------------------------------
+    // --- docs/semantics.md §3: paths -------------------------------------------------------
     Case {
         name: "$root paths, with and without the leading slash",
         doc: "<BlobList>\n  <BlobPath>$root/logo.bmp</BlobPath>\n  <BlobPath>/$root/logo.bmp</BlobPath>\n</BlobList>",
@@ -461,7 +461,7 @@ const CASES: &[Case] = &[
             ("/c00/ba", None, None),
         ],
     },
-    // --- SPEC §1: XML details ---------------------------------------------------
+    // --- docs/semantics.md §1: XML details ---------------------------------------------------
     Case {
         name: "entities, character references and CDATA are decoded",
         doc: r#"<BlobList>
@@ -530,7 +530,7 @@ const CASES: &[Case] = &[
         status: "E",
         blobs: &[("/c00/éééé", None, Some(0)), ("/c00/éé", None, None)],
     },
-    // --- SPEC §1: the four forms yield the same rules -----------------------------
+    // --- docs/semantics.md §1: the four forms yield the same rules -----------------------------
     Case {
         name: "form: blob list XML",
         doc: r#"<?xml version="1.0" encoding="utf-8"?>
@@ -612,7 +612,7 @@ const CASES: &[Case] = &[
             ("/c01/日本", None, Some(1)),
         ],
     },
-    // --- SPEC §1: container SAS ---------------------------------------------------
+    // --- docs/semantics.md §1: container SAS ---------------------------------------------------
     Case {
         name: "container SAS: /photos selects inside photos only",
         doc: r#"{
@@ -860,7 +860,7 @@ const fn err_key(
 use ErrorKind::*;
 
 const ERRORS: &[ErrCase] = &[
-    // --- SPEC §3: paths that name no blob --------------------------------------------
+    // --- docs/semantics.md §3: paths that name no blob --------------------------------------------
     err(
         "/logo.bmp names a container and no blob",
         "<BlobList>\n  <BlobPath>/logo.bmp</BlobPath>\n</BlobList>",
@@ -951,7 +951,7 @@ const ERRORS: &[ErrCase] = &[
         ControlCharacter,
         (2, 3),
     ),
-    // --- SPEC §3: prefixes must begin with '/' -----------------------------------------
+    // --- docs/semantics.md §3: prefixes must begin with '/' -----------------------------------------
     err(
         "prefix without a leading slash",
         "<BlobList>\n  <BlobPathPrefix>bob/</BlobPathPrefix>\n</BlobList>",
@@ -971,7 +971,7 @@ const ERRORS: &[ErrCase] = &[
         (3, 24),
         "BlobList.BlobPathPrefix[0]",
     ),
-    // --- SPEC §3: attributes -------------------------------------------------------------
+    // --- docs/semantics.md §3: attributes -------------------------------------------------------------
     err(
         "IncludeSnapshots=\"yes\"",
         "<BlobList>\n  <BlobPath IncludeSnapshots=\"yes\">c00/a</BlobPath>\n</BlobList>",
@@ -1038,7 +1038,7 @@ const ERRORS: &[ErrCase] = &[
         ConflictingAttributes,
         (2, 3),
     ),
-    // --- SPEC §1: unknown XML elements and attributes ------------------------------
+    // --- docs/semantics.md §1: unknown XML elements and attributes ------------------------------
     err(
         "BlobPathprefix (case)",
         "<BlobList>\n  <BlobPath>c00/a</BlobPath>\n  <BlobPathprefix>/bob/</BlobPathprefix>\n</BlobList>",
@@ -1099,7 +1099,7 @@ const ERRORS: &[ErrCase] = &[
         UnknownElement,
         (2, 3),
     ),
-    // --- SPEC §1: DOCTYPE, entities --------------------------------------------------
+    // --- docs/semantics.md §1: DOCTYPE, entities --------------------------------------------------
     err(
         "DOCTYPE with an internal entity",
         "<?xml version=\"1.0\"?>\n<!DOCTYPE BlobList [<!ENTITY x \"c00/a.jpg\">]>\n<BlobList><BlobPath>&x;</BlobPath></BlobList>",
@@ -1131,7 +1131,7 @@ const ERRORS: &[ErrCase] = &[
         (3, 1),
     ),
     err("not a selection", "hello", UnrecognizedForm, (1, 1)),
-    // --- SPEC §1: unknown JSON keys inside Export / BlobList -----------------------
+    // --- docs/semantics.md §1: unknown JSON keys inside Export / BlobList -----------------------
     err_key(
         "fragment: unknown key in BlobList",
         "{\n  \"BlobList\": {\n    \"BlobPath\": [\"c00/a.jpg\"],\n    \"blobPathPrefix\": [\"/bob/\"]\n  }\n}",
@@ -1166,7 +1166,7 @@ const ERRORS: &[ErrCase] = &[
         (6, 7),
         "properties.export",
     ),
-    // --- SPEC §1: job types -------------------------------------------------------------
+    // --- docs/semantics.md §1: job types -------------------------------------------------------------
     err_key(
         "Put Job: import job with Export",
         "{\n  \"Properties\": {\"Type\": \"Import\"},\n  \"Export\": {\"BlobList\": {\"BlobPath\": [\"c00/a.jpg\"]}}\n}",
@@ -1199,7 +1199,7 @@ const ERRORS: &[ErrCase] = &[
         MissingExport,
         (1, 1),
     ),
-    // --- SPEC §1: BlobList and BlobListBlobPath ------------------------------------
+    // --- docs/semantics.md §1: BlobList and BlobListBlobPath ------------------------------------
     err(
         "fragment: both BlobList and BlobListBlobPath",
         "{\n  \"BlobList\": {\"BlobPath\": [\"c00/a.jpg\"]},\n  \"BlobListBlobPath\": \"lists/list.xml\"\n}",
@@ -1226,7 +1226,7 @@ const ERRORS: &[ErrCase] = &[
         InvalidBlobListBlobPath,
         (1, 22),
     ),
-    // --- SPEC §1: container SAS -----------------------------------------------------------
+    // --- docs/semantics.md §1: container SAS -----------------------------------------------------------
     err(
         "container SAS: a path in another container",
         "{\n  \"Properties\": {\"Type\": \"Export\", \"ContainerSas\": \"photos?sv=2014-02-14&sr=c&sig=x\"},\n  \"Export\": {\"BlobList\": {\n    \"BlobPath\": [\"photos/a.jpg\", \"videos/a.mp4\"],\n    \"BlobPathPrefix\": [\"/photos/\"]\n  }}\n}",
@@ -1412,7 +1412,7 @@ fn leading_whitespace_read_one_byte_at_a_time() {
 }
 
 // ---------------------------------------------------------------------------
-// SPEC §1: BlobListBlobPath, inline size limit
+// docs/semantics.md §1: BlobListBlobPath, inline size limit
 
 #[test]
 fn blob_list_blob_path_needs_its_content() {
@@ -1526,7 +1526,7 @@ fn container_sas_applies_to_a_supplied_blob_list() {
     assert_eq!(e.position(), Some(Position { line: 3, column: 3 }));
     assert_eq!(e.source_name(), Some("list.xml"));
     // The refused list must not stay behind: with a container SAS nothing
-    // outside the container is ever selected (SPEC §1).
+    // outside the container is ever selected (docs/semantics.md §1).
     if let Ok(m) = sel.compile() {
         assert_eq!(
             m.find_path(b"/photos-2024/a", None),

@@ -165,7 +165,7 @@ fn export_json_near_the_inline_limit_reads_back() {
 }
 
 /// Found while writing the `matcher_differential` target, whose reference
-/// model limits matching to the container when there is one (SPEC §1, and
+/// model limits matching to the container when there is one (docs/semantics.md §1, and
 /// `MatcherBuilder::container`: "Limits matching to one container").
 ///
 /// Root cause: the restriction only rewrote the key of a prefix that is

@@ -1,4 +1,4 @@
-//! Duplicate keys in the JSON forms (SPEC §1, §6): a key that blobsel reads,
+//! Duplicate keys in the JSON forms (docs/semantics.md §1, §6): a key that blobsel reads,
 //! given twice in one object, is an error at the second one — JSON readers
 //! differ on which one counts, so the job could export something other than
 //! what blobsel reads. Keys blobsel ignores may repeat. And `ContainerSas`
@@ -344,7 +344,7 @@ fn the_error_message() {
 
 #[test]
 fn keys_that_are_not_read_may_repeat() {
-    // Unrelated job fields: the selection does not depend on them (SPEC §1:
+    // Unrelated job fields: the selection does not depend on them (docs/semantics.md §1:
     // a job body's other keys are ignored).
     let put = "{\"Name\":\"a\",\"Name\":\"b\",\n\
                \"Properties\":{\"Type\":\"Export\",\"Location\":\"x\",\"Location\":\"y\",\

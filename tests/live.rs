@@ -6,7 +6,7 @@
 //! containers, so tests run in parallel and repeatedly against one server.
 //!
 //! Azurite differs from Azure in two ways that matter here (see
-//! `shared/samples/README.md`): it lists a blob's snapshots newest first
+//! `tests/fixtures/listings/README.md`): it lists a blob's snapshots newest first
 //! (Azure: oldest first), which is why rows are compared as sets; and with a
 //! small `maxresults` its `NextMarker` skips the rest of a blob cut by a page
 //! boundary (seen with 3.37.0: a boundary after the first of three snapshots

@@ -17,7 +17,7 @@ pub enum BlobType {
     AppendBlob,
 }
 
-/// What the export does with a listed blob, beyond matching (SPEC §4).
+/// What the export does with a listed blob, beyond matching (docs/semantics.md §4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Exportability {
     /// A committed, current blob or snapshot: exported when selected.
@@ -87,14 +87,14 @@ impl ListingEntry {
     }
 
     /// Whether this is a leased base blob, which the export takes from a
-    /// snapshot the service makes (SPEC §4). A snapshot is never leased
+    /// snapshot the service makes (docs/semantics.md §4). A snapshot is never leased
     /// (some listings, Azurite's among them, repeat the base blob's lease
     /// on its snapshots).
     pub fn is_leased_blob(&self) -> bool {
         self.leased == Some(true) && self.snapshot.is_none()
     }
 
-    /// Whether the export can take this entry at all (SPEC §4).
+    /// Whether the export can take this entry at all (docs/semantics.md §4).
     pub fn exportability(&self) -> Exportability {
         if self.committed == Some(false) {
             Exportability::Uncommitted

@@ -3,7 +3,7 @@
 //! `PATH` is `/container/blob` or `container/blob`. Lines end with `\n` or
 //! `\r\n`; blank lines (empty, or only spaces) are skipped. Every other line
 //! must be a valid blob: a line that is not is an error naming the source and
-//! the line number, never silently dropped (SPEC §5).
+//! the line number, never silently dropped (docs/semantics.md §5).
 //!
 //! [`parse_line`] is the hot path: it validates a line without allocating.
 

@@ -12,7 +12,7 @@
 //! With `include=uncommittedblobs` the service lists blobs that have only
 //! uncommitted blocks. The response has no flag for them; they are told
 //! apart by what only a commit sets. In the captures (Azurite 3.37,
-//! `samples/list-blobs-photos.xml`) an uncommitted blob is a `BlockBlob`
+//! `tests/fixtures/listings/list-blobs-photos.xml`) an uncommitted blob is a `BlockBlob`
 //! with `Content-Length` 0 and *none* of `Content-Type`, `ServerEncrypted`
 //! and `AccessTier`, all three of which every committed blob has (Azure
 //! lists the same three for committed blobs, and a blob's length counts only

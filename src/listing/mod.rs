@@ -2,7 +2,7 @@
 //!
 //! Every reader yields [`ListingEntry`] values into a caller-owned buffer
 //! ([`ListingReader::read_entry`]), so reading allocates nothing per blob once
-//! the buffers have grown. Formats are in [`ListingFormat`]; see SPEC §5.
+//! the buffers have grown. Formats are in [`ListingFormat`]; see docs/semantics.md §5.
 //!
 //! The readers are [`LinesReader`], [`JsonlReader`], [`ListBlobsReader`],
 //! [`InventoryCsvReader`] and, with the `parquet` feature,

@@ -641,7 +641,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     }
 
     /// The rule that selects a listing entry, if any. Uncommitted blobs and
-    /// previous versions are never selected (SPEC §4).
+    /// previous versions are never selected (docs/semantics.md §4).
     pub fn find_entry(&self, entry: &ListingEntry) -> Option<RuleId> {
         if entry.exportability() != crate::listing::Exportability::Exportable {
             return None;

@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn parses_the_captured_container_list() {
-        // Abridged from samples/list-containers.xml (Azurite 3.37.0).
+        // Abridged from tests/fixtures/listings/list-containers.xml (Azurite 3.37.0).
         let body = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><EnumerationResults ServiceEndpoint="http://127.0.0.1:10000/devstoreaccount1"><Prefix/><MaxResults>5000</MaxResults><Containers><Container><Name>$root</Name><Properties><Etag>"0x22C74FA8C3C5100"</Etag></Properties></Container><Container><Name>backups</Name><Properties/></Container><Container><Name>photos</Name><Properties/></Container><Container><Name>photos-2024</Name><Properties><LeaseState>available</LeaseState></Properties></Container></Containers><NextMarker/></EnumerationResults>"#;
         let (names, next) = parse_list_containers(body).unwrap();
         assert_eq!(names, ["$root", "backups", "photos", "photos-2024"]);

@@ -19,7 +19,7 @@ mod xml;
 
 pub use self::json::MAX_INLINE_BLOB_LIST_BYTES;
 
-/// The form a selection was written in (SPEC §1), detected from content.
+/// The form a selection was written in (docs/semantics.md §1), detected from content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Form {

@@ -1,4 +1,4 @@
-//! The one naive reference model of SPEC §2–§4, kept apart from the engine.
+//! The one naive reference model of docs/semantics.md §2–§4, kept apart from the engine.
 //!
 //! It loops over every rule and decides with plain string comparisons; it
 //! knows nothing of the fst, of rule folding or of the serialized form. The
@@ -57,7 +57,7 @@ impl RefBlob {
     }
 }
 
-/// What a listing says about a blob beyond its path (SPEC §4).
+/// What a listing says about a blob beyond its path (docs/semantics.md §4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum State {
     /// An ordinary committed blob (or snapshot).
@@ -71,14 +71,14 @@ pub enum State {
 }
 
 /// The model: rules plus an optional container restriction (a container
-/// SAS: matching is limited to that container, SPEC §1).
+/// SAS: matching is limited to that container, docs/semantics.md §1).
 #[derive(Clone, Debug, Default)]
 pub struct Reference {
     pub rules: Vec<RefRule>,
     pub container: Option<String>,
 }
 
-/// Snapshot times are compared as ticks, never as text (SPEC §2).
+/// Snapshot times are compared as ticks, never as text (docs/semantics.md §2).
 fn same_instant(a: SnapshotTime, b: SnapshotTime) -> bool {
     a.ticks() == b.ticks()
 }
@@ -105,7 +105,7 @@ impl Reference {
         }
     }
 
-    /// SPEC §3, one rule, literally.
+    /// docs/semantics.md §3, one rule, literally.
     pub fn rule_selects(&self, rule: &RefRule, blob: &RefBlob) -> bool {
         if let Some(c) = &self.container {
             if !in_container(&blob.path, c) {
@@ -132,7 +132,7 @@ impl Reference {
         self.rules.iter().any(|r| self.rule_selects(r, blob))
     }
 
-    /// SPEC §4: whether the export takes `blob` in `state`: never an
+    /// docs/semantics.md §4: whether the export takes `blob` in `state`: never an
     /// uncommitted blob or a previous version (when the listing can tell),
     /// otherwise when it is selected.
     pub fn exported(&self, blob: &RefBlob, state: State) -> bool {
@@ -237,7 +237,7 @@ impl Reference {
     }
 }
 
-/// Self-checks of the model itself on the SPEC's own examples, so a broken
+/// Self-checks of the model itself on docs/semantics.md's own examples, so a broken
 /// oracle cannot pass a broken engine.
 pub fn self_check() {
     let t: SnapshotTime = "2011-03-09T01:42:34.936Z".parse().unwrap();
@@ -259,7 +259,7 @@ pub fn self_check() {
     assert_eq!(m.chosen(&b("/c00/ab", None)), None);
     assert!(!m.effective(0) && m.effective(1) && !m.effective(5));
     assert!(m.covers(1, 0) && !m.covers(0, 1) && m.equal(4, 5));
-    // SPEC §4: never an uncommitted blob or a previous version.
+    // docs/semantics.md §4: never an uncommitted blob or a previous version.
     assert!(m.exported(&b("/bob/x", None), State::Committed));
     assert!(m.exported(&b("/bob/x", None), State::CurrentVersion));
     assert!(!m.exported(&b("/bob/x", None), State::Uncommitted));

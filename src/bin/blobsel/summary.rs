@@ -13,7 +13,7 @@ pub enum SummaryMode {
     Only,
 }
 
-/// The most drives one job holds (SPEC §4).
+/// The most drives one job holds (docs/semantics.md §4).
 pub const DRIVES_PER_JOB: usize = 10;
 
 #[derive(Clone, Debug, Default)]

@@ -1,5 +1,5 @@
 //! The JSON forms of a selection: the Export fragment, the Put Job request
-//! body, and the ARM job (SPEC §1); and writing the Export fragment.
+//! body, and the ARM job (docs/semantics.md §1); and writing the Export fragment.
 
 mod value;
 
