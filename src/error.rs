@@ -120,8 +120,10 @@ pub enum ErrorKind {
 /// An error with its kind, the source it came from, the position in that
 /// source, and a message that says what is wrong and how to fix it.
 ///
-/// Displayed as `source:line:column: message`, or with fewer parts when they
-/// are unknown.
+/// Displayed as `source:line:column: message` — `source:line: message`
+/// for a line-based listing, which has no columns — or with fewer parts
+/// when they are unknown: the shape compilers use, which editors and
+/// terminals turn into links.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
@@ -205,10 +207,10 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.source_name, self.position) {
-            (Some(name), Some(p)) if self.line_only => write!(f, "{name}: line {}: ", p.line)?,
+            (Some(name), Some(p)) if self.line_only => write!(f, "{name}:{}: ", p.line)?,
             (Some(name), Some(p)) => write!(f, "{name}:{p}: ")?,
             (Some(name), None) => write!(f, "{name}: ")?,
-            (None, Some(p)) if self.line_only => write!(f, "line {}: ", p.line)?,
+            (None, Some(p)) if self.line_only => write!(f, "{}: ", p.line)?,
             (None, Some(p)) => write!(f, "{p}: ")?,
             (None, None) => {}
         }
@@ -260,6 +262,6 @@ mod tests {
         let e = Error::new(ErrorKind::InvalidListing, "bad")
             .at_line(12)
             .in_source("<stdin>");
-        assert_eq!(e.to_string(), "<stdin>: line 12: bad");
+        assert_eq!(e.to_string(), "<stdin>:12: bad");
     }
 }

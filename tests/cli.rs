@@ -139,11 +139,11 @@ fn lines_special_containers_and_longest_names() {
     dir.write("long.txt", format!("/photos/a\n/photos/{name1024}x\n"));
     dir.cmd(&["preview", "sel.xml", "long.txt"])
         .run()
-        .error(&["long.txt: line 2:", "1024"]);
+        .error(&["long.txt:2:", "1024"]);
     dir.write("c64.txt", format!("/{container63}q/x\n"));
     dir.cmd(&["preview", "sel.xml", "c64.txt"])
         .run()
-        .error(&["c64.txt: line 1:", "container name"]);
+        .error(&["c64.txt:1:", "container name"]);
 }
 
 #[test]
@@ -481,7 +481,7 @@ fn format_from_extension() {
     dir.write("json.txt", jsonl);
     dir.cmd(&["preview", "selection.xml", "json.txt"])
         .run()
-        .error(&["json.txt: line 1:"]);
+        .error(&["json.txt:1:"]);
 }
 
 #[test]
@@ -596,7 +596,7 @@ fn stdin_without_listing_and_with_dash() {
     dir.cmd(&["preview", "selection.xml"])
         .stdin("/bob/a\n/bob\n")
         .run()
-        .error(&["<stdin>: line 2:", "no blob name"]);
+        .error(&["<stdin>:2:", "no blob name"]);
 }
 
 // ---------------------------------------------------------------------------
@@ -623,19 +623,26 @@ fn output_jsonl_objects() {
         .collect();
     let expected = serde_json::json!([
         {"path": "/photos/2024/winter/ski.jpg", "snapshot": null, "size": 300000000000u64,
-         "rule": "BlobPathPrefix /photos/2024/ (selection.xml:4:3)"},
+         "rule": "BlobPathPrefix /photos/2024/ (selection.xml:4:3)",
+         "blob_type": "BlockBlob", "leased": true, "version_id": null},
         {"path": "/photos/2024/winter/ski.jpg", "snapshot": "2024-12-01T10:00:00.0000000Z",
-         "size": 250000000000u64, "rule": "BlobPathPrefix /photos/2024/ (selection.xml:4:3)"},
+         "size": 250000000000u64, "rule": "BlobPathPrefix /photos/2024/ (selection.xml:4:3)",
+         "blob_type": "BlockBlob", "leased": false, "version_id": null},
         {"path": "/$root/logo.bmp", "snapshot": null, "size": 2000,
-         "rule": "BlobPath /$root/logo.bmp (selection.xml:7:3)"},
+         "rule": "BlobPath /$root/logo.bmp (selection.xml:7:3)",
+         "blob_type": "BlockBlob", "leased": false, "version_id": null},
         {"path": "/docs/report.docx", "snapshot": null, "size": 400000000000u64,
-         "rule": "BlobPath /docs/report.docx IncludeSnapshots=false (selection.xml:8:3)"},
+         "rule": "BlobPath /docs/report.docx IncludeSnapshots=false (selection.xml:8:3)",
+         "blob_type": "BlockBlob", "leased": false, "version_id": "2024-05-01T00:00:00.0000000Z"},
         {"path": "/bob/notes.txt", "snapshot": null, "size": 3000,
-         "rule": "BlobPathPrefix /bob (selection.xml:5:3)"},
+         "rule": "BlobPathPrefix /bob (selection.xml:5:3)",
+         "blob_type": "AppendBlob", "leased": false, "version_id": null},
         {"path": "/bobkids/drawing.png", "snapshot": null, "size": 4000,
-         "rule": "BlobPathPrefix /bob (selection.xml:5:3)"},
+         "rule": "BlobPathPrefix /bob (selection.xml:5:3)",
+         "blob_type": "BlockBlob", "leased": true, "version_id": null},
         {"path": "/videos/intro.mp4", "snapshot": null, "size": 9000000000000u64,
-         "rule": "BlobPath /videos/intro.mp4 (selection.xml:10:3)"},
+         "rule": "BlobPath /videos/intro.mp4 (selection.xml:10:3)",
+         "blob_type": "PageBlob", "leased": false, "version_id": null},
     ]);
     assert_eq!(serde_json::Value::Array(rows), expected);
 
@@ -657,7 +664,10 @@ fn output_jsonl_objects() {
             "path": "/docs/plan.xlsx",
             "snapshot": "2024-03-09T01:42:34.9360000Z",
             "size": null,
-            "rule": "BlobPath /docs/plan.xlsx SnapshotTime=2024-03-09T01:42:34.9360000Z (selection.xml:9:3)"
+            "rule": "BlobPath /docs/plan.xlsx SnapshotTime=2024-03-09T01:42:34.9360000Z (selection.xml:9:3)",
+            "blob_type": null,
+            "leased": null,
+            "version_id": null
         })
     );
     assert_eq!(run.lines().len(), LISTING_SELECTED.lines().count());
@@ -727,9 +737,9 @@ fn explain_adds_the_rule_as_the_last_column() {
     .stdout(
         "/$root/favicon.ico\tno rule\n\
          /photos/2023/beach.jpg\tno rule\n\
-         docs/report.docx\t2024-03-09T01:42:34.9360000Z\tno rule\n\
-         docs/plan.xlsx\tno rule\n\
-         docs/plan.xlsx\t2024-03-10T00:00:00Z\tno rule\n\
+         docs/report.docx\t2024-03-09T01:42:34.9360000Z\tsnapshot excluded by BlobPath /docs/report.docx IncludeSnapshots=false (selection.xml:8:3)\n\
+         docs/plan.xlsx\tonly snapshot 2024-03-09T01:42:34.9360000Z is selected, by BlobPath /docs/plan.xlsx SnapshotTime=2024-03-09T01:42:34.9360000Z (selection.xml:9:3)\n\
+         docs/plan.xlsx\t2024-03-10T00:00:00Z\tonly snapshot 2024-03-09T01:42:34.9360000Z is selected, by BlobPath /docs/plan.xlsx SnapshotTime=2024-03-09T01:42:34.9360000Z (selection.xml:9:3)\n\
          /videos/outro.mp4\tno rule\n",
     );
 }
@@ -1101,7 +1111,7 @@ fn drive_size_500gb_packs_and_reports_a_blob_larger_than_a_drive() {
 drive size:                500.00 GB (500000000000 bytes)
 blobs that can be exported:   6
 blobs that cannot be exported: 1 (larger than a drive)
-  blob of 9.00 TB (9000000000000 bytes)
+  /videos/intro.mp4  (9.00 TB, 9000000000000 bytes)
 drives needed:             3
   drive #1: blobs = 4, occupied space = 400.00 GB
   drive #2: blobs = 1, occupied space = 300.00 GB
@@ -1164,7 +1174,7 @@ fn drive_size_alone_prints_the_list_and_the_estimate_on_stderr() {
     .stderr_has(&[
         "drive size:                8.00 TB (8000000000000 bytes)\n",
         "blobs that cannot be exported: 1 (larger than a drive)\n",
-        "  blob of 9.00 TB (9000000000000 bytes)\n",
+        "  /videos/intro.mp4  (9.00 TB, 9000000000000 bytes)\n",
         "  drive #1: blobs = 6, occupied space = 950.00 GB\n",
     ]);
     // With --summary as well: one summary, not two.
@@ -1268,6 +1278,313 @@ fn drive_size_invalid() {
             .error(&[needle])
             .stdout_empty();
     }
+}
+
+#[test]
+fn drive_size_without_a_unit_is_an_error_that_shows_the_units() {
+    let dir = drive_dir();
+    // "8" was 8 bytes: every blob "could not be exported", 0 drives, exit 0.
+    let run = dir
+        .cmd(&[
+            "preview",
+            "selection.xml",
+            "inventory.csv",
+            "--drive-size",
+            "8",
+        ])
+        .run();
+    run.error(&["--drive-size", "\"8\" has no unit", "8TB", "KiB", "PB"])
+        .stdout_empty();
+    // A unit that makes a drive smaller than any real one: a warning.
+    let run = dir
+        .cmd(&[
+            "preview",
+            "selection.xml",
+            "inventory.csv",
+            "--drive-size",
+            "500MB",
+            "--summary-only",
+        ])
+        .run();
+    run.code(0).stderr_has(&[
+        "warning: --drive-size 500MB is 500.00 MB, smaller than any drive",
+        "500TB",
+    ]);
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "inventory.csv",
+        "--drive-size",
+        "1GB",
+        "--summary-only",
+    ])
+    .run()
+    .code(0)
+    .stderr_empty();
+    // --help lists every unit.
+    let help = dir.cmd(&["preview", "--help"]).run();
+    let help = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("KiB, MiB, GiB, TiB, PiB"), "{help}");
+}
+
+#[test]
+fn blobs_larger_than_a_drive_are_named_in_every_output() {
+    let dir = drive_dir();
+    dir.write(
+        "big.jsonl",
+        "{\"path\":\"/bob/huge.bin\",\"size\":9000000000000}\n\
+         {\"path\":\"/bob/huge.bin\",\"snapshot\":\"2024-01-01T00:00:00Z\",\"size\":8000000000000}\n\
+         {\"path\":\"/bob/small.bin\",\"size\":5}\n",
+    );
+    let args = [
+        "preview",
+        "selection.xml",
+        "big.jsonl",
+        "--drive-size",
+        "1TB",
+    ];
+    // Text: each by path, snapshot and size.
+    let run = dir.cmd(&args).arg("--summary-only").run();
+    run.code(0)
+        .stdout_has("blobs that cannot be exported: 2 (larger than a drive)\n")
+        .stdout_has("  /bob/huge.bin  (9.00 TB, 9000000000000 bytes)\n")
+        .stdout_has(
+            "  /bob/huge.bin\t2024-01-01T00:00:00.0000000Z  (8.00 TB, 8000000000000 bytes)\n",
+        );
+    // The JSON summary: the same blobs, as objects.
+    let run = dir
+        .cmd(&args)
+        .args(&["--summary-only", "--output", "json"])
+        .run();
+    run.code(0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["drive_estimate"]["blobs_larger_than_a_drive"],
+        serde_json::json!([
+            {"path": "/bob/huge.bin", "snapshot": null, "size": 9000000000000u64},
+            {"path": "/bob/huge.bin", "snapshot": "2024-01-01T00:00:00.0000000Z", "size": 8000000000000u64},
+        ])
+    );
+    // jsonl rows: flagged.
+    let run = dir.cmd(&args).args(&["--output", "jsonl"]).run();
+    run.code(0);
+    let flags: Vec<bool> = run
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["larger_than_drive"] == true)
+        .collect();
+    assert_eq!(flags, [true, true, false]);
+}
+
+#[test]
+fn summary_only_output_json_is_one_object() {
+    let dir = drive_dir();
+    let run = dir
+        .cmd(&[
+            "preview",
+            "selection.xml",
+            "inventory.csv",
+            "--summary-only",
+            "--output",
+            "json",
+            "--drive-size",
+            "500GB",
+        ])
+        .run();
+    run.code(0).stderr_empty();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON object: {e}\n{}", run.stdout));
+    assert_eq!(v["blobs_read"], 10);
+    assert_eq!(v["blobs_selected"], 7);
+    assert_eq!(v["blobs_not_selected"], 3);
+    assert_eq!(v["previous_versions_skipped"], 1);
+    assert_eq!(v["leased_selected"], 2);
+    assert_eq!(v["rules"]["total"], 9);
+    assert_eq!(v["rules"]["covered"], 1);
+    assert_eq!(v["rules"]["duplicate"], 1);
+    let hits = v["hits_per_rule"].as_array().unwrap();
+    let prefix = hits
+        .iter()
+        .find(|h| h["text"] == "/photos/2024/")
+        .expect("the prefix's hits");
+    assert_eq!(prefix["hits"], 2);
+    assert_eq!(
+        (prefix["line"].clone(), prefix["column"].clone()),
+        (4.into(), 3.into())
+    );
+    // Unused rules with their positions and why.
+    let unused = v["unused_rules"].as_array().unwrap();
+    let missing = unused
+        .iter()
+        .find(|r| r["text"] == "/videos/missing.mp4")
+        .expect("the rule that selected nothing");
+    assert_eq!(missing["line"], 11);
+    assert_eq!(missing["source"], "selection.xml");
+    let covered = unused
+        .iter()
+        .find(|r| r["text"] == "/photos/2024/summer/")
+        .unwrap();
+    assert_eq!(covered["why"], "covered");
+    assert_eq!(
+        covered["by"],
+        "BlobPathPrefix /photos/2024/ (selection.xml:4:3)"
+    );
+    assert_eq!(v["drive_estimate"]["drives_needed"], 3);
+    assert_eq!(v["drive_estimate"]["jobs_needed"], 1);
+    assert_eq!(
+        v["drive_estimate"]["blobs_larger_than_a_drive"][0]["path"],
+        "/videos/intro.mp4"
+    );
+    // json is the summary's format: without --summary-only it says what to use.
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "inventory.csv",
+        "--output",
+        "json",
+    ])
+    .run()
+    .error(&["--summary-only", "--output jsonl"]);
+}
+
+#[test]
+fn output_given_a_file_name_points_to_output_file() {
+    let dir = listing_dir();
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "listing.txt",
+        "--output",
+        "out.txt",
+    ])
+    .run()
+    .usage_error(&[
+        "\"out.txt\" is not an output format",
+        "-o/--output-file out.txt",
+    ])
+    .stdout_empty();
+    assert!(!dir.exists("out.txt"));
+    dir.cmd(&["plan", "selection.xml", "--output", "plan.txt"])
+        .run()
+        .usage_error(&["-o/--output-file plan.txt"]);
+}
+
+#[test]
+fn selection_and_listing_swapped_say_so_and_show_the_order() {
+    let dir = drive_dir();
+    dir.write("l.jsonl", "{\"path\":\"/bob/a\"}\n{\"path\":\"/bob/b\"}\n");
+    for (listing, kind) in [
+        ("listing.txt", "a lines listing"),
+        ("inventory.csv", "an inventory CSV listing"),
+        ("l.jsonl", "a jsonl listing"),
+    ] {
+        dir.cmd(&["preview", listing, "selection.xml"])
+            .run()
+            .error(&[
+                &format!("{listing} looks like {kind}, which is a listing, not a selection"),
+                "blobsel preview SELECTION [LISTING...]",
+            ])
+            .stdout_empty();
+    }
+    dir.copy(&["list-blobs-photos.xml"]);
+    dir.cmd(&["check", "list-blobs-photos.xml"])
+        .run()
+        .error(&["looks like a List Blobs XML listing"]);
+    // A selection where a listing belongs.
+    dir.copy(&["same-job.json"]);
+    for (selection, kind) in [
+        ("selection.xml", "blob list XML"),
+        ("same-job.json", "a JSON export job"),
+    ] {
+        dir.cmd(&["preview", "selection.xml", "listing.txt", selection])
+            .run()
+            .error(&[&format!(
+                "{selection} looks like {kind}, which is a selection, not a listing"
+            )]);
+    }
+}
+
+#[test]
+fn invert_explains_why_each_blob_is_not_exported() {
+    let dir = listing_dir();
+    // Text: a snapshot excluded by IncludeSnapshots=false, or not the one
+    // snapshot a rule names, says which rule; the rest "no rule".
+    let run = dir
+        .cmd(&[
+            "preview",
+            "selection.xml",
+            "listing.txt",
+            "--invert",
+            "--explain",
+        ])
+        .run();
+    run.code(0)
+        .stdout_has("/$root/favicon.ico\tno rule\n")
+        .stdout_has(
+            "docs/report.docx\t2024-03-09T01:42:34.9360000Z\tsnapshot excluded by BlobPath \
+             /docs/report.docx IncludeSnapshots=false (selection.xml:8:3)\n",
+        )
+        .stdout_has(
+            "docs/plan.xlsx\tonly snapshot 2024-03-09T01:42:34.9360000Z is selected, by BlobPath \
+             /docs/plan.xlsx SnapshotTime=2024-03-09T01:42:34.9360000Z (selection.xml:9:3)\n",
+        );
+    // jsonl: the same reasons, and what the listing told (lease, version).
+    dir.copy(&["inventory.csv"]);
+    let run = dir
+        .cmd(&[
+            "preview",
+            "selection.xml",
+            "inventory.csv",
+            "--invert",
+            "--output",
+            "jsonl",
+        ])
+        .run();
+    run.code(0);
+    let rows: Vec<serde_json::Value> = run
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_path = |p: &str| rows.iter().find(|r| r["path"] == p).unwrap().clone();
+    assert_eq!(by_path("/photos/2023/beach.jpg")["reason"], "no rule");
+    let old = by_path("/docs/report.docx");
+    assert_eq!(old["reason"], "previous version");
+    assert_eq!(old["version_id"], "2024-04-01T00:00:00.0000000Z");
+    assert_eq!(old["rule"], serde_json::Value::Null);
+    // Selected rows carry the lease state and no reason.
+    let run = dir
+        .cmd(&[
+            "preview",
+            "selection.xml",
+            "inventory.csv",
+            "--output",
+            "jsonl",
+        ])
+        .run();
+    let first: serde_json::Value = serde_json::from_str(run.lines()[0]).unwrap();
+    assert_eq!(first["leased"], true);
+    assert_eq!(first["blob_type"], "BlockBlob");
+    assert!(first.get("reason").is_none(), "{first}");
+}
+
+#[test]
+fn a_missing_file_is_said_the_same_way_by_every_command() {
+    let dir = listing_dir();
+    for args in [
+        &["check", "nope.xml"][..],
+        &["compile", "nope.xml", "-o", "x.bsi"],
+        &["convert", "nope.xml", "--to", "json"],
+        &["plan", "nope.xml"],
+        &["preview", "nope.xml", "listing.txt"],
+    ] {
+        dir.cmd(args)
+            .run()
+            .error(&["blobsel: nope.xml: cannot open: no such file"]);
+    }
+    dir.cmd(&["preview", "selection.xml", "nope.txt"])
+        .run()
+        .error(&["blobsel: nope.txt: cannot open: no such file"]);
 }
 
 // ---------------------------------------------------------------------------
@@ -1388,22 +1705,22 @@ fn invalid_listing_line_names_file_and_line() {
     let dir = listing_dir();
     let long = format!("/photos/{}\n", "x".repeat(1025));
     let cases: &[(&str, &[u8], &str, &str)] = &[
-        ("nameless.txt", b"/bob/a\n/nocontainer\n", "nameless.txt: line 2:", "no blob name"),
+        ("nameless.txt", b"/bob/a\n/nocontainer\n", "nameless.txt:2:", "no blob name"),
         (
             "snap.txt",
             b"/bob/a\n\n/bob/b\tnot-a-time\n",
-            "snap.txt: line 3:",
+            "snap.txt:3:",
             "snapshot time",
         ),
-        ("upper.txt", b"/Photos/a\n", "upper.txt: line 1:", "Photos"),
-        ("long.txt", long.as_bytes(), "long.txt: line 1:", "1024"),
-        ("control.txt", b"/bob/a\x01b\n", "control.txt: line 1:", "control character"),
-        ("utf8.txt", b"/bob/a\n/bob/\xff\n", "utf8.txt: line 2:", "UTF-8"),
-        ("crlf.txt", b"/bob/a\r\n\r\n/bad\r\n", "crlf.txt: line 3:", "no blob name"),
+        ("upper.txt", b"/Photos/a\n", "upper.txt:1:", "Photos"),
+        ("long.txt", long.as_bytes(), "long.txt:1:", "1024"),
+        ("control.txt", b"/bob/a\x01b\n", "control.txt:1:", "control character"),
+        ("utf8.txt", b"/bob/a\n/bob/\xff\n", "utf8.txt:2:", "UTF-8"),
+        ("crlf.txt", b"/bob/a\r\n\r\n/bad\r\n", "crlf.txt:3:", "no blob name"),
         (
             "tabs.txt",
             b"/bob/a\t2024-01-01T00:00:00Z\textra\n",
-            "tabs.txt: line 1:",
+            "tabs.txt:1:",
             "TAB",
         ),
         (
@@ -1413,11 +1730,11 @@ fn invalid_listing_line_names_file_and_line() {
             "",
         ),
         ("e2.jsonl", b"{\"path\":\"/bob/a\"}\nnot json\n", "e2.jsonl:2:", ""),
-        ("e3.jsonl", b"{\"size\":1}\n", "e3.jsonl: line 1:", "path"),
+        ("e3.jsonl", b"{\"size\":1}\n", "e3.jsonl:1:", "path"),
         (
             "e.csv",
             b"Name,Content-Length\nbob/a,1\nbob/b,xx\n",
-            "e.csv: line 3:",
+            "e.csv:3:",
             "Content-Length",
         ),
         ("e2.csv", b"Foo,Bar\n1,2\n", "e2.csv", "Name"),
@@ -1452,7 +1769,7 @@ fn an_invalid_line_after_a_chunk_boundary_has_its_own_line_number() {
     listing += "/bob\n/bob/after\n";
     dir.write("big.txt", &listing);
     let run = dir.cmd(&["preview", "selection.xml", "big.txt"]).run();
-    run.error(&["big.txt: line 200001:", "no blob name"]);
+    run.error(&["big.txt:200001:", "no blob name"]);
     // What was printed before the error is a prefix of the list, cut at a
     // line end.
     assert!(listing.starts_with(&run.stdout), "stdout is not a prefix");
@@ -1708,7 +2025,7 @@ fn preview_keeps_order_and_line_numbers_up_to_a_bad_line() {
     );
     dir.cmd(&["preview", "small.xml", "bad.txt"])
         .run()
-        .error(&["bad.txt: line 300:"])
+        .error(&["bad.txt:300:"])
         .stdout(&small_before_bad);
     dir.cmd(&["preview", "big.xml", "listing.txt"])
         .run()
@@ -1716,7 +2033,7 @@ fn preview_keeps_order_and_line_numbers_up_to_a_bad_line() {
         .stdout(&want);
     dir.cmd(&["preview", "big.xml", "bad.txt"])
         .run()
-        .error(&["bad.txt: line 300:", "no blob name"])
+        .error(&["bad.txt:300:", "no blob name"])
         .stdout(&want_before_bad);
 }
 
@@ -1729,14 +2046,14 @@ fn output_file_untouched_on_an_error_midway() {
     // Not created.
     dir.cmd(&["preview", "selection.xml", "bad.txt", "-o", "out.txt"])
         .run()
-        .error(&["bad.txt: line 18:"])
+        .error(&["bad.txt:18:"])
         .stdout_empty();
     assert!(!dir.exists("out.txt"), "out.txt was created");
     // Left as it was.
     dir.write("out.txt", "old\n");
     dir.cmd(&["preview", "selection.xml", "bad.txt", "-o", "out.txt"])
         .run()
-        .error(&["bad.txt: line 18:"]);
+        .error(&["bad.txt:18:"]);
     assert_eq!(dir.read("out.txt"), "old\n");
     // The same for a structured listing, and for a later listing file.
     dir.write("bad.jsonl", "{\"path\":\"/bob/a\"}\n{\"path\":\"/bob\"}\n");
@@ -1749,7 +2066,7 @@ fn output_file_untouched_on_an_error_midway() {
         "out.txt",
     ])
     .run()
-    .error(&["bad.jsonl: line 2:"]);
+    .error(&["bad.jsonl:2:"]);
     assert_eq!(dir.read("out.txt"), "old\n");
     assert_eq!(
         dir.ls(""),

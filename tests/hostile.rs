@@ -58,7 +58,7 @@ fn a_huge_single_line_is_an_error_at_its_line() {
     d.write("huge.txt", &listing);
     d.cmd(&["preview", "sel.xml", "huge.txt"])
         .run()
-        .error(&["huge.txt: line 3:", "longer than any blob path"])
+        .error(&["huge.txt:3:", "longer than any blob path"])
         // The lines before it were selected and printed.
         .stdout("/c00/a\n/c00/b\n");
 }
@@ -94,11 +94,11 @@ fn invalid_utf8_and_nul_bytes_name_their_position() {
     d.write("l.txt", b"/c00/a\n/c00/\xc3\n/c00/b\n");
     d.cmd(&["preview", "sel.xml", "l.txt"])
         .run()
-        .error(&["l.txt: line 2:", "UTF-8"]);
+        .error(&["l.txt:2:", "UTF-8"]);
     d.write("n.txt", b"/c00/a\n/c00/b\0\n");
     d.cmd(&["preview", "sel.xml", "n.txt"])
         .run()
-        .error(&["n.txt: line 2:", "control character"]);
+        .error(&["n.txt:2:", "control character"]);
     d.write(
         "n.jsonl",
         b"{\"path\":\"/c00/a\"}\n{\"path\":\"/c00/\xff\"}\n",

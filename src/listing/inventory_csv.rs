@@ -402,8 +402,7 @@ mod tests {
                 String::from_utf8_lossy(csv)
             );
             assert!(
-                e.to_string()
-                    .starts_with(&format!("test.in: line {line}: ")),
+                e.to_string().starts_with(&format!("test.in:{line}: ")),
                 "{e}"
             );
         }

@@ -379,7 +379,7 @@ mod tests {
         );
         assert!(
             e.to_string()
-                .starts_with("inv.parquet: line 2: invalid container name"),
+                .starts_with("inv.parquet:2: invalid container name"),
             "{e}"
         );
 

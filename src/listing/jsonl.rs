@@ -464,7 +464,7 @@ mod tests {
             assert_eq!(kind_line(&e), (kind, 2), "{shown}: {e}");
             match column {
                 Some(c) => assert_eq!(e.position().unwrap().column, c, "{shown}: {e}"),
-                None => assert!(e.to_string().starts_with("test.in: line 2: "), "{e}"),
+                None => assert!(e.to_string().starts_with("test.in:2: "), "{e}"),
             }
             assert!(!e.message().contains(" at line "), "{e}");
         }

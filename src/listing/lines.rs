@@ -497,8 +497,7 @@ mod tests {
             let e = read_all(ListingFormat::Lines, input).unwrap_err();
             assert_eq!(kind_line(&e), (kind, line), "{e}");
             assert!(
-                e.to_string()
-                    .starts_with(&format!("test.in: line {line}: ")),
+                e.to_string().starts_with(&format!("test.in:{line}: ")),
                 "{e}"
             );
         }

@@ -93,8 +93,22 @@ pub enum FormatArg {
 pub enum OutputArg {
     /// Paths, one a line (lines input: each line as read).
     Text,
-    /// One JSON object a blob: path, snapshot, size, rule.
+    /// One JSON object a line: for preview a blob (path, snapshot, size,
+    /// rule or why none, lease, version), for plan a call.
     Jsonl,
+    /// One JSON object: with `preview --summary-only`, the summary.
+    Json,
+}
+
+/// Parses `--output FORMAT`; a value that is no format is most likely a
+/// file name meant for `-o/--output-file`, and the error says so.
+fn output_format(text: &str) -> Result<OutputArg, String> {
+    OutputArg::from_str(text, true).map_err(|_| {
+        format!(
+            "{text:?} is not an output format (text, jsonl, json): --output chooses the \
+             format; to write the output to a file, use -o/--output-file {text}"
+        )
+    })
 }
 
 #[derive(Debug, Args)]
@@ -108,8 +122,10 @@ pub struct PreviewArgs {
     /// .parquet, .jsonl/.ndjson, else lines].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub listing_format: Option<FormatArg>,
-    /// How to print the blobs.
-    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    /// How to print the blobs: text, jsonl (an object a blob), or json
+    /// (with --summary-only: the summary as one object). To write to a
+    /// file, use -o/--output-file.
+    #[arg(long, value_parser = output_format, default_value = "text", value_name = "FORMAT")]
     pub output: OutputArg,
     /// Add the rule that selected each blob as a last tab-separated column.
     #[arg(long)]
@@ -124,8 +140,10 @@ pub struct PreviewArgs {
     /// Print only the summary, to stdout.
     #[arg(long, conflicts_with = "summary")]
     pub summary_only: bool,
-    /// Estimate the drives the export needs, e.g. 500GB, 8TB, 1.5TiB
-    /// (decimal KB/MB/GB/TB and binary KiB/MiB/GiB/TiB).
+    /// Estimate the drives the export needs, e.g. 500GB, 8TB, 1.5TiB. Units:
+    /// B, KB, MB, GB, TB, PB (powers of 1000, as drives are sold; K, M, G,
+    /// T, P alone likewise) or KiB, MiB, GiB, TiB, PiB (powers of 1024); a
+    /// unit is required. Blobs larger than a drive are named.
     #[arg(long, value_name = "SIZE")]
     pub drive_size: Option<String>,
     /// Write the output to FILE, atomically (complete, or not at all); a
@@ -232,7 +250,7 @@ pub struct ConvertArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub sel: SelectionArgs,
-    /// How to print the plan.
-    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    /// How to print the plan: text, or jsonl (an object a call).
+    #[arg(long, value_parser = output_format, default_value = "text", value_name = "FORMAT")]
     pub output: OutputArg,
 }

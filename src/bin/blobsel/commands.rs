@@ -155,7 +155,7 @@ pub fn plan(selection: &Selection, output: OutputArg, w: &mut dyn Write) -> Resu
     let plan = selection.plan()?;
     for step in &plan.steps {
         match output {
-            OutputArg::Jsonl => {
+            OutputArg::Jsonl | OutputArg::Json => {
                 serde_json::to_writer(&mut *w, step)?;
                 writeln!(w)?;
             }

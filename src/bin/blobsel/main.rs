@@ -6,7 +6,9 @@ mod live;
 mod output;
 mod preview;
 mod progress;
+mod sniff;
 mod summary;
+mod why;
 
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -118,6 +120,9 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(a) => {
+            if a.output == OutputArg::Json {
+                bail!("plan writes text or jsonl (one object a call): use --output jsonl");
+            }
             let selection = load_selection(&a.sel, &ParseOptions::default(), IndexUse::Rules)?;
             let mut out = io::stdout().lock();
             let steps = commands::plan(&selection, a.output, &mut out)?;
@@ -175,12 +180,29 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
         Some(_) => Vec::new(),
         None => resolve_listings(&a.listings, a.listing_format)?,
     };
+    for path in listings.iter().filter_map(|l| l.path.as_deref()) {
+        if let Some(kind) = sniff::selection_kind(&sniff::head_of(path)) {
+            let name = path.display().to_string();
+            return Err(swapped(&name, kind, "a selection", "a listing"));
+        }
+    }
+    if a.output == OutputArg::Json && !a.summary_only {
+        bail!(
+            "--output json prints the summary as one JSON object and goes with \
+             --summary-only; for one object a blob, use --output jsonl"
+        );
+    }
     let drive_size = a
         .drive_size
         .as_deref()
         .map(summary::parse_size)
         .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .map_err(|e| anyhow::anyhow!("--drive-size: {e}"))?;
+    if let (Some(text), Some(bytes)) = (a.drive_size.as_deref(), drive_size) {
+        if let Some(warning) = summary::small_drive_warning(text, bytes) {
+            eprintln!("{warning}");
+        }
+    }
     if drive_size.is_some()
         && account.is_none()
         && listings.iter().all(|l| l.format == ListingFormat::Lines)
@@ -196,10 +218,14 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
         _ if drive_size.is_some() => SummaryMode::Stderr,
         _ => SummaryMode::None,
     };
+    let why = (a.invert && (a.explain || a.output == OutputArg::Jsonl))
+        .then(|| why::WhyNot::new(&matcher));
     let cfg = preview::Config {
+        why,
         matcher,
         listings,
         jsonl: a.output == OutputArg::Jsonl,
+        summary_json: a.output == OutputArg::Json,
         explain: a.explain,
         invert: a.invert,
         summary,
@@ -279,10 +305,14 @@ fn load(
 ) -> Result<Loaded> {
     let name = selection_name(&a.selection);
     let bytes = match (open_selection(&a.selection)?, &a.blob_list) {
-        (Opened::Selection(text), _) => {
-            return Ok(Loaded::Selection(parse_opened(
-                text, a, need_rules, options,
-            )?))
+        (Opened::Selection { text, head }, _) => {
+            return match parse_opened(text, a, need_rules, options) {
+                Ok(selection) => Ok(Loaded::Selection(selection)),
+                Err(e) => match sniff::listing_kind(&head) {
+                    Some(kind) => Err(swapped(&name, kind, "a listing", "a selection")),
+                    None => Err(e),
+                },
+            };
         }
         (Opened::Index(_), _) if index == IndexUse::Refuse => bail!(
             "{name} is a compiled index (blobsel compile): give the selection it was compiled \
@@ -306,6 +336,15 @@ fn load(
     })
 }
 
+/// The error for SELECTION and LISTING given the other way round.
+fn swapped(name: &str, kind: &str, is: &str, wanted: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{name} looks like {kind}, which is {is}, not {wanted}: were SELECTION and LISTING \
+         swapped? The order is `blobsel preview SELECTION [LISTING...]` (SELECTION: blob \
+         list XML or a JSON export job)"
+    )
+}
+
 fn index_with_blob_list(name: &str, list: &Path) -> anyhow::Error {
     anyhow::anyhow!(
         "--blob-list {} was given, but {name} is a compiled index, which holds its rules: \
@@ -318,8 +357,12 @@ fn index_with_blob_list(name: &str, list: &Path) -> anyhow::Error {
 enum Opened {
     /// An index written by `blobsel compile`: all its bytes.
     Index(Vec<u8>),
-    /// Anything else: a selection to parse, from its first byte.
-    Selection(io::Chain<io::Cursor<Vec<u8>>, Box<dyn Read>>),
+    /// Anything else: a selection to parse, from its first byte, and its
+    /// first bytes again (to tell a listing given in its place).
+    Selection {
+        text: io::Chain<io::Cursor<Vec<u8>>, Box<dyn Read>>,
+        head: Vec<u8>,
+    },
 }
 
 /// Opens SELECTION and tells an index written by `blobsel compile` (by
@@ -333,11 +376,12 @@ fn open_selection(path: &Path) -> Result<Opened> {
     let name = selection_name(path);
     let mut head = Vec::new();
     (&mut file)
-        .take(8)
+        .take(sniff::HEAD)
         .read_to_end(&mut head)
         .with_context(|| format!("cannot read {name}"))?;
     if !Matcher::is_index(&head) {
-        return Ok(Opened::Selection(io::Cursor::new(head).chain(file)));
+        let text = io::Cursor::new(head.clone()).chain(file);
+        return Ok(Opened::Selection { text, head });
     }
     file.read_to_end(&mut head)
         .with_context(|| format!("cannot read {name}"))?;
@@ -415,7 +459,8 @@ fn resolve_listings(
             });
         } else {
             if !p.exists() {
-                bail!("{}: no such file", p.display());
+                let missing = io::Error::from(io::ErrorKind::NotFound);
+                return Err(output::cannot_open(p, &missing));
             }
             if p.is_dir() {
                 bail!(

@@ -106,9 +106,21 @@ impl Write for Output {
 }
 
 /// Reads a whole small file (a selection), naming it in errors.
+/// Opens an input file. Every command says the same of a file it cannot
+/// open: `PATH: cannot open: REASON`.
 pub fn open_file(path: &Path) -> Result<fs::File> {
     if path.is_dir() {
         anyhow::bail!("{}: is a directory, not a file", path.display());
     }
-    fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))
+    fs::File::open(path).map_err(|e| cannot_open(path, &e))
+}
+
+/// The error for an input file that cannot be opened.
+pub fn cannot_open(path: &Path, e: &std::io::Error) -> anyhow::Error {
+    let reason = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    };
+    anyhow::anyhow!("{}: cannot open: {reason}", path.display())
 }

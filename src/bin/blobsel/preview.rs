@@ -16,8 +16,13 @@ use crate::summary::{Stats, SummaryMode};
 /// A resolved `preview` configuration.
 pub struct Config {
     pub matcher: Matcher,
+    /// Why a blob is not exported, in words: with --invert, for --explain
+    /// and --output jsonl.
+    pub why: Option<crate::why::WhyNot>,
     pub listings: Vec<Listing>,
     pub jsonl: bool,
+    /// With `SummaryMode::Only`: the summary as one JSON object.
+    pub summary_json: bool,
     pub explain: bool,
     pub invert: bool,
     pub summary: SummaryMode,
@@ -52,7 +57,7 @@ pub struct Outcome {
 
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let mut out = Output::open(cfg.output_file.as_deref())?;
-    let mut stats = Stats::new(&cfg.matcher, cfg.drive_size.is_some());
+    let mut stats = Stats::new(&cfg.matcher, cfg.drive_size);
     let mut listed = None;
     if let Some((account, selection)) = &cfg.account {
         let mut buf = Vec::with_capacity(4096);
@@ -75,7 +80,11 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         }
     }
     progress.finish();
-    if cfg.summary == SummaryMode::Only {
+    if cfg.summary == SummaryMode::Only && cfg.summary_json {
+        let summary = stats.summary_json(&cfg.matcher, listed.as_ref());
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else if cfg.summary == SummaryMode::Only {
         if let Some(l) = &listed {
             writeln!(out, "{}", crate::live::describe(l))?;
         }
@@ -164,13 +173,23 @@ fn process_entry(
 }
 
 fn write_entry(cfg: &Config, e: &ListingEntry, rule: Option<RuleId>, buf: &mut Vec<u8>) {
-    let reason = match e.exportability() {
-        Exportability::Uncommitted => "uncommitted blob",
-        Exportability::PreviousVersion => "previous version",
-        Exportability::Exportable => "no rule",
+    let reason = || match &cfg.why {
+        Some(why) => why.reason(&cfg.matcher, &e.path, e.snapshot, e.exportability()),
+        None => String::new(),
     };
     if cfg.jsonl {
-        write_json(cfg, e.path.as_bytes(), e.snapshot, e.size, rule, buf);
+        let row = JsonRow {
+            path: &e.path,
+            snapshot: e.snapshot,
+            size: e.size,
+            rule: rule.map(|r| cfg.matcher.rule(r).to_string()),
+            reason: rule.is_none().then(reason),
+            blob_type: e.blob_type,
+            leased: e.leased,
+            version_id: e.version_id.as_deref(),
+            larger_than_drive: matches!((e.size, cfg.drive_size), (Some(n), Some(d)) if n > d),
+        };
+        write_json(&row, buf);
         return;
     }
     buf.extend_from_slice(e.path.as_bytes());
@@ -183,40 +202,34 @@ fn write_entry(cfg: &Config, e: &ListingEntry, rule: Option<RuleId>, buf: &mut V
                 let _ = write!(buf, "\t{}", cfg.matcher.rule(r));
             }
             None => {
-                let _ = write!(buf, "\t{reason}");
+                let _ = write!(buf, "\t{}", reason());
             }
         }
     }
     buf.push(b'\n');
 }
 
+/// A row of `--output jsonl`: the blob, what the listing told of it, and
+/// the rule that selects it or (with --invert) why none does.
 #[derive(serde::Serialize)]
 struct JsonRow<'a> {
     path: &'a str,
     snapshot: Option<SnapshotTime>,
     size: Option<u64>,
     rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    blob_type: Option<blobsel::BlobType>,
+    leased: Option<bool>,
+    version_id: Option<&'a str>,
+    /// With --drive-size: the blob cannot be exported, being larger than a
+    /// drive.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    larger_than_drive: bool,
 }
 
-fn write_json(
-    cfg: &Config,
-    path: &[u8],
-    snapshot: Option<SnapshotTime>,
-    size: Option<u64>,
-    rule: Option<RuleId>,
-    buf: &mut Vec<u8>,
-) {
-    let path = std::str::from_utf8(path).unwrap_or("");
-    let rule = rule.map(|r| cfg.matcher.rule(r).to_string());
-    let _ = serde_json::to_writer(
-        &mut *buf,
-        &JsonRow {
-            path,
-            snapshot,
-            size,
-            rule,
-        },
-    );
+fn write_json(row: &JsonRow<'_>, buf: &mut Vec<u8>) {
+    let _ = serde_json::to_writer(&mut *buf, row);
     buf.push(b'\n');
 }
 
@@ -305,24 +318,39 @@ fn match_chunk(cfg: &Config, finds: &mut listing::Finds<'_, '_>) -> ChunkOut {
                 r.out.extend_from_slice(found.text);
                 r.out.push(b'\n');
             }
-        } else if cfg.jsonl {
+        } else {
             let mut canonical = String::with_capacity(found.text.len() + 1);
             found.blob.push_canonical(&mut canonical);
-            write_json(
-                cfg,
-                canonical.as_bytes(),
-                found.blob.snapshot,
-                None,
-                found.rule,
-                &mut r.out,
-            );
-        } else {
-            r.out.extend_from_slice(found.text);
-            let _ = match found.rule {
-                Some(id) => write!(r.out, "\t{}", cfg.matcher.rule(id)),
-                None => write!(r.out, "\tno rule"),
+            let reason = || match &cfg.why {
+                Some(why) => why.reason(
+                    &cfg.matcher,
+                    &canonical,
+                    found.blob.snapshot,
+                    Exportability::Exportable,
+                ),
+                None => "no rule".to_string(),
             };
-            r.out.push(b'\n');
+            if cfg.jsonl {
+                let row = JsonRow {
+                    path: &canonical,
+                    snapshot: found.blob.snapshot,
+                    size: None,
+                    rule: found.rule.map(|id| cfg.matcher.rule(id).to_string()),
+                    reason: found.rule.is_none().then(reason),
+                    blob_type: None,
+                    leased: None,
+                    version_id: None,
+                    larger_than_drive: false,
+                };
+                write_json(&row, &mut r.out);
+            } else {
+                r.out.extend_from_slice(found.text);
+                let _ = match found.rule {
+                    Some(id) => write!(r.out, "\t{}", cfg.matcher.rule(id)),
+                    None => write!(r.out, "\t{}", reason()),
+                };
+                r.out.push(b'\n');
+            }
         }
     }
     // Output stays in input order: ranges after bytes of our own (a CRLF

@@ -2,7 +2,10 @@
 
 use std::io::{self, Write};
 
-use blobsel::{Exportability, ListingEntry, Matcher, RuleId, RuleStatus, Tally};
+use blobsel::{
+    Exportability, ListingEntry, Matcher, RuleId, RuleKind, RuleStatus, SnapshotTime, Tally,
+};
+use serde_json::{json, Value};
 
 /// Where the summary goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,13 +33,40 @@ pub struct Stats {
     pub tally: Tally,
     /// Sizes of the selected blobs, kept only for a drive estimate.
     pub sizes: Option<Vec<u64>>,
+    /// The drive size of the estimate, if one is asked for.
+    pub drive: Option<u64>,
+    /// Selected blobs larger than the drive: they cannot be exported, and
+    /// each is named.
+    pub oversize: Vec<Oversize>,
+}
+
+/// A selected blob larger than a drive.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Oversize {
+    pub path: String,
+    pub snapshot: Option<SnapshotTime>,
+    pub size: u64,
+}
+
+impl std::fmt::Display for Oversize {
+    /// `/container/blob[<TAB>SNAPSHOT]  (SIZE, N bytes)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(s) = self.snapshot {
+            write!(f, "\t{s}")?;
+        }
+        write!(f, "  ({}, {} bytes)", decimal(self.size), self.size)
+    }
 }
 
 impl Stats {
-    pub fn new<D: AsRef<[u8]>>(matcher: &Matcher<D>, keep_sizes: bool) -> Stats {
+    /// Counters for `matcher`'s rules; sizes are kept for an estimate on
+    /// drives of `drive` bytes.
+    pub fn new<D: AsRef<[u8]>>(matcher: &Matcher<D>, drive: Option<u64>) -> Stats {
         Stats {
             tally: matcher.tally(),
-            sizes: keep_sizes.then(Vec::new),
+            sizes: drive.map(|_| Vec::new()),
+            drive,
             ..Stats::default()
         }
     }
@@ -62,8 +92,14 @@ impl Stats {
         );
         let Some(rule) = rule else { return };
         self.tally.record(rule);
-        if let (Some(sizes), Some(n)) = (self.sizes.as_mut(), e.size) {
-            sizes.push(n);
+        match (self.sizes.as_mut(), e.size, self.drive) {
+            (Some(_), Some(n), Some(drive)) if n > drive => self.oversize.push(Oversize {
+                path: e.path.clone(),
+                snapshot: e.snapshot,
+                size: n,
+            }),
+            (Some(sizes), Some(n), _) => sizes.push(n),
+            _ => {}
         }
     }
 
@@ -194,9 +230,113 @@ impl Stats {
         }
         if let (Some(drive), Some(sizes)) = (drive_size, &self.sizes) {
             let missing = self.selected_without_size;
-            print_drives(&estimate(sizes, drive), drive, missing, w)?;
+            print_drives(&estimate(sizes, drive), drive, missing, &self.oversize, w)?;
         }
         Ok(())
+    }
+
+    /// The summary as one JSON object: what [`Stats::print_summary`]
+    /// prints, for programs (`--summary-only --output json`).
+    pub fn summary_json<D: AsRef<[u8]>>(
+        &self,
+        m: &Matcher<D>,
+        listed: Option<&blobsel::remote::ListStats>,
+    ) -> Value {
+        let rule = |r: &blobsel::RuleInfo<'_>| {
+            json!({
+                "rule": r.to_string(),
+                "element": r.kind.element(),
+                "text": r.text,
+                "snapshot_time": match r.kind {
+                    RuleKind::Snapshot(t) => Some(t),
+                    _ => None,
+                },
+                "source": r.source,
+                "line": r.position.map(|p| p.line),
+                "column": r.position.map(|p| p.column),
+            })
+        };
+        let (mut effective, mut duplicate, mut covered) = (0, 0, 0);
+        for r in m.rules() {
+            match r.status {
+                RuleStatus::Effective => effective += 1,
+                RuleStatus::Duplicate { .. } => duplicate += 1,
+                RuleStatus::Covered { .. } => covered += 1,
+            }
+        }
+        let hits: Vec<Value> = m
+            .report(&self.tally)
+            .filter(|r| r.hits > 0)
+            .map(|r| {
+                let mut v = rule(&r.rule);
+                v["hits"] = json!(r.hits);
+                v
+            })
+            .collect();
+        let unused: Vec<Value> = m
+            .unused(&self.tally)
+            .map(|r| {
+                let mut v = rule(&r.rule);
+                let (why, other) = match r.rule.status {
+                    RuleStatus::Effective => ("no blob in the listing matches", None),
+                    RuleStatus::Duplicate { of } => ("duplicate", Some(m.rule(of))),
+                    RuleStatus::Covered { by } => ("covered", Some(m.rule(by))),
+                };
+                v["why"] = json!(why);
+                v["by"] = json!(other.map(|o| o.to_string()));
+                v
+            })
+            .collect();
+        let bytes_selected = match (self.selected_without_size, self.selected) {
+            (0, _) => json!(self.bytes_selected),
+            (n, s) if n < s => json!(self.bytes_selected),
+            _ => Value::Null,
+        };
+        let mut v = json!({
+            "blobs_read": self.read,
+            "blobs_selected": self.selected,
+            "blobs_not_selected": self.read - self.selected,
+            "bytes_selected": bytes_selected,
+            "bytes_selected_is_lower_bound": self.selected_without_size > 0 && self.selected_without_size < self.selected,
+            "selected_without_size": self.selected_without_size,
+            "uncommitted_skipped": self.uncommitted,
+            "previous_versions_skipped": self.previous_versions,
+            "leased_selected": self.leased_selected,
+            "rules": {
+                "total": m.rule_count(),
+                "effective": effective,
+                "duplicate": duplicate,
+                "covered": covered,
+            },
+            "hits_per_rule": hits,
+            "unused_rules": unused,
+            "drive_estimate": Value::Null,
+            "listed": Value::Null,
+        });
+        if let (Some(drive), Some(sizes)) = (self.drive, &self.sizes) {
+            let e = estimate(sizes, drive);
+            v["drive_estimate"] = json!({
+                "drive_size": drive,
+                "drives_needed": e.drives.len(),
+                "drives": e.drives.iter().map(|(blobs, bytes)| json!({"blobs": blobs, "bytes": bytes})).collect::<Vec<_>>(),
+                "blobs_that_can_be_exported": e.drives.iter().map(|d| d.0).sum::<u64>(),
+                "blobs_larger_than_a_drive": self.oversize,
+                "selected_without_size": self.selected_without_size,
+                "drives_per_job": DRIVES_PER_JOB,
+                "jobs_needed": e.drives.len().div_ceil(DRIVES_PER_JOB),
+            });
+        }
+        if let Some(l) = listed {
+            v["listed"] = json!({
+                "containers": l.containers,
+                "list_blobs_pages": l.list_blobs_pages,
+                "list_containers_pages": l.list_containers_pages,
+                "rows": l.entries,
+                "retries": l.retries,
+                "containers_not_found": l.missing_containers,
+            });
+        }
+        v
     }
 }
 
@@ -232,7 +372,13 @@ pub fn estimate(sizes: &[u64], drive: u64) -> Estimate {
     Estimate { drives, too_large }
 }
 
-fn print_drives(e: &Estimate, drive: u64, missing: u64, w: &mut dyn Write) -> io::Result<()> {
+fn print_drives(
+    e: &Estimate,
+    drive: u64,
+    missing: u64,
+    oversize: &[Oversize],
+    w: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(
         w,
         "drive size:                {} ({drive} bytes)",
@@ -243,8 +389,11 @@ fn print_drives(e: &Estimate, drive: u64, missing: u64, w: &mut dyn Write) -> io
     writeln!(
         w,
         "blobs that cannot be exported: {} (larger than a drive)",
-        e.too_large.len()
+        e.too_large.len() + oversize.len()
     )?;
+    for blob in oversize {
+        writeln!(w, "  {blob}")?;
+    }
     for size in &e.too_large {
         writeln!(w, "  blob of {} ({size} bytes)", decimal(*size))?;
     }
@@ -288,9 +437,14 @@ pub fn decimal(n: impl Into<u128>) -> String {
     }
 }
 
+/// The units a drive size takes, for messages and `--help`.
+pub const SIZE_UNITS: &str = "B, KB, MB, GB, TB, PB (powers of 1000, as drives are sold; \
+     K, M, G, T, P alone likewise) or KiB, MiB, GiB, TiB, PiB (powers of 1024)";
+
 /// Parses a drive size: a number (decimals allowed) and a unit, decimal
 /// (`B`, `KB`, `MB`, `GB`, `TB`, `PB`) or binary (`KiB` … `PiB`), any case;
-/// `T`/`G` alone are decimal.
+/// `T`/`G` alone are decimal. A number without a unit is an error: `8`
+/// is more likely 8 TB than 8 bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t
@@ -302,7 +456,14 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     })?;
     let unit = unit.trim().to_ascii_lowercase();
     let mult: f64 = match unit.as_str() {
-        "" | "b" => 1.0,
+        "" => {
+            return Err(format!(
+                "drive size {text:?} has no unit: write it with one, e.g. {}TB or {}GB \
+                 (units: {SIZE_UNITS})",
+                num, num
+            ))
+        }
+        "b" => 1.0,
         "k" | "kb" => 1e3,
         "m" | "mb" => 1e6,
         "g" | "gb" => 1e9,
@@ -315,8 +476,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "pib" => 1024f64.powi(5),
         _ => {
             return Err(format!(
-                "unknown unit {unit:?} in {text:?}: use B, KB, MB, GB, TB, PB (powers of 1000) \
-                 or KiB, MiB, GiB, TiB, PiB (powers of 1024)"
+                "unknown unit {unit:?} in {text:?}: use {SIZE_UNITS}"
             ))
         }
     };
@@ -342,6 +502,20 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// A warning for a drive size smaller than any drive an export uses.
+pub fn small_drive_warning(text: &str, bytes: u64) -> Option<String> {
+    (bytes < 1_000_000_000).then(|| {
+        format!(
+            "warning: --drive-size {text} is {}, smaller than any drive an export job uses \
+             (did you mean {}TB?)",
+            decimal(bytes),
+            text.trim()
+                .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+                .trim()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +526,13 @@ mod tests {
         assert_eq!(parse_size("8TB"), Ok(8_000_000_000_000));
         assert_eq!(parse_size("1.5TiB"), Ok(1_649_267_441_664));
         assert_eq!(parse_size("1 gib"), Ok(1 << 30));
+        assert_eq!(parse_size("8B"), Ok(8));
+        let bare = parse_size("8").unwrap_err();
+        assert!(
+            bare.contains("has no unit") && bare.contains("8TB"),
+            "{bare}"
+        );
+        assert!(bare.contains("KiB"), "{bare}");
         assert!(parse_size("12XB").is_err());
         assert!(parse_size("GB").is_err());
         assert!(parse_size("0GB").is_err());
