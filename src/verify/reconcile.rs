@@ -1,0 +1,328 @@
+//! The reconciliation: what the preview selects against what the drives
+//! hold (SPEC §7).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::finding::{Finding, FindingKind, Part};
+use super::hash::check_drive;
+use super::log::DriveLog;
+use super::manifest::{DriveManifest, Layout};
+use crate::error::Error;
+use crate::listing::ListingEntry;
+use crate::snapshot::SnapshotTime;
+
+/// The expected blobs by path and snapshot.
+type Index<'a> = HashMap<(&'a str, Option<SnapshotTime>), &'a Expected>;
+
+/// Where each blob is: (drive, blob) pairs, in drive order.
+type Places<'a> = HashMap<(&'a str, Option<SnapshotTime>), Vec<(usize, usize)>>;
+
+/// A blob the preview selects: what should be on the drives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// The canonical path, `/container/name`.
+    pub path: String,
+    /// The snapshot, when it is one.
+    pub snapshot: Option<SnapshotTime>,
+    /// Its size in the listing, when known.
+    pub size: Option<u64>,
+    /// Its last-modified time in the listing, when known.
+    pub last_modified: Option<SnapshotTime>,
+}
+
+impl Expected {
+    /// The expected blob of a listing entry (the listing formats carry no
+    /// last-modified time, so that is left unknown).
+    pub fn from_entry(entry: &ListingEntry) -> Expected {
+        Expected {
+            path: entry.path.clone(),
+            snapshot: entry.snapshot,
+            size: entry.size,
+            last_modified: None,
+        }
+    }
+}
+
+/// One drive to verify: its manifest, and optionally its copy log and the
+/// directory holding its files.
+#[derive(Clone, Copy, Debug)]
+pub struct Drive<'a> {
+    manifest: &'a DriveManifest,
+    log: Option<&'a DriveLog>,
+    dir: Option<&'a Path>,
+}
+
+impl<'a> Drive<'a> {
+    /// A drive described by `manifest`.
+    pub fn new(manifest: &'a DriveManifest) -> Drive<'a> {
+        Drive {
+            manifest,
+            log: None,
+            dir: None,
+        }
+    }
+
+    /// Adds the drive's copy log (error or verbose).
+    pub fn log(mut self, log: &'a DriveLog) -> Drive<'a> {
+        self.log = Some(log);
+        self
+    }
+
+    /// Adds the directory holding the drive's files (the mounted drive, or
+    /// a copy of it): its files are hashed.
+    pub fn dir(mut self, dir: &'a Path) -> Drive<'a> {
+        self.dir = Some(dir);
+        self
+    }
+}
+
+/// The blobs and bytes of one drive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriveSummary {
+    /// The `DriveId`.
+    pub drive_id: String,
+    /// The blobs its manifest lists.
+    pub blobs: u64,
+    /// The sum of their lengths.
+    pub bytes: u128,
+}
+
+/// What a verification found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Every finding, ordered by blob, then kind.
+    pub findings: Vec<Finding>,
+    /// Each drive's blobs and bytes, in the order given.
+    pub drives: Vec<DriveSummary>,
+    /// How many blobs the preview selects.
+    pub expected: u64,
+    /// Their bytes, where the listing gives sizes.
+    pub expected_bytes: u128,
+}
+
+impl Report {
+    /// Whether the drives hold exactly what the preview selects, whole.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// The number of findings of each kind, every kind listed.
+    pub fn counts(&self) -> Vec<(FindingKind, u64)> {
+        FindingKind::ALL
+            .iter()
+            .map(|&k| {
+                let n = self.findings.iter().filter(|f| f.kind == k).count();
+                (k, n as u64)
+            })
+            .collect()
+    }
+}
+
+/// A verification of drives against what a preview selects: built, then
+/// [`run`](Verification::run).
+pub struct Verification<'a> {
+    expected: &'a [Expected],
+    drives: Vec<Drive<'a>>,
+    progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+impl<'a> Verification<'a> {
+    /// A verification against `expected` (the preview's selected blobs).
+    pub fn new(expected: &'a [Expected]) -> Verification<'a> {
+        Verification {
+            expected,
+            drives: Vec::new(),
+            progress: None,
+        }
+    }
+
+    /// Adds a drive.
+    pub fn drive(&mut self, drive: Drive<'a>) -> &mut Verification<'a> {
+        self.drives.push(drive);
+        self
+    }
+
+    /// Calls `progress` with the bytes read as drive files are hashed.
+    pub fn progress(&mut self, progress: &'a (dyn Fn(u64) + Sync)) -> &mut Verification<'a> {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Reconciles, then hashes the files of the drives that have a
+    /// directory. Errors: a copy log of another drive than its manifest, a
+    /// drive file that cannot be read (other than by its absence), a path
+    /// that leads out of a drive.
+    pub fn run(&self) -> Result<Report, Error> {
+        let mut findings = Vec::new();
+        let mut drives = Vec::new();
+        for d in &self.drives {
+            drives.push(DriveSummary {
+                drive_id: d.manifest.drive_id.clone(),
+                blobs: d.manifest.blobs.len() as u64,
+                bytes: d.manifest.bytes(),
+            });
+            if let Some(log) = d.log {
+                check_log_drive(d.manifest, log)?;
+            }
+        }
+        let index = self.expected_index();
+        self.reconcile(&index, &mut findings);
+        for d in &self.drives {
+            if let Some(log) = d.log {
+                log_findings(d.manifest, log, &index, &mut findings);
+            }
+        }
+        let none = |_: u64| {};
+        let progress = self.progress.unwrap_or(&none);
+        for d in &self.drives {
+            if let Some(dir) = d.dir {
+                findings.extend(check_drive(d.manifest, dir, progress)?);
+            }
+        }
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.dedup();
+        Ok(Report {
+            findings,
+            drives,
+            expected: self.expected.len() as u64,
+            expected_bytes: self
+                .expected
+                .iter()
+                .filter_map(|e| e.size)
+                .map(u128::from)
+                .sum(),
+        })
+    }
+
+    fn expected_index(&self) -> Index<'a> {
+        self.expected
+            .iter()
+            .map(|e| ((e.path.as_str(), e.snapshot), e))
+            .collect()
+    }
+
+    /// Missing, unexpected, duplicate and changed (by length).
+    fn reconcile(&self, expected: &Index<'_>, findings: &mut Vec<Finding>) {
+        let mut onboard: Places<'_> = HashMap::with_capacity(self.expected.len());
+        for (d, drive) in self.drives.iter().enumerate() {
+            for (i, blob) in drive.manifest.blobs.iter().enumerate() {
+                onboard
+                    .entry((blob.path.as_str(), blob.snapshot))
+                    .or_default()
+                    .push((d, i));
+            }
+        }
+        for (&(path, snapshot), places) in &onboard {
+            let drive_id = |d: usize| self.drives[d].manifest.drive_id.clone();
+            if places.len() > 1 {
+                let mut f = Finding::new(FindingKind::Duplicate, path, snapshot);
+                f.drives = places.iter().map(|&(d, _)| drive_id(d)).collect();
+                findings.push(f);
+            }
+            let Some(want) = expected.get(&(path, snapshot)) else {
+                for &(d, _) in places {
+                    let mut f = Finding::new(FindingKind::Unexpected, path, snapshot);
+                    f.drive = Some(drive_id(d));
+                    findings.push(f);
+                }
+                continue;
+            };
+            for &(d, i) in places {
+                let blob = &self.drives[d].manifest.blobs[i];
+                if let Some(size) = want.size.filter(|&s| s != blob.length) {
+                    let mut f = Finding::new(FindingKind::Changed, path, snapshot);
+                    f.drive = Some(drive_id(d));
+                    f.length = Some(blob.length);
+                    f.listing_size = Some(size);
+                    f.note = Some("the blob's length changed after the listing".into());
+                    findings.push(f);
+                }
+            }
+        }
+        for e in self.expected {
+            if !onboard.contains_key(&(e.path.as_str(), e.snapshot)) {
+                let mut f = Finding::new(FindingKind::Missing, &e.path, e.snapshot);
+                f.listing_size = e.size;
+                findings.push(f);
+            }
+        }
+    }
+}
+
+/// A copy log must be of its manifest's drive.
+fn check_log_drive(manifest: &DriveManifest, log: &DriveLog) -> Result<(), Error> {
+    match &log.drive_id {
+        Some(id) if *id != manifest.drive_id => Err(super::xml::invalid(format!(
+            "copy log {} is of drive {id}, but manifest {} is of drive {}: give each \
+             drive's copy log with its own manifest",
+            log.source, manifest.source, manifest.drive_id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Failed (every entry that is not `Completed`), changed (a later
+/// last-modified time), and a drive failure.
+fn log_findings(
+    manifest: &DriveManifest,
+    log: &DriveLog,
+    expected: &Index<'_>,
+    findings: &mut Vec<Finding>,
+) {
+    let drive = &manifest.drive_id;
+    let failed = |path: &str, snapshot, status: &str| {
+        let mut f = Finding::new(FindingKind::Failed, path, snapshot);
+        f.drive = Some(drive.clone());
+        f.status = Some(status.to_string());
+        f
+    };
+    if let Some(status) = log.status.as_ref().filter(|s| !s.is_processed()) {
+        let mut f = failed("", None, status.as_str());
+        f.kind = FindingKind::DriveFailed;
+        findings.push(f);
+    }
+    for b in &log.blobs {
+        let before = findings.len();
+        let part = match b.layout {
+            Some(Layout::Pages) => Part::PageRange,
+            _ => Part::Block,
+        };
+        for r in b.ranges.iter().filter(|r| !r.status.is_completed()) {
+            let mut f = failed(&b.path, b.snapshot, r.status.as_str());
+            f.part = Some(part);
+            f.offset = Some(r.offset);
+            f.length = Some(r.length);
+            findings.push(f);
+        }
+        for (status, part) in [
+            (&b.metadata, Part::Metadata),
+            (&b.properties, Part::Properties),
+        ] {
+            if let Some(s) = status.as_ref().filter(|s| !s.is_completed()) {
+                let mut f = failed(&b.path, b.snapshot, s.as_str());
+                f.part = Some(part);
+                findings.push(f);
+            }
+        }
+        // A blob status is reported on its own only when no part explains it.
+        if !b.status.is_completed() && findings.len() == before {
+            let mut f = failed(&b.path, b.snapshot, b.status.as_str());
+            f.part = Some(Part::Blob);
+            findings.push(f);
+        }
+        let listed = expected
+            .get(&(b.path.as_str(), b.snapshot))
+            .and_then(|e| e.last_modified);
+        if let (Some(logged), Some(listed)) = (b.last_modified_time, listed) {
+            if logged > listed {
+                let mut f = Finding::new(FindingKind::Changed, &b.path, b.snapshot);
+                f.drive = Some(drive.clone());
+                f.note = Some(format!(
+                    "last modified {logged} in the copy log, after the listing's {listed}"
+                ));
+                findings.push(f);
+            }
+        }
+    }
+}
