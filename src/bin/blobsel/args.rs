@@ -54,6 +54,9 @@ pub enum Command {
     /// The fewest List Containers / List Blobs calls that see every blob the
     /// selection can select.
     Plan(PlanArgs),
+    /// After the export: check the returned drives against the preview.
+    #[command(long_about = VERIFY_ABOUT, after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -235,4 +238,102 @@ pub struct PlanArgs {
     /// How to print the plan.
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
     pub output: OutputArg,
+}
+
+const VERIFY_ABOUT: &str = "\
+After the export: check the returned drives against the preview.
+
+What should have been exported is the preview of SELECTION against the
+LISTING files (or the account itself, with --account-url or
+--connection-string, as in `preview`). What was exported is what the drive
+manifests (--manifest, one per drive) list. With each drive's copy log
+(--copy-log) and its files (--drive: the mounted drive, or a copy of its
+files) the check goes down to the bytes: every block and page range is
+hashed and compared with the manifest's MD5.
+
+One finding a line, tab-separated: the kind, /container/blob, the snapshot
+when there is one, then key=value details. The kinds:
+
+  missing        selected by the preview, on no drive
+  unexpected     on a drive, not selected by the preview
+  duplicate      on more than one drive (drives=…)
+  changed        its length differs from the listing's size (or, from a
+                 verbose copy log, it was modified later): the blob changed
+                 after the listing; the copy is not corrupt
+  failed         a copy-log entry that is not Completed (status=…, and
+                 part=, offset=, length= for a block or page range)
+  drive-failed   the copy log's drive status is a failure (BitLocker, …)
+  damaged        a block, page range, properties or metadata file whose MD5
+                 does not match the manifest (part=, offset=, length=)
+  file-missing   a file the manifest names is not on the drive
+  file-length    a blob's file is not Length bytes long (file-length=)
+
+A copy log goes with the manifest of its DriveId; --drive folders with the
+manifest whose DriveId their name holds, or else in the order given. A
+FilePath that would leave the drive (.., an absolute path, a drive letter, a
+symbolic link out of it) is an error and is never followed.";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  # The sample drive in the repository (tests/fixtures/export-drive):
+  cd tests/fixtures/export-drive
+  blobsel verify selection.xml listing.jsonl --manifest 9WM35C3U.manifest \\
+      --copy-log 9WM35C3U_error.xml --drive drive-9WM35C3U --summary
+  # Manifests only (no drive at hand): missing, unexpected, duplicate, changed
+  blobsel verify job.json listing.txt --manifest d1.manifest --manifest d2.manifest
+  # Against the account itself, findings as JSON objects
+  blobsel verify job.json --account-url https://acct.blob.core.windows.net \\
+      --manifest d1.manifest --output jsonl
+  # Then fetch what is damaged or missing from the account:
+  blobsel repair --manifest d1.manifest --drive /mnt/d1 --copy-log d1_error.xml \\
+      --account-url https://acct.blob.core.windows.net
+
+Exit status: 0 the drives hold exactly what the preview selects, whole;
+1 any finding; 2 error.";
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    /// Listings of the account when the job ran, as for `preview`; none or
+    /// '-' reads stdin.
+    #[arg(value_name = "LISTING")]
+    pub listings: Vec<PathBuf>,
+    /// The listing format [default: from the extension: .xml, .csv,
+    /// .parquet, .jsonl/.ndjson, else lines].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub listing_format: Option<FormatArg>,
+    /// A drive manifest (DriveManifest XML), one per drive of the job.
+    #[arg(long = "manifest", value_name = "FILE", required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// A drive's copy log (DriveLog XML: the error log or the verbose log).
+    #[arg(long = "copy-log", value_name = "FILE")]
+    pub copy_logs: Vec<PathBuf>,
+    /// A drive's files (the mounted drive, or a copy): hash them. One per
+    /// manifest, matched by the DriveId in the folder's name, or in order.
+    #[arg(long = "drive", value_name = "DIR")]
+    pub drives: Vec<PathBuf>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub output: FindingsOutput,
+    /// Print a summary to stderr: blobs and bytes per drive, totals, and
+    /// findings per kind.
+    #[arg(long)]
+    pub summary: bool,
+    /// Worker threads for hashing [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub account: AccountArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsOutput {
+    /// One finding a line: kind, /container/blob, snapshot, key=value details.
+    Text,
+    /// One JSON object a finding, with the same fields.
+    Jsonl,
 }

@@ -7,6 +7,7 @@ mod output;
 mod preview;
 mod progress;
 mod summary;
+mod verify;
 
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -128,6 +129,7 @@ fn run() -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Verify(a) => verify::run(a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "blobsel", &mut io::stdout());
             Ok(ExitCode::SUCCESS)
