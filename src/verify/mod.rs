@@ -18,6 +18,9 @@
 //!   and, when a drive's files are at hand, `damaged`, `file-missing` and
 //!   `file-length` ([`FindingKind`]). [`check_drive`] hashes one drive's
 //!   files alone.
+//! * `repair` (feature `remote`) — fetches what a drive lacks from the
+//!   account with ranged Get Blob, checked against the manifest's MD5s
+//!   before a byte is written.
 //!
 //! # Example: verify a drive against a selection and a listing
 //!
@@ -75,6 +78,8 @@ mod hash;
 mod log;
 mod manifest;
 mod reconcile;
+#[cfg(feature = "remote")]
+pub mod repair;
 mod status;
 mod xml;
 

@@ -57,6 +57,10 @@ pub enum Command {
     /// After the export: check the returned drives against the preview.
     #[command(long_about = VERIFY_ABOUT, after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// Fetch what a drive lacks from the account: damaged, missing and
+    /// failed blocks and page ranges, written in place.
+    #[command(long_about = REPAIR_ABOUT, after_help = REPAIR_EXAMPLES)]
+    Repair(RepairArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -336,4 +340,71 @@ pub enum FindingsOutput {
     Text,
     /// One JSON object a finding, with the same fields.
     Jsonl,
+}
+
+const REPAIR_ABOUT: &str = "\
+Fetch what a drive lacks from the account, and write it in place.
+
+The drive's files (--drive) are hashed against its manifest (--manifest)
+as `blobsel verify` does. Every damaged block or page range, every missing
+file, and every range the copy log (--copy-log) says failed is fetched from
+the account with a ranged Get Blob (of the snapshot when the manifest names
+one) and written where the manifest places it; a missing file is created at
+its Length, a file of the wrong length is set to it. Then the drive is
+hashed again.
+
+Nothing is written that does not match: each range fetched is checked
+against the manifest's MD5 before it is written, and the blob's length
+against the manifest's. A blob that changed in the account since the
+export is reported (changed) and its file left as it is. Only files the
+manifest names are written, and only inside the drive.
+
+Progress goes to a state file (--state, by default beside the manifest):
+the ETag of each blob as first fetched and each range written. Run the same
+command again after an interruption and it continues; a blob whose ETag
+changed in between is reported, not mixed. Properties and metadata files
+cannot be recreated byte for byte and are listed as not repaired.
+
+Output, one line each: created, resized, repaired (a range written),
+changed (not written: the blob changed in the account), then what still
+does not verify (not-repaired). With --dry-run: would-create,
+would-resize, would-fetch.";
+
+const REPAIR_EXAMPLES: &str = "\
+Examples:
+  # What would be fetched
+  blobsel repair --manifest 9WM35C3U.manifest --drive /mnt/e --copy-log 9WM35C3U_error.xml \\
+      --account-url https://acct.blob.core.windows.net --dry-run
+  # Fetch it (the key from BLOBSEL_ACCOUNT_KEY; or --sas, --connection-string)
+  blobsel repair --manifest 9WM35C3U.manifest --drive /mnt/e --copy-log 9WM35C3U_error.xml \\
+      --account-url https://acct.blob.core.windows.net
+  # Then check the whole job again
+  blobsel verify job.json listing.jsonl --manifest 9WM35C3U.manifest --drive /mnt/e
+
+Exit status: 0 the drive verifies after the repair (with --dry-run: there
+is nothing to repair); 1 something could not be repaired (listed); 2 error.";
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The drive's manifest (DriveManifest XML).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The drive's files: the mounted drive, or a copy of them.
+    #[arg(long, value_name = "DIR")]
+    pub drive: PathBuf,
+    /// The drive's copy log: its failed ranges are fetched too.
+    #[arg(long = "copy-log", value_name = "FILE")]
+    pub copy_log: Option<PathBuf>,
+    /// The repair's progress, to continue after an interruption [default:
+    /// MANIFEST.repair-state, beside the manifest].
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// List what would be fetched, created or resized; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub account: AccountArgs,
 }

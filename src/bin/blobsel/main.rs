@@ -6,6 +6,7 @@ mod live;
 mod output;
 mod preview;
 mod progress;
+mod repair;
 mod summary;
 mod verify;
 
@@ -130,6 +131,7 @@ fn run() -> Result<ExitCode> {
             })
         }
         Command::Verify(a) => verify::run(a),
+        Command::Repair(a) => repair::run(a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "blobsel", &mut io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -138,7 +138,7 @@ fn account_selection(a: &VerifyArgs) -> Result<Selection> {
 }
 
 /// Reads a manifest or copy log file.
-fn read_xml<T>(
+pub fn read_xml<T>(
     path: &Path,
     read: fn(BufReader<std::fs::File>, &str) -> blobsel::Result<T>,
 ) -> Result<T> {
