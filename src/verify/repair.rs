@@ -317,9 +317,9 @@ impl<'a> Repairer<'a> {
         }
         let blob = &self.manifest.blobs[item.blob];
         let path = if item.create {
-            create_in_drive(self.root, &blob.file)?
+            create_in_drive(self.root, &blob.file())?
         } else {
-            self.resolve(&blob.file)?
+            self.resolve(&blob.file())?
         };
         let changed = item.create || item.resize_from.is_some();
         if changed {
@@ -488,4 +488,113 @@ fn gone(e: Error) -> Result<RangeOutcome, Error> {
 
 fn io_error(name: &str, e: io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("{name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = include_str!("../../tests/fixtures/export-drive/9WM35C3U.manifest");
+    const LOG: &str = include_str!("../../tests/fixtures/export-drive/9WM35C3U_error.xml");
+
+    fn finding(kind: FindingKind, path: &str, part: Part, offset: Option<u64>) -> Finding {
+        let mut f = Finding::new(kind, path, None);
+        f.drive = Some("9WM35C3U".into());
+        f.part = Some(part);
+        f.offset = offset;
+        f
+    }
+
+    #[test]
+    fn plan_takes_damaged_missing_short_and_failed_ranges() {
+        let m = DriveManifest::read(SAMPLE.as_bytes(), "m").unwrap();
+        let log = DriveLog::read(LOG.as_bytes(), "l").unwrap();
+        let mut short = finding(
+            FindingKind::FileLength,
+            "/pictures/wild/canyon.jpg",
+            Part::Blob,
+            None,
+        );
+        short.file_length = Some(10);
+        let findings = [
+            finding(
+                FindingKind::FileMissing,
+                "/$root/logo.bmp",
+                Part::Blob,
+                None,
+            ),
+            short,
+            finding(
+                FindingKind::Damaged,
+                "/pictures/wild/canyon.jpg",
+                Part::Block,
+                Some(2721),
+            ),
+            finding(
+                FindingKind::Damaged,
+                "/pictures/city/redmond.jpg",
+                Part::PageRange,
+                Some(7168),
+            ),
+            finding(
+                FindingKind::Damaged,
+                "/pictures/city/redmond.jpg",
+                Part::Properties,
+                None,
+            ),
+            // Another drive's finding is not this drive's to repair.
+            {
+                let mut f = finding(
+                    FindingKind::FileMissing,
+                    "/docs/plan.xlsx",
+                    Part::Blob,
+                    None,
+                );
+                f.drive = Some("OTHER".into());
+                f
+            },
+        ];
+        let p = plan(&m, &findings, Some(&log));
+        let items: Vec<(usize, bool, Option<u64>, Vec<usize>)> = p
+            .items
+            .iter()
+            .map(|i| (i.blob, i.create, i.resize_from, i.ranges.clone()))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                (0, false, None, vec![1]),     // redmond: its second page range
+                (1, false, Some(10), vec![1]), // canyon: resized, one block
+                (2, false, None, vec![1]),     // desert: the copy log's failed block
+                (3, true, None, vec![0]),      // logo: created, every block
+            ]
+        );
+        assert_eq!(p.cannot.len(), 1);
+        assert_eq!(p.cannot[0].part, Some(Part::Properties));
+        assert_eq!(plan(&m, &[], None), Plan::default());
+    }
+
+    #[test]
+    fn the_state_file_belongs_to_its_drive_and_survives_a_cut_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        fs::write(
+            &path,
+            "blobsel-repair-state 1\tD1\netag\t/c/b\t\"0x1\"\ndone\t/c/b\t0\t10\ndone\t/c/b\t10",
+        )
+        .unwrap();
+        let s = RepairState::open(&path, "D1").unwrap();
+        assert_eq!(s.ranges_done(), 1);
+        assert_eq!(s.etags.get("/c/b").map(String::as_str), Some("\"0x1\""));
+        let e = RepairState::open(&path, "D2").unwrap_err();
+        assert!(e.to_string().contains("it is of drive D1"), "{e}");
+        fs::write(&path, "something else\n").unwrap();
+        assert!(RepairState::open(&path, "D1").is_err());
+        assert_eq!(
+            RepairState::open(&dir.path().join("none"), "D1")
+                .unwrap()
+                .ranges_done(),
+            0
+        );
+    }
 }
