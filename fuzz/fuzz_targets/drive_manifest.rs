@@ -92,12 +92,12 @@ fn check_blob(b: &ManifestBlob) -> Result<(), String> {
     if path.container.len() != b.container_len || b.container() != path.container {
         return Err("container_len does not match the path".into());
     }
-    if !inside(&b.file) {
-        return Err(format!("file {:?} is not inside the drive", b.file));
+    if !inside(&b.file()) {
+        return Err(format!("file {:?} is not inside the drive", b.file()));
     }
     for side in b.metadata.iter().chain(&b.properties) {
-        if !inside(&side.file) {
-            return Err(format!("side file {:?} is not inside the drive", side.file));
+        if !inside(&side.file()) {
+            return Err(format!("side file {:?} is not inside the drive", side.file()));
         }
     }
     let mut end = 0u64;

@@ -29,6 +29,19 @@ use crate::listing::lines::quoted;
 /// # Ok::<(), blobsel::Error>(())
 /// ```
 pub fn drive_relative_path(file_path: &str) -> Result<PathBuf, Error> {
+    check_file_path(file_path)?;
+    Ok(relative(file_path))
+}
+
+/// `file_path` from the drive's root, once [`check_file_path`] accepted it.
+pub(crate) fn relative(file_path: &str) -> PathBuf {
+    let rest = file_path.strip_prefix(['\\', '/']).unwrap_or(file_path);
+    rest.split(['\\', '/']).collect()
+}
+
+/// Whether `file_path` stays inside the drive (see [`drive_relative_path`]),
+/// without building the path.
+pub fn check_file_path(file_path: &str) -> Result<(), Error> {
     let unsafe_path = |why: &str| {
         Error::new(
             ErrorKind::UnsafeFilePath,
@@ -56,15 +69,14 @@ pub fn drive_relative_path(file_path: &str) -> Result<PathBuf, Error> {
         return Err(unsafe_path("has a control character"));
     }
     let rest = file_path.strip_prefix(['\\', '/']).unwrap_or(file_path);
-    let mut out = PathBuf::new();
     for part in rest.split(['\\', '/']) {
         match part {
             "" => return Err(unsafe_path("has an empty component")),
             "." | ".." => return Err(unsafe_path(&format!("has a {part:?} component"))),
-            _ => out.push(part),
+            _ => {}
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Opens `relative` (from [`drive_relative_path`]) under `root` for reading,

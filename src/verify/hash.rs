@@ -20,7 +20,7 @@ use super::finding::{Finding, FindingKind, Part};
 use super::manifest::{DriveManifest, Layout, ManifestBlob, SideFile};
 use crate::error::{Error, ErrorKind};
 
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 128 << 10;
 
 thread_local! {
     static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; CHUNK]);
@@ -63,14 +63,17 @@ pub fn check_blob(
         f.part = Some(part);
         f
     };
-    match open(root, &blob.file)? {
+    match open(root, &blob.file())? {
         None => {
             let mut f = finding(FindingKind::FileMissing, &blob.file_path, Part::Blob);
             f.length = Some(blob.length);
             out.push(f);
         }
         Some(mut file) => {
-            let len = file.metadata().map_err(|e| io_error(&blob.file, e))?.len();
+            let len = file
+                .metadata()
+                .map_err(|e| io_error(&blob.file(), e))?
+                .len();
             if len != blob.length {
                 let mut f = finding(FindingKind::FileLength, &blob.file_path, Part::Blob);
                 f.length = Some(blob.length);
@@ -86,7 +89,7 @@ pub fn check_blob(
                 blob.ranges.iter().map(|r| (r.offset, r.length)),
                 progress,
             )
-            .map_err(|e| io_error(&blob.file, e))?;
+            .map_err(|e| io_error(&blob.file(), e))?;
             for (range, sum) in blob.ranges.iter().zip(sums) {
                 if sum != Some(range.hash) {
                     let mut f = finding(FindingKind::Damaged, &blob.file_path, part);
@@ -119,12 +122,15 @@ fn check_side(
     root: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Option<FindingKind>, Error> {
-    let Some(mut file) = open(root, &side.file)? else {
+    let Some(mut file) = open(root, &side.file())? else {
         return Ok(Some(FindingKind::FileMissing));
     };
-    let len = file.metadata().map_err(|e| io_error(&side.file, e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| io_error(&side.file(), e))?
+        .len();
     let sums = hash_ranges(&mut file, [(0, len)].into_iter(), progress)
-        .map_err(|e| io_error(&side.file, e))?;
+        .map_err(|e| io_error(&side.file(), e))?;
     Ok((sums[0] != Some(side.hash)).then_some(FindingKind::Damaged))
 }
 

@@ -4,7 +4,8 @@
 //! [`ManifestReader`] streams a manifest one [`ManifestBlob`] at a time
 //! (quick-xml over a [`BufRead`], buffers reused); [`DriveManifest::read`]
 //! reads a whole one. Every blob it yields is valid: its `BlobPath` names a
-//! blob, its `FilePath`s stay inside the drive ([`drive_relative_path`]),
+//! blob, its `FilePath`s stay inside the drive
+//! ([`drive_relative_path`](super::drive_relative_path)),
 //! its hashes are MD5s, its blocks are in offset order and cover
 //! `Length` with no gap or overlap, its page ranges are in offset order,
 //! do not overlap and end within `Length`. Anything else is an
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 
 use quick_xml::events::{BytesStart, Event};
 
-use super::drive_path::drive_relative_path;
+use super::drive_path::{check_file_path, relative};
 use super::xml::{self, attributes, invalid, parse_u64, XmlReader};
 use crate::error::{Error, ErrorKind, Position};
 use crate::listing::lines::quoted;
@@ -69,8 +70,6 @@ impl ManifestRange {
 pub struct SideFile {
     /// The path as the manifest writes it (`\` separators).
     pub file_path: String,
-    /// The same path relative to the drive's root.
-    pub file: PathBuf,
     /// The MD5 of the file.
     pub hash: [u8; 16],
 }
@@ -84,10 +83,9 @@ pub struct ManifestBlob {
     pub container_len: usize,
     /// The snapshot exported, when it is one.
     pub snapshot: Option<SnapshotTime>,
-    /// `FilePath` as the manifest writes it (`\` separators).
+    /// `FilePath` as the manifest writes it (`\` separators); it stays
+    /// inside the drive ([`ManifestBlob::file`]).
     pub file_path: String,
-    /// `FilePath` relative to the drive's root.
-    pub file: PathBuf,
     /// The blob's length in bytes (`Length`), which is its file's length.
     pub length: u64,
     /// Blocks or page ranges.
@@ -109,7 +107,6 @@ impl Default for ManifestBlob {
             container_len: 0,
             snapshot: None,
             file_path: String::new(),
-            file: PathBuf::new(),
             length: 0,
             layout: Layout::Blocks,
             ranges: Vec::new(),
@@ -120,7 +117,19 @@ impl Default for ManifestBlob {
     }
 }
 
+impl SideFile {
+    /// The file relative to the drive's root.
+    pub fn file(&self) -> PathBuf {
+        relative(&self.file_path)
+    }
+}
+
 impl ManifestBlob {
+    /// `FilePath` relative to the drive's root.
+    pub fn file(&self) -> PathBuf {
+        relative(&self.file_path)
+    }
+
     /// The container name.
     pub fn container(&self) -> &str {
         &self.path[1..1 + self.container_len]
@@ -470,7 +479,6 @@ impl State {
                 blob.container_len = 0;
                 blob.snapshot = None;
                 blob.file_path.clear();
-                blob.file = PathBuf::new();
                 blob.length = 0;
                 blob.layout = Layout::Blocks;
                 blob.ranges.clear();
@@ -611,7 +619,7 @@ impl State {
             }
             Tag::FilePath => {
                 once(&mut self.seen.file, tag, pos)?;
-                blob.file = drive_relative_path(&self.text).map_err(at)?;
+                check_file_path(&self.text).map_err(at)?;
                 blob.file_path.clone_from(&self.text);
             }
             Tag::Snapshot => {
@@ -652,10 +660,9 @@ impl State {
     }
 
     fn side_file(&mut self) -> Result<SideFile, Error> {
-        let file = drive_relative_path(&self.text)?;
+        check_file_path(&self.text)?;
         Ok(SideFile {
             file_path: self.text.clone(),
-            file,
             hash: self.side_hash.take().unwrap_or_default(),
         })
     }

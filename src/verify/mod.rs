@@ -83,7 +83,9 @@ pub mod repair;
 mod status;
 mod xml;
 
-pub use self::drive_path::{drive_relative_path, open_in_drive, resolve_in_drive, OpenError};
+pub use self::drive_path::{
+    check_file_path, drive_relative_path, open_in_drive, resolve_in_drive, OpenError,
+};
 pub use self::finding::{Finding, FindingKind, Part};
 pub use self::hash::{check_blob, check_drive};
 pub use self::log::{DriveLog, LogBlob, LogRange, LogReader};

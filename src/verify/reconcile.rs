@@ -1,7 +1,7 @@
 //! The reconciliation: what the preview selects against what the drives
 //! hold (SPEC §7).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::finding::{Finding, FindingKind, Part};
@@ -13,10 +13,7 @@ use crate::listing::ListingEntry;
 use crate::snapshot::SnapshotTime;
 
 /// The expected blobs by path and snapshot.
-type Index<'a> = HashMap<(&'a str, Option<SnapshotTime>), &'a Expected>;
-
-/// Where each blob is: (drive, blob) pairs, in drive order.
-type Places<'a> = HashMap<(&'a str, Option<SnapshotTime>), Vec<(usize, usize)>>;
+type Index<'a> = HashMap<(&'a str, Option<SnapshotTime>), usize>;
 
 /// A blob the preview selects: what should be on the drives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -166,11 +163,11 @@ impl<'a> Verification<'a> {
                 check_log_drive(d.manifest, log)?;
             }
         }
-        let index = self.expected_index();
-        self.reconcile(&index, &mut findings);
+        let (index, repeats) = self.expected_index();
+        self.reconcile(&index, &repeats, &mut findings);
         for d in &self.drives {
             if let Some(log) = d.log {
-                log_findings(d.manifest, log, &index, &mut findings);
+                log_findings(d.manifest, log, self.expected, &index, &mut findings);
             }
         }
         let none = |_: u64| {};
@@ -195,43 +192,47 @@ impl<'a> Verification<'a> {
         })
     }
 
-    fn expected_index(&self) -> Index<'a> {
-        self.expected
-            .iter()
-            .map(|e| ((e.path.as_str(), e.snapshot), e))
-            .collect()
-    }
-
-    /// Missing, unexpected, duplicate and changed (by length).
-    fn reconcile(&self, expected: &Index<'_>, findings: &mut Vec<Finding>) {
-        let mut onboard: Places<'_> = HashMap::with_capacity(self.expected.len());
-        for (d, drive) in self.drives.iter().enumerate() {
-            for (i, blob) in drive.manifest.blobs.iter().enumerate() {
-                onboard
-                    .entry((blob.path.as_str(), blob.snapshot))
-                    .or_default()
-                    .push((d, i));
+    /// The expected blobs by key, and the (ascending) indexes of those
+    /// listed again after their first time.
+    fn expected_index(&self) -> (Index<'a>, Vec<usize>) {
+        let mut index = HashMap::with_capacity(self.expected.len());
+        let mut repeats = Vec::new();
+        for (i, e) in self.expected.iter().enumerate() {
+            if *index.entry((e.path.as_str(), e.snapshot)).or_insert(i) != i {
+                repeats.push(i);
             }
         }
-        for (&(path, snapshot), places) in &onboard {
-            let drive_id = |d: usize| self.drives[d].manifest.drive_id.clone();
-            if places.len() > 1 {
-                let mut f = Finding::new(FindingKind::Duplicate, path, snapshot);
-                f.drives = places.iter().map(|&(d, _)| drive_id(d)).collect();
-                findings.push(f);
-            }
-            let Some(want) = expected.get(&(path, snapshot)) else {
-                for &(d, _) in places {
-                    let mut f = Finding::new(FindingKind::Unexpected, path, snapshot);
-                    f.drive = Some(drive_id(d));
-                    findings.push(f);
+        (index, repeats)
+    }
+
+    /// Missing, unexpected, duplicate and changed (by length). One lookup
+    /// a manifest blob; a map only for the rare blobs that are on several
+    /// drives or not expected.
+    fn reconcile(&self, expected: &Index<'_>, repeats: &[usize], findings: &mut Vec<Finding>) {
+        let mut count = vec![0u32; self.expected.len()];
+        let mut first_drive = vec![0usize; self.expected.len()];
+        let mut several: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        type Stray<'b> = HashMap<(&'b str, Option<SnapshotTime>), Vec<usize>>;
+        let mut stray: Stray<'_> = HashMap::new();
+        let drive_id = |d: usize| self.drives[d].manifest.drive_id.clone();
+        for (d, drive) in self.drives.iter().enumerate() {
+            for blob in &drive.manifest.blobs {
+                let key = (blob.path.as_str(), blob.snapshot);
+                let Some(&i) = expected.get(&key) else {
+                    stray.entry(key).or_default().push(d);
+                    continue;
+                };
+                count[i] += 1;
+                if count[i] == 1 {
+                    first_drive[i] = d;
+                } else {
+                    several
+                        .entry(i)
+                        .or_insert_with(|| vec![first_drive[i]])
+                        .push(d);
                 }
-                continue;
-            };
-            for &(d, i) in places {
-                let blob = &self.drives[d].manifest.blobs[i];
-                if let Some(size) = want.size.filter(|&s| s != blob.length) {
-                    let mut f = Finding::new(FindingKind::Changed, path, snapshot);
+                if let Some(size) = self.expected[i].size.filter(|&s| s != blob.length) {
+                    let mut f = Finding::new(FindingKind::Changed, key.0, key.1);
                     f.drive = Some(drive_id(d));
                     f.length = Some(blob.length);
                     f.listing_size = Some(size);
@@ -240,8 +241,28 @@ impl<'a> Verification<'a> {
                 }
             }
         }
-        for e in self.expected {
-            if !onboard.contains_key(&(e.path.as_str(), e.snapshot)) {
+        let duplicate = |path: &str, snapshot, drives: &[usize]| {
+            let mut f = Finding::new(FindingKind::Duplicate, path, snapshot);
+            f.drives = drives.iter().map(|&d| drive_id(d)).collect();
+            f
+        };
+        for (i, drives) in several {
+            let e = &self.expected[i];
+            findings.push(duplicate(&e.path, e.snapshot, &drives));
+        }
+        for ((path, snapshot), drives) in stray {
+            if drives.len() > 1 {
+                findings.push(duplicate(path, snapshot, &drives));
+            }
+            for d in drives {
+                let mut f = Finding::new(FindingKind::Unexpected, path, snapshot);
+                f.drive = Some(drive_id(d));
+                findings.push(f);
+            }
+        }
+        for (i, (e, &n)) in self.expected.iter().zip(&count).enumerate() {
+            // A blob listed twice is missing once.
+            if n == 0 && repeats.binary_search(&i).is_err() {
                 let mut f = Finding::new(FindingKind::Missing, &e.path, e.snapshot);
                 f.listing_size = e.size;
                 findings.push(f);
@@ -267,7 +288,8 @@ fn check_log_drive(manifest: &DriveManifest, log: &DriveLog) -> Result<(), Error
 fn log_findings(
     manifest: &DriveManifest,
     log: &DriveLog,
-    expected: &Index<'_>,
+    expected: &[Expected],
+    index: &Index<'_>,
     findings: &mut Vec<Finding>,
 ) {
     let drive = &manifest.drive_id;
@@ -311,9 +333,9 @@ fn log_findings(
             f.part = Some(Part::Blob);
             findings.push(f);
         }
-        let listed = expected
+        let listed = index
             .get(&(b.path.as_str(), b.snapshot))
-            .and_then(|e| e.last_modified);
+            .and_then(|&i| expected[i].last_modified);
         if let (Some(logged), Some(listed)) = (b.last_modified_time, listed) {
             if logged > listed {
                 let mut f = Finding::new(FindingKind::Changed, &b.path, b.snapshot);

@@ -1,30 +1,92 @@
 //! What the drive manifest and copy log readers share: the streaming
 //! quick-xml reader with positions, attribute and number parsing, errors.
 
-use std::io::BufRead;
+use std::io::{self, BufRead, Read};
 
 use quick_xml::events::BytesStart;
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::text::{Counting, SkipBom};
+use crate::text::SkipBom;
 
 /// The reader both documents are read with: byte-order marks skipped,
 /// positions counted, `<a/>` seen as `<a></a>`.
-pub(crate) type XmlReader<R> = Reader<Counting<SkipBom<R>>>;
+pub(crate) type XmlReader<R> = Reader<Lines<SkipBom<R>>>;
 
 pub(crate) fn new_reader<R: BufRead>(input: R) -> XmlReader<R> {
-    let mut reader = Reader::from_reader(Counting::new(SkipBom::new(input)));
+    let mut reader = Reader::from_reader(Lines {
+        inner: SkipBom::new(input),
+        line: 1,
+        column: 1,
+        offset: 0,
+    });
     reader.config_mut().expand_empty_elements = true;
     reader
+}
+
+/// A `BufRead` that counts the lines and columns of what is consumed, like
+/// `text::Counting`, with newlines found by `memchr` and ASCII counted by
+/// length: a manifest of a million blobs is hundreds of megabytes.
+pub(crate) struct Lines<R> {
+    inner: R,
+    line: u32,
+    column: u32,
+    offset: u64,
+}
+
+impl<R: BufRead> Read for Lines<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // A `BufRead` returns the same buffer until it is consumed: this is
+        // the data being consumed, and no I/O happens here.
+        if let Ok(buf) = self.inner.fill_buf() {
+            let chunk = &buf[..amt.min(buf.len())];
+            let columns = |t: &[u8]| {
+                let n = if t.is_ascii() {
+                    t.len()
+                } else {
+                    crate::text::chars(t) as usize
+                };
+                u32::try_from(n).unwrap_or(u32::MAX)
+            };
+            match memchr::memrchr(b'\n', chunk) {
+                Some(last) => {
+                    let lines = memchr::memchr_iter(b'\n', chunk).count();
+                    self.line = self
+                        .line
+                        .saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+                    self.column = 1u32.saturating_add(columns(&chunk[last + 1..]));
+                }
+                None => self.column = self.column.saturating_add(columns(chunk)),
+            }
+        }
+        self.offset += amt as u64;
+        self.inner.consume(amt);
+    }
 }
 
 /// The position `reader` is at. quick-xml consumes the `<` that ends a text
 /// before it returns the text; that byte is not counted here.
 pub(crate) fn position<R: BufRead>(reader: &XmlReader<R>) -> Position {
     let counter = reader.get_ref();
-    let unread = counter.offset().saturating_sub(reader.buffer_position());
-    let mut at = counter.position();
+    let unread = counter.offset.saturating_sub(reader.buffer_position());
+    let mut at = Position {
+        line: counter.line,
+        column: counter.column,
+    };
     at.column = at
         .column
         .saturating_sub(u32::try_from(unread).unwrap_or(0))
@@ -132,17 +194,20 @@ pub(crate) struct Attrs {
 }
 
 pub(crate) fn attributes(start: &BytesStart<'_>, what: &str) -> Result<Attrs, Error> {
-    let element = String::from_utf8_lossy(start.name().as_ref()).into_owned();
     let mut out = Attrs::default();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| xml_error(e.into(), what))?;
         let value = attr.unescape_value().map_err(|e| xml_error(e, what))?;
-        let name = |n: &str| format!("{n} of <{element}>");
+        // Only an error needs the element's name.
+        let on = |e: Error| {
+            let element = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+            invalid(format!("{} (on <{element}>)", e.message()))
+        };
         match attr.key.as_ref() {
-            b"Offset" => out.offset = Some(parse_u64(&value, &name("Offset"))?),
-            b"Length" => out.length = Some(parse_u64(&value, &name("Length"))?),
+            b"Offset" => out.offset = Some(parse_u64(&value, "Offset").map_err(on)?),
+            b"Length" => out.length = Some(parse_u64(&value, "Length").map_err(on)?),
             b"Id" => out.id = Some(value.into_owned()),
-            b"Hash" => out.hash = Some(parse_hash(&value, &name("Hash"))?),
+            b"Hash" => out.hash = Some(parse_hash(&value, "Hash").map_err(on)?),
             b"Status" => out.status = Some(value.trim().to_string()),
             _ => {}
         }

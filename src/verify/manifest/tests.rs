@@ -73,7 +73,7 @@ fn the_sample_manifest_reads_every_element() {
     let props = redmond.properties.as_ref().unwrap();
     assert_eq!(props.file_path, r"\pictures\city\redmond.jpg.properties");
     assert_eq!(
-        props.file,
+        props.file(),
         Path::new("pictures/city/redmond.jpg.properties")
     );
     assert_eq!(hex(&props.hash), "9959300ACD91371A37C0C55106261546");
@@ -83,7 +83,7 @@ fn the_sample_manifest_reads_every_element() {
     assert_eq!(desert.layout, Layout::Blocks);
     assert_eq!(desert.ranges.len(), 3);
     assert_eq!(desert.ranges[1].id.as_deref(), Some("AQAAAA=="));
-    assert_eq!(desert.file, Path::new("pictures/wild/desert.jpg"));
+    assert_eq!(desert.file(), Path::new("pictures/wild/desert.jpg"));
     assert_eq!(desert.position.to_string(), "29:7");
     let logo = &m.blobs[3];
     assert_eq!((logo.container(), logo.name()), ("$root", "logo.bmp"));
@@ -94,7 +94,7 @@ fn the_sample_manifest_reads_every_element() {
         "2011-03-09T01:42:34.9360000Z"
     );
     assert_eq!(
-        plan.file,
+        plan.file(),
         Path::new("docs/plan (2011-03-09T01-42-34.9360000Z).xlsx")
     );
     assert_eq!(m.bytes(), 15360 + 10884 + 163840 + 600 + 1000);
@@ -128,11 +128,11 @@ fn metadata_list_files_ignored_elements_and_empty_blobs() {
     ));
     let m = read(&xml).unwrap();
     assert_eq!(m.list_files.len(), 2);
-    assert_eq!(m.list_files[0].file, Path::new("meta/all.xml"));
+    assert_eq!(m.list_files[0].file(), Path::new("meta/all.xml"));
     let empty = &m.blobs[0];
     assert_eq!((empty.length, empty.ranges.len()), (0, 0));
     assert_eq!(
-        empty.metadata.as_ref().unwrap().file,
+        empty.metadata.as_ref().unwrap().file(),
         Path::new("c00/empty.meta")
     );
     let disk = &m.blobs[1];
