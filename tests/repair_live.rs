@@ -200,6 +200,33 @@ fn repair_makes_a_damaged_drive_verify_clean() {
     verify(&dir).code(0).stdout_empty();
     // Again: nothing to do.
     run(&dir, &repair_args(&url)).code(0).stdout_empty();
+    // The preview taken from the account itself, not a listing file: the
+    // base blob of the snapshot is in the account too, and selected (the
+    // selection takes f/ whole), so it is missing from the drive.
+    let live = run(
+        &dir,
+        &[
+            "verify",
+            "selection.xml",
+            "--manifest",
+            "D1.manifest",
+            "--drive",
+            "drive-D1",
+            "--account-url",
+            &url,
+            "--account-key",
+            DEVELOPMENT_KEY,
+        ]
+        .map(String::from),
+    );
+    live.code(1);
+    let lines = live.lines();
+    assert_eq!(lines.len(), 1, "{}", live.stdout);
+    assert!(
+        lines[0].starts_with("missing\t/") && lines[0].contains("/f/plan.xlsx\tlisting-size=1000"),
+        "{}",
+        live.stdout
+    );
 }
 
 #[test]
