@@ -120,15 +120,24 @@ impl Report {
 /// [`run`](Verification::run).
 pub struct Verification<'a> {
     expected: &'a [Expected],
+    /// `expected` by key, built at once (so a caller can build it while
+    /// the manifests are read), and the indexes of keys listed again.
+    index: Index<'a>,
+    repeats: Vec<usize>,
     drives: Vec<Drive<'a>>,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
 impl<'a> Verification<'a> {
     /// A verification against `expected` (the preview's selected blobs).
+    /// It indexes them at once: a caller with manifests to read can do
+    /// this at the same time.
     pub fn new(expected: &'a [Expected]) -> Verification<'a> {
+        let (index, repeats) = expected_index(expected);
         Verification {
             expected,
+            index,
+            repeats,
             drives: Vec::new(),
             progress: None,
         }
@@ -163,11 +172,10 @@ impl<'a> Verification<'a> {
                 check_log_drive(d.manifest, log)?;
             }
         }
-        let (index, repeats) = self.expected_index();
-        self.reconcile(&index, &repeats, &mut findings);
+        self.reconcile(&self.index, &self.repeats, &mut findings);
         for d in &self.drives {
             if let Some(log) = d.log {
-                log_findings(d.manifest, log, self.expected, &index, &mut findings);
+                log_findings(d.manifest, log, self.expected, &self.index, &mut findings);
             }
         }
         let none = |_: u64| {};
@@ -190,19 +198,6 @@ impl<'a> Verification<'a> {
                 .map(u128::from)
                 .sum(),
         })
-    }
-
-    /// The expected blobs by key, and the (ascending) indexes of those
-    /// listed again after their first time.
-    fn expected_index(&self) -> (Index<'a>, Vec<usize>) {
-        let mut index = HashMap::with_capacity(self.expected.len());
-        let mut repeats = Vec::new();
-        for (i, e) in self.expected.iter().enumerate() {
-            if *index.entry((e.path.as_str(), e.snapshot)).or_insert(i) != i {
-                repeats.push(i);
-            }
-        }
-        (index, repeats)
     }
 
     /// Missing, unexpected, duplicate and changed (by length). One lookup
@@ -269,6 +264,19 @@ impl<'a> Verification<'a> {
             }
         }
     }
+}
+
+/// The expected blobs by key, and the (ascending) indexes of those listed
+/// again after their first time.
+fn expected_index(expected: &[Expected]) -> (Index<'_>, Vec<usize>) {
+    let mut index = HashMap::with_capacity(expected.len());
+    let mut repeats = Vec::new();
+    for (i, e) in expected.iter().enumerate() {
+        if *index.entry((e.path.as_str(), e.snapshot)).or_insert(i) != i {
+            repeats.push(i);
+        }
+    }
+    (index, repeats)
 }
 
 /// A copy log must be of its manifest's drive.

@@ -16,6 +16,9 @@ pub(crate) type XmlReader<R> = Reader<Lines<SkipBom<R>>>;
 pub(crate) fn new_reader<R: BufRead>(input: R) -> XmlReader<R> {
     let mut reader = Reader::from_reader(Lines {
         inner: SkipBom::new(input),
+        buf: vec![0; 64 * 1024],
+        pos: 0,
+        end: 0,
         line: 1,
         column: 1,
         offset: 0,
@@ -24,17 +27,21 @@ pub(crate) fn new_reader<R: BufRead>(input: R) -> XmlReader<R> {
     reader
 }
 
-/// A `BufRead` that counts the lines and columns of what is consumed, like
-/// `text::Counting`, with newlines found by `memchr` and ASCII counted by
-/// length: a manifest of a million blobs is hundreds of megabytes.
+/// A buffered reader that counts the lines and columns of what is
+/// consumed, like `text::Counting`, but over its own buffer (no second
+/// `fill_buf` a `consume`), with ASCII counted by length: a manifest of a
+/// million blobs is hundreds of megabytes and tens of millions of events.
 pub(crate) struct Lines<R> {
     inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
     line: u32,
     column: u32,
     offset: u64,
 }
 
-impl<R: BufRead> Read for Lines<R> {
+impl<R: Read> Read for Lines<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let available = self.fill_buf()?;
         let n = available.len().min(out.len());
@@ -44,37 +51,43 @@ impl<R: BufRead> Read for Lines<R> {
     }
 }
 
-impl<R: BufRead> BufRead for Lines<R> {
+impl<R: Read> BufRead for Lines<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        if self.pos == self.end {
+            self.end = loop {
+                match self.inner.read(&mut self.buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            self.pos = 0;
+        }
+        Ok(&self.buf[self.pos..self.end])
     }
 
     fn consume(&mut self, amt: usize) {
-        // A `BufRead` returns the same buffer until it is consumed: this is
-        // the data being consumed, and no I/O happens here.
-        if let Ok(buf) = self.inner.fill_buf() {
-            let chunk = &buf[..amt.min(buf.len())];
-            let columns = |t: &[u8]| {
-                let n = if t.is_ascii() {
-                    t.len()
-                } else {
-                    crate::text::chars(t) as usize
-                };
-                u32::try_from(n).unwrap_or(u32::MAX)
+        let amt = amt.min(self.end - self.pos);
+        let chunk = &self.buf[self.pos..self.pos + amt];
+        let columns = |t: &[u8]| {
+            let n = if t.is_ascii() {
+                t.len()
+            } else {
+                crate::text::chars(t) as usize
             };
-            match memchr::memrchr(b'\n', chunk) {
-                Some(last) => {
-                    let lines = memchr::memchr_iter(b'\n', chunk).count();
-                    self.line = self
-                        .line
-                        .saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
-                    self.column = 1u32.saturating_add(columns(&chunk[last + 1..]));
-                }
-                None => self.column = self.column.saturating_add(columns(chunk)),
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
+        match memchr::memrchr(b'\n', chunk) {
+            Some(last) => {
+                let lines = memchr::memchr_iter(b'\n', &chunk[..last]).count() + 1;
+                self.line = self
+                    .line
+                    .saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+                self.column = 1u32.saturating_add(columns(&chunk[last + 1..]));
             }
+            None => self.column = self.column.saturating_add(columns(chunk)),
         }
+        self.pos += amt;
         self.offset += amt as u64;
-        self.inner.consume(amt);
     }
 }
 

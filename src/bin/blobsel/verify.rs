@@ -5,6 +5,7 @@
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context, Result};
 use blobsel::verify::{Drive, DriveLog, DriveManifest, Expected, Report, Verification};
@@ -32,7 +33,60 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
              files, or the selection as a file"
         );
     }
-    // Inputs are read and checked before the listing, which may be long.
+    // The manifests and copy logs are read on a thread of their own while
+    // the listing is read and indexed; a bad one stops the listing.
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(|| {
+            let read = read_inputs(&a);
+            failed.store(read.is_err(), Ordering::Relaxed);
+            read
+        });
+        let expected = preview(&a, account.as_ref(), &failed);
+        // Indexing the preview overlaps the reading too.
+        let verification = expected.as_deref().ok().map(Verification::new);
+        let inputs = reading.join().unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "internal error: reading the manifests panicked (a bug: please report it)"
+            ))
+        });
+        let (manifests, logs) = inputs?;
+        let (Ok(_), Some(mut verification)) = (&expected, verification) else {
+            return expected.map(|_| ExitCode::from(2));
+        };
+        let log_of = pair_logs(&manifests, &logs)?;
+        let dir_of = pair_dirs(&manifests, &a.drives)?;
+        let hashed: u64 = manifests
+            .iter()
+            .zip(&dir_of)
+            .filter(|(_, d)| d.is_some())
+            .map(|(m, _)| u64::try_from(m.bytes()).unwrap_or(u64::MAX))
+            .sum();
+        let progress = crate::progress::Progress::new(!a.no_progress, Some(hashed));
+        let tell = |n: u64| progress.add(n);
+        verification.progress(&tell);
+        for (i, m) in manifests.iter().enumerate() {
+            let mut drive = Drive::new(m);
+            if let Some(l) = log_of[i] {
+                drive = drive.log(&logs[l]);
+            }
+            if let Some(dir) = &dir_of[i] {
+                drive = drive.dir(dir);
+            }
+            verification.drive(drive);
+        }
+        let report = verification.run();
+        progress.finish();
+        let code = print(&a, &report?)?;
+        // A million blobs are millions of allocations: the process ends
+        // now, and freeing them one by one would only delay that.
+        std::mem::forget((manifests, logs, expected));
+        Ok(code)
+    })
+}
+
+/// Reads and pairs the manifests and copy logs; warns of unknown statuses.
+fn read_inputs(a: &VerifyArgs) -> Result<(Vec<DriveManifest>, Vec<DriveLog>)> {
     let manifests = a
         .manifests
         .iter()
@@ -43,8 +97,6 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
         .iter()
         .map(|p| read_xml(p, DriveLog::read))
         .collect::<Result<Vec<_>>>()?;
-    let log_of = pair_logs(&manifests, &logs)?;
-    let dir_of = pair_dirs(&manifests, &a.drives)?;
     for log in &logs {
         for status in log.unknown_statuses() {
             eprintln!(
@@ -54,14 +106,25 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
             );
         }
     }
+    Ok((manifests, logs))
+}
 
-    let expected = match &account {
+/// The preview: what SELECTION selects of the listings or the account.
+fn preview(
+    a: &VerifyArgs,
+    account: Option<&crate::live::Account>,
+    failed: &AtomicBool,
+) -> Result<Vec<Expected>> {
+    Ok(match account {
         Some(account) => {
-            let mut selection = account_selection(&a)?;
+            let mut selection = account_selection(a)?;
             account.supply_blob_list(&mut selection)?;
             let matcher = selection.compile()?;
             let mut expected = Vec::new();
             account.list(&selection, &mut |entry| {
+                if failed.load(Ordering::Relaxed) {
+                    return Err(io::Error::other("stopped: a manifest could not be read"));
+                }
                 select(&matcher, entry, &mut expected);
                 Ok(())
             })?;
@@ -72,34 +135,13 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
                 crate::load_selection(&a.sel, &ParseOptions::default(), crate::IndexUse::Rules)?;
             let matcher = selection.compile()?;
             let listings = crate::resolve_listings(&a.listings, a.listing_format)?;
-            preview_listings(&matcher, &listings)?
+            preview_listings(&matcher, &listings, failed)?
         }
-    };
+    })
+}
 
-    let hashed: u64 = manifests
-        .iter()
-        .zip(&dir_of)
-        .filter(|(_, d)| d.is_some())
-        .map(|(m, _)| u64::try_from(m.bytes()).unwrap_or(u64::MAX))
-        .sum();
-    let progress = crate::progress::Progress::new(!a.no_progress, Some(hashed));
-    let tell = |n: u64| progress.add(n);
-    let mut verification = Verification::new(&expected);
-    verification.progress(&tell);
-    for (i, m) in manifests.iter().enumerate() {
-        let mut drive = Drive::new(m);
-        if let Some(l) = log_of[i] {
-            drive = drive.log(&logs[l]);
-        }
-        if let Some(dir) = &dir_of[i] {
-            drive = drive.dir(dir);
-        }
-        verification.drive(drive);
-    }
-    let report = verification.run();
-    progress.finish();
-    let report = report?;
-
+/// Prints the findings (and the summary); the exit code.
+fn print(a: &VerifyArgs, report: &Report) -> Result<ExitCode> {
     let mut out = Output::open(None)?;
     let mut line = Vec::with_capacity(256);
     for f in &report.findings {
@@ -113,17 +155,13 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
     }
     out.finish()?;
     if a.summary {
-        print_summary(&report, &mut io::stderr().lock())?;
+        print_summary(report, &mut io::stderr().lock())?;
     }
-    let code = if report.is_clean() {
+    Ok(if report.is_clean() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    };
-    // A million blobs are millions of allocations: the process ends now,
-    // and freeing them one by one would only delay that.
-    std::mem::forget((manifests, logs, expected, report));
-    Ok(code)
+    })
 }
 
 /// SELECTION for listing the account: its blob list blob may come from
@@ -157,6 +195,7 @@ pub fn read_xml<T>(
 fn preview_listings(
     matcher: &Matcher,
     listings: &[crate::preview::Listing],
+    failed: &AtomicBool,
 ) -> Result<Vec<Expected>> {
     let mut expected = Vec::new();
     let mut entry = ListingEntry::default();
@@ -181,6 +220,9 @@ fn preview_listings(
         while reader.read_entry(&mut entry)? {
             if entry.line % 4096 == 0 {
                 crate::check_interrupted()?;
+                if failed.load(Ordering::Relaxed) {
+                    bail!("stopped: a manifest or copy log could not be read");
+                }
             }
             select(matcher, &entry, &mut expected);
         }
