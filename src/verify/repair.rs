@@ -39,6 +39,10 @@ use crate::snapshot::SnapshotTime;
 /// The largest piece fetched with one request.
 const PIECE: u64 = 4 << 20;
 
+/// The largest range repaired: a range is held in memory until its MD5 is
+/// checked, so that nothing unchecked is written.
+pub const MAX_RANGE: u64 = 1 << 30;
+
 /// What to do to one blob's file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RepairItem {
@@ -175,6 +179,8 @@ pub enum RangeOutcome {
     /// Not written: the blob changed in the account since the export (the
     /// reason says how it shows).
     Changed(String),
+    /// Not fetched: the range is larger than [`MAX_RANGE`].
+    TooLarge,
 }
 
 /// The progress of a repair, kept in a file so an interrupted repair
@@ -343,6 +349,9 @@ impl<'a> Repairer<'a> {
         let key = key(blob);
         if self.state.done.contains(&(key.clone(), r.offset, r.length)) {
             return Ok(RangeOutcome::AlreadyDone);
+        }
+        if r.length > MAX_RANGE {
+            return Ok(RangeOutcome::TooLarge);
         }
         let snapshot = blob.snapshot.map(|s| s.to_string());
         let mut data = Vec::with_capacity(usize::try_from(r.length.min(PIECE)).unwrap_or(0));
@@ -596,5 +605,33 @@ mod tests {
                 .ranges_done(),
             0
         );
+    }
+
+    #[test]
+    fn a_range_too_large_to_check_in_memory_is_not_fetched() {
+        let xml = format!(
+            "<DriveManifest><Drive><DriveId>D</DriveId><BlobList><Blob>\
+             <BlobPath>c00/big</BlobPath><FilePath>\\big</FilePath><Length>{len}</Length>\
+             <BlockList><Block Offset=\"0\" Length=\"{len}\" Hash=\"00112233445566778899AABBCCDDEEFF\"/>\
+             </BlockList></Blob></BlobList></Drive></DriveManifest>",
+            len = MAX_RANGE + 1
+        );
+        let m = DriveManifest::read(xml.as_bytes(), "m").unwrap();
+        let drive = tempfile::tempdir().unwrap();
+        // Never reached: the range is refused before any request.
+        let client = crate::remote::ClientBuilder::new("http://127.0.0.1:9/none")
+            .build()
+            .unwrap();
+        let state = RepairState::open(&drive.path().join("state"), "D").unwrap();
+        let mut r = Repairer::new(&client, &m, drive.path(), state);
+        let item = RepairItem {
+            blob: 0,
+            create: true,
+            resize_from: None,
+            ranges: vec![0],
+        };
+        assert_eq!(r.range(&item, 0).unwrap(), RangeOutcome::TooLarge);
+        assert!(!drive.path().join("big").exists());
+        assert_eq!(client.requests_sent(), 0);
     }
 }

@@ -114,7 +114,7 @@ pub fn run(a: RepairArgs) -> Result<ExitCode> {
     let stop_after: Option<usize> = std::env::var(STOP_AFTER).ok().and_then(|v| v.parse().ok());
     let mut written = 0usize;
     let mut repairer = Repairer::new(&account.client, &manifest, &a.drive, state);
-    let mut changed = 0usize;
+    let mut unrepaired = 0usize;
     for it in &plan.items {
         let prepared_row = |it: &repair::RepairItem| {
             if it.create {
@@ -144,8 +144,16 @@ pub fn run(a: RepairArgs) -> Result<ExitCode> {
                     }
                 }
                 RangeOutcome::AlreadyDone => {}
+                RangeOutcome::TooLarge => {
+                    let note = format!(
+                        "not fetched: a range over {} bytes is not held in memory to be checked",
+                        repair::MAX_RANGE
+                    );
+                    out.write_all(range_row("not-repaired", it.blob, r, Some(note)).as_bytes())?;
+                    unrepaired += 1;
+                }
                 RangeOutcome::Changed(why) => {
-                    changed += 1;
+                    unrepaired += 1;
                     let note = format!(
                         "not written: the blob changed in the account since the export: {why}"
                     );
@@ -170,7 +178,7 @@ pub fn run(a: RepairArgs) -> Result<ExitCode> {
     }
     out.finish()?;
     Ok(
-        if left.is_empty() && plan.cannot.is_empty() && changed == 0 {
+        if left.is_empty() && plan.cannot.is_empty() && unrepaired == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
