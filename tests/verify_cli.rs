@@ -316,6 +316,14 @@ fn errors_name_the_file_and_position_and_exit_2() {
     dir.cmd(&["verify", "selection.xml", "listing.jsonl"])
         .run()
         .usage_error(&["--manifest"]);
+
+    // A bad listing is reported as such, the manifests being fine.
+    dir.write("bad.txt", "/pictures/a.jpg\n/NoSuchContainer/b\n");
+    let mut args = SAMPLE_ARGS.to_vec();
+    args[2] = "bad.txt";
+    dir.cmd(&args)
+        .run()
+        .error(&["bad.txt: line 2: ", "invalid container name"]);
 }
 
 #[cfg(unix)]

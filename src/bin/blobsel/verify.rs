@@ -51,8 +51,11 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
             ))
         });
         let (manifests, logs) = inputs?;
-        let (Ok(_), Some(mut verification)) = (&expected, verification) else {
-            return expected.map(|_| ExitCode::from(2));
+        // There is no index only when the preview failed.
+        let Some(mut verification) = verification else {
+            return Err(expected.err().unwrap_or_else(|| {
+                anyhow::anyhow!("internal error: the preview was not indexed")
+            }));
         };
         let log_of = pair_logs(&manifests, &logs)?;
         let dir_of = pair_dirs(&manifests, &a.drives)?;
