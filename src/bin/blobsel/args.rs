@@ -23,6 +23,9 @@ Examples:
   blobsel check list.xml
   blobsel convert list.xml --to json
   blobsel plan job.json
+  # After the export: check the drives against the preview, then mend them
+  blobsel verify job.json listing.jsonl --manifest D1.manifest --drive /mnt/d1
+  blobsel repair --manifest D1.manifest --drive /mnt/d1 --account-url URL
 
 Exit status: 0 something selected, 1 nothing selected, 2 error.";
 
@@ -364,6 +367,10 @@ the ETag of each blob as first fetched and each range written. Run the same
 command again after an interruption and it continues; a blob whose ETag
 changed in between is reported, not mixed. Properties and metadata files
 cannot be recreated byte for byte and are listed as not repaired.
+
+The account and its credentials are given as to `preview` (the options
+under \"Listing the account\"; --save-listing and --page-size do nothing
+here).
 
 Output, one line each: created, resized, repaired (a range written),
 changed (not written: the blob changed in the account), then what still
