@@ -272,10 +272,12 @@ impl<R: BufRead> LogReader<R> {
                 .reader
                 .read_event_into(&mut self.buf)
                 .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
-            let after = xml::position(&self.reader);
             let st = &mut self.state;
             match event {
-                Event::Start(start) => st.start(&start, blob, before, after)?,
+                Event::Start(start) => {
+                    let after = xml::position(&self.reader);
+                    st.start(&start, blob, before, after)?
+                }
                 Event::Text(text) => {
                     if st.stack.last().is_some_and(|t| t.collects_text()) {
                         let text = text
