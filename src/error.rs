@@ -115,6 +115,14 @@ pub enum ErrorKind {
     /// names the operation, the HTTP status, the service's error code and
     /// `x-ms-request-id` when there are any, and never a credential.
     Remote,
+    /// A drive manifest or copy log (SPEC §7) that is not valid: a missing
+    /// or repeated element, a bad number or hash, blocks that do not cover
+    /// the file, ranges that overlap or pass the blob's length.
+    InvalidManifest,
+    /// A manifest `FilePath` that would leave the drive's root (`..`, an
+    /// absolute path, a drive letter, a symlink out of the drive): it is
+    /// never followed.
+    UnsafeFilePath,
 }
 
 /// An error with its kind, the source it came from, the position in that

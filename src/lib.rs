@@ -29,6 +29,8 @@
 //! * [`listing`] — readers for listings of an account ([`ListingEntry`]).
 //! * [`plan`] — the listing calls that see every blob a selection can
 //!   select.
+//! * [`verify`] — after the export: the drive manifests and copy logs,
+//!   reconciled with the preview, and the drives' files hashed.
 //! * [`SnapshotTime`] — snapshot instants as 100-ns ticks.
 //! * [`Error`] — every error has an [`ErrorKind`], a source, a
 //!   [`Position`] and a message that says how to fix it.
@@ -136,4 +138,5 @@ mod rule;
 mod selection;
 mod snapshot;
 mod text;
+pub mod verify;
 mod words;

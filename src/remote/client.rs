@@ -210,6 +210,46 @@ impl Client {
         self.retries.load(Ordering::Relaxed)
     }
 
+    /// Get Blob of the `length` bytes at `offset` of blob `name` in
+    /// `container` (of its snapshot `snapshot` when given, as the service
+    /// writes snapshot times), with `x-ms-range`. The response's `etag`,
+    /// `last-modified` and `content-range` (`bytes FIRST-LAST/LENGTH`: the
+    /// blob's whole length) headers say which version of the blob the bytes
+    /// are of. A body of any other length than `length` (the blob ends
+    /// inside the range) is an error, and so is a `length` of 0.
+    pub fn get_blob_range(
+        &self,
+        container: &str,
+        name: &str,
+        snapshot: Option<&str>,
+        offset: u64,
+        length: u64,
+    ) -> Result<Response, Error> {
+        let what = format!("Get Blob /{container}/{name} bytes {offset}+{length}");
+        let last = offset
+            .checked_add(length)
+            .filter(|_| length > 0)
+            .ok_or_else(|| remote_error(format!("{what}: an empty or impossible range")))?
+            - 1;
+        let range = format!("bytes={offset}-{last}");
+        let query: Vec<(&str, &str)> = snapshot.map(|s| ("snapshot", s)).into_iter().collect();
+        let response = self.request(
+            "GET",
+            &format!("{container}/{name}"),
+            &query,
+            &[("x-ms-range", &range)],
+            &[],
+            &what,
+        )?;
+        if response.body.len() as u64 != length {
+            return Err(remote_error(format!(
+                "{what}: the service sent {} bytes: the blob ends inside the range",
+                response.body.len()
+            )));
+        }
+        Ok(response)
+    }
+
     /// Sends one request and reads its response, retrying as configured.
     ///
     /// `resource` is the unencoded `container` or `container/blob` below the

@@ -23,6 +23,9 @@ Examples:
   blobsel check list.xml
   blobsel convert list.xml --to json
   blobsel plan job.json
+  # After the export: check the drives against the preview, then mend them
+  blobsel verify job.json listing.jsonl --manifest D1.manifest --drive /mnt/d1
+  blobsel repair --manifest D1.manifest --drive /mnt/d1 --account-url URL
 
 Exit status: 0 something selected, 1 nothing selected, 2 error.";
 
@@ -54,6 +57,13 @@ pub enum Command {
     /// The fewest List Containers / List Blobs calls that see every blob the
     /// selection can select.
     Plan(PlanArgs),
+    /// After the export: check the returned drives against the preview.
+    #[command(long_about = VERIFY_ABOUT, after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+    /// Fetch what a drive lacks from the account: damaged, missing and
+    /// failed blocks and page ranges, written in place.
+    #[command(long_about = REPAIR_ABOUT, after_help = REPAIR_EXAMPLES)]
+    Repair(RepairArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -253,4 +263,173 @@ pub struct PlanArgs {
     /// How to print the plan: text, or jsonl (an object a call).
     #[arg(long, value_parser = output_format, default_value = "text", value_name = "FORMAT")]
     pub output: OutputArg,
+}
+
+const VERIFY_ABOUT: &str = "\
+After the export: check the returned drives against the preview.
+
+What should have been exported is the preview of SELECTION against the
+LISTING files (or the account itself, with --account-url or
+--connection-string, as in `preview`). What was exported is what the drive
+manifests (--manifest, one per drive) list. With each drive's copy log
+(--copy-log) and its files (--drive: the mounted drive, or a copy of its
+files) the check goes down to the bytes: every block and page range is
+hashed and compared with the manifest's MD5.
+
+One finding a line, tab-separated: the kind, /container/blob, the snapshot
+when there is one, then key=value details. The kinds:
+
+  missing        selected by the preview, on no drive
+  unexpected     on a drive, not selected by the preview
+  duplicate      on more than one drive (drives=…)
+  changed        its length differs from the listing's size (or, from a
+                 verbose copy log, it was modified later): the blob changed
+                 after the listing; the copy is not corrupt
+  failed         a copy-log entry that is not Completed (status=…, and
+                 part=, offset=, length= for a block or page range)
+  drive-failed   the copy log's drive status is a failure (BitLocker, …)
+  damaged        a block, page range, properties or metadata file whose MD5
+                 does not match the manifest (part=, offset=, length=)
+  file-missing   a file the manifest names is not on the drive
+  file-length    a blob's file is not Length bytes long (file-length=)
+
+A copy log goes with the manifest of its DriveId; --drive folders with the
+manifest whose DriveId their name holds, or else in the order given. A
+FilePath that would leave the drive (.., an absolute path, a drive letter, a
+symbolic link out of it) is an error and is never followed.";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  # The sample drive in the repository (tests/fixtures/export-drive):
+  cd tests/fixtures/export-drive
+  blobsel verify selection.xml listing.jsonl --manifest 9WM35C3U.manifest \\
+      --copy-log 9WM35C3U_error.xml --drive drive-9WM35C3U --summary
+  # Manifests only (no drive at hand): missing, unexpected, duplicate, changed
+  blobsel verify job.json listing.txt --manifest d1.manifest --manifest d2.manifest
+  # Against the account itself, findings as JSON objects
+  blobsel verify job.json --account-url https://acct.blob.core.windows.net \\
+      --manifest d1.manifest --output jsonl
+  # Then fetch what is damaged or missing from the account:
+  blobsel repair --manifest d1.manifest --drive /mnt/d1 --copy-log d1_error.xml \\
+      --account-url https://acct.blob.core.windows.net
+
+Exit status: 0 the drives hold exactly what the preview selects, whole;
+1 any finding; 2 error.";
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    /// Listings of the account when the job ran, as for `preview`; none or
+    /// '-' reads stdin.
+    #[arg(value_name = "LISTING")]
+    pub listings: Vec<PathBuf>,
+    /// The listing format [default: from the extension: .xml, .csv,
+    /// .parquet, .jsonl/.ndjson, else lines].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub listing_format: Option<FormatArg>,
+    /// A drive manifest (DriveManifest XML), one per drive of the job.
+    #[arg(long = "manifest", value_name = "FILE", required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// A drive's copy log (DriveLog XML: the error log or the verbose log).
+    #[arg(long = "copy-log", value_name = "FILE")]
+    pub copy_logs: Vec<PathBuf>,
+    /// A drive's files (the mounted drive, or a copy): hash them. One per
+    /// manifest, matched by the DriveId in the folder's name, or in order.
+    #[arg(long = "drive", value_name = "DIR")]
+    pub drives: Vec<PathBuf>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub output: FindingsOutput,
+    /// Print a summary to stderr: blobs and bytes per drive, totals, and
+    /// findings per kind.
+    #[arg(long)]
+    pub summary: bool,
+    /// Worker threads for hashing [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub account: AccountArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsOutput {
+    /// One finding a line: kind, /container/blob, snapshot, key=value details.
+    Text,
+    /// One JSON object a finding, with the same fields.
+    Jsonl,
+}
+
+const REPAIR_ABOUT: &str = "\
+Fetch what a drive lacks from the account, and write it in place.
+
+The drive's files (--drive) are hashed against its manifest (--manifest)
+as `blobsel verify` does. Every damaged block or page range, every missing
+file, and every range the copy log (--copy-log) says failed is fetched from
+the account with a ranged Get Blob (of the snapshot when the manifest names
+one) and written where the manifest places it; a missing file is created at
+its Length, a file of the wrong length is set to it. Then the drive is
+hashed again.
+
+Nothing is written that does not match: each range fetched is checked
+against the manifest's MD5 before it is written, and the blob's length
+against the manifest's. A blob that changed in the account since the
+export is reported (changed) and its file left as it is. Only files the
+manifest names are written, and only inside the drive.
+
+Progress goes to a state file (--state, by default beside the manifest):
+the ETag of each blob as first fetched and each range written. Run the same
+command again after an interruption and it continues; a blob whose ETag
+changed in between is reported, not mixed. Properties and metadata files
+cannot be recreated byte for byte and are listed as not repaired.
+
+The account and its credentials are given as to `preview` (the options
+under \"Listing the account\"; --save-listing and --page-size do nothing
+here).
+
+Output, one line each: created, resized, repaired (a range written),
+changed (not written: the blob changed in the account), then what still
+does not verify (not-repaired). With --dry-run: would-create,
+would-resize, would-fetch.";
+
+const REPAIR_EXAMPLES: &str = "\
+Examples:
+  # What would be fetched
+  blobsel repair --manifest 9WM35C3U.manifest --drive /mnt/e --copy-log 9WM35C3U_error.xml \\
+      --account-url https://acct.blob.core.windows.net --dry-run
+  # Fetch it (the key from BLOBSEL_ACCOUNT_KEY; or --sas, --connection-string)
+  blobsel repair --manifest 9WM35C3U.manifest --drive /mnt/e --copy-log 9WM35C3U_error.xml \\
+      --account-url https://acct.blob.core.windows.net
+  # Then check the whole job again
+  blobsel verify job.json listing.jsonl --manifest 9WM35C3U.manifest --drive /mnt/e
+
+Exit status: 0 the drive verifies after the repair (with --dry-run: there
+is nothing to repair); 1 something could not be repaired (listed); 2 error.";
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The drive's manifest (DriveManifest XML).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The drive's files: the mounted drive, or a copy of them.
+    #[arg(long, value_name = "DIR")]
+    pub drive: PathBuf,
+    /// The drive's copy log: its failed ranges are fetched too.
+    #[arg(long = "copy-log", value_name = "FILE")]
+    pub copy_log: Option<PathBuf>,
+    /// The repair's progress, to continue after an interruption [default:
+    /// MANIFEST.repair-state, beside the manifest].
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// List what would be fetched, created or resized; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub account: AccountArgs,
 }

@@ -6,8 +6,10 @@ mod live;
 mod output;
 mod preview;
 mod progress;
+mod repair;
 mod sniff;
 mod summary;
+mod verify;
 mod why;
 
 use std::io::{self, Read, Write};
@@ -133,6 +135,8 @@ fn run() -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Verify(a) => verify::run(a),
+        Command::Repair(a) => repair::run(a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "blobsel", &mut io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,496 @@
+//! Copy logs (`DriveLog`, SPEC §7): the error log (only what went wrong)
+//! or the verbose log (every blob) of one drive.
+//!
+//! [`LogReader`] streams a log one [`LogBlob`] at a time; [`DriveLog::read`]
+//! reads a whole one. Every status is read into an enum known by name
+//! ([`BlobStatus`], [`PartStatus`], [`DriveStatus`]); a code it does not
+//! know is kept as `Other` and reported, not an error. Unknown elements are
+//! ignored (`ImportDisposition`, the paths inside `Metadata` and
+//! `Properties`); a DOCTYPE is refused. Errors name the log and
+//! `line:column`.
+
+use std::io::BufRead;
+
+use quick_xml::events::{BytesStart, Event};
+
+use super::manifest::Layout;
+use super::status::{BlobStatus, DriveStatus, PartStatus};
+use super::xml::{self, attributes, invalid, parse_u64, XmlReader};
+use crate::error::{Error, ErrorKind, Position};
+use crate::path::quoted;
+use crate::path::BlobPath;
+use crate::snapshot::SnapshotTime;
+
+const WHAT: &str = "a copy log";
+const START: Position = Position { line: 1, column: 1 };
+
+/// A block or page range of a copy log, with its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRange {
+    /// Where it begins.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub length: u64,
+    /// The block id, when the log gives one.
+    pub id: Option<String>,
+    /// What happened to it.
+    pub status: PartStatus,
+}
+
+/// One `Blob` of a copy log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogBlob {
+    /// The blob's `Status`.
+    pub status: BlobStatus,
+    /// The canonical path, `/container/name`.
+    pub path: String,
+    /// The length of the container name in `path`.
+    pub container_len: usize,
+    /// The snapshot, when it is one.
+    pub snapshot: Option<SnapshotTime>,
+    /// `FilePath` as the log writes it, when it has one.
+    pub file_path: Option<String>,
+    /// `Length`, when given.
+    pub length: Option<u64>,
+    /// `LastModified` as written, when given (a verbose log).
+    pub last_modified: Option<String>,
+    /// `LastModified` as an instant, when it is an ISO 8601 UTC time.
+    pub last_modified_time: Option<SnapshotTime>,
+    /// Blocks or page ranges, when the log lists any.
+    pub layout: Option<Layout>,
+    /// The blocks or page ranges it lists, with their status.
+    pub ranges: Vec<LogRange>,
+    /// The status of the blob's metadata, when given.
+    pub metadata: Option<PartStatus>,
+    /// The status of the blob's properties, when given.
+    pub properties: Option<PartStatus>,
+    /// Where its `<Blob>` begins in the log.
+    pub position: Position,
+}
+
+impl Default for LogBlob {
+    fn default() -> LogBlob {
+        LogBlob {
+            status: BlobStatus::Completed,
+            path: String::new(),
+            container_len: 0,
+            snapshot: None,
+            file_path: None,
+            length: None,
+            last_modified: None,
+            last_modified_time: None,
+            layout: None,
+            ranges: Vec::new(),
+            metadata: None,
+            properties: None,
+            position: START,
+        }
+    }
+}
+
+/// A whole copy log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriveLog {
+    /// The name it was read from, as errors name it.
+    pub source: String,
+    /// The `Version` attribute, when there is one.
+    pub version: Option<String>,
+    /// The drive's `DriveId`, when given.
+    pub drive_id: Option<String>,
+    /// Its blobs, in log order.
+    pub blobs: Vec<LogBlob>,
+    /// The drive's final `Status`, when given.
+    pub status: Option<DriveStatus>,
+}
+
+impl DriveLog {
+    /// Reads a whole copy log; `source_name` is what errors name.
+    ///
+    /// ```
+    /// use blobsel::verify::{BlobStatus, DriveLog, PartStatus};
+    /// let xml = r#"<DriveLog Version="2014-11-01"><DriveId>9WM35C3U</DriveId>
+    ///   <Blob Status="CompletedWithErrors"><BlobPath>pictures/wild/desert.jpg</BlobPath>
+    ///   <Length>163840</Length><BlockList>
+    ///     <Block Offset="65536" Length="65536" Id="AQAAAA==" Status="Failed"/>
+    ///   </BlockList></Blob><Status>CompletedWithErrors</Status></DriveLog>"#;
+    /// let log = DriveLog::read(xml.as_bytes(), "9WM35C3U_error.xml")?;
+    /// assert_eq!(log.blobs[0].status, BlobStatus::CompletedWithErrors);
+    /// assert_eq!(log.blobs[0].ranges[0].status, PartStatus::Failed);
+    /// # Ok::<(), blobsel::Error>(())
+    /// ```
+    pub fn read<R: BufRead>(input: R, source_name: &str) -> Result<DriveLog, Error> {
+        let mut reader = LogReader::new(input, source_name);
+        let mut blobs = Vec::new();
+        let mut blob = LogBlob::default();
+        while reader.read_blob(&mut blob)? {
+            blobs.push(std::mem::take(&mut blob));
+        }
+        Ok(DriveLog {
+            source: reader.source,
+            version: reader.state.version,
+            drive_id: reader.state.drive_id,
+            blobs,
+            status: reader.state.status,
+        })
+    }
+
+    /// The statuses it holds that blobsel does not know, each once.
+    pub fn unknown_statuses(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |s: &str| {
+            if !out.iter().any(|o| o == s) {
+                out.push(s.to_string());
+            }
+        };
+        if let Some(s) = self.status.as_ref().filter(|s| s.is_unknown()) {
+            add(s.as_str());
+        }
+        for b in &self.blobs {
+            if b.status.is_unknown() {
+                add(b.status.as_str());
+            }
+            let parts = b.ranges.iter().map(|r| &r.status);
+            for s in parts.chain(&b.metadata).chain(&b.properties) {
+                if s.is_unknown() {
+                    add(s.as_str());
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Root,
+    DriveId,
+    DriveStatus,
+    /// A `BlobList` around blobs, in case a log has one.
+    BlobList,
+    Blob,
+    BlobPath,
+    FilePath,
+    Snapshot,
+    Length,
+    LastModified,
+    BlockList,
+    Block,
+    PageRangeList,
+    PageRange,
+    Metadata,
+    Properties,
+    Other,
+}
+
+impl Tag {
+    fn child(self, name: &[u8]) -> Tag {
+        match (self, name) {
+            (Tag::Root, b"DriveId") => Tag::DriveId,
+            (Tag::Root, b"Status") => Tag::DriveStatus,
+            (Tag::Root, b"Blob") | (Tag::BlobList, b"Blob") => Tag::Blob,
+            (Tag::Root, b"BlobList") => Tag::BlobList,
+            (Tag::Blob, b"BlobPath") => Tag::BlobPath,
+            (Tag::Blob, b"FilePath") => Tag::FilePath,
+            (Tag::Blob, b"Snapshot") => Tag::Snapshot,
+            (Tag::Blob, b"Length") => Tag::Length,
+            (Tag::Blob, b"LastModified") => Tag::LastModified,
+            (Tag::Blob, b"BlockList") => Tag::BlockList,
+            (Tag::Blob, b"PageRangeList") => Tag::PageRangeList,
+            (Tag::Blob, b"Metadata") => Tag::Metadata,
+            (Tag::Blob, b"Properties") => Tag::Properties,
+            (Tag::BlockList, b"Block") => Tag::Block,
+            (Tag::PageRangeList, b"PageRange") => Tag::PageRange,
+            _ => Tag::Other,
+        }
+    }
+
+    fn collects_text(self) -> bool {
+        matches!(
+            self,
+            Tag::DriveId
+                | Tag::DriveStatus
+                | Tag::BlobPath
+                | Tag::FilePath
+                | Tag::Snapshot
+                | Tag::Length
+                | Tag::LastModified
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    stack: Vec<Tag>,
+    text: String,
+    text_pos: Option<Position>,
+    has_path: bool,
+    roots: u32,
+    version: Option<String>,
+    drive_id: Option<String>,
+    status: Option<DriveStatus>,
+}
+
+/// Reads a copy log one blob at a time, from any [`BufRead`].
+pub struct LogReader<R: BufRead> {
+    reader: XmlReader<R>,
+    buf: Vec<u8>,
+    state: State,
+    source: String,
+}
+
+impl<R: BufRead> LogReader<R> {
+    /// A reader of `input`; `source_name` (a file name) is what errors name.
+    pub fn new(input: R, source_name: impl Into<String>) -> LogReader<R> {
+        LogReader {
+            reader: xml::new_reader(input),
+            buf: Vec::with_capacity(1024),
+            state: State::default(),
+            source: source_name.into(),
+        }
+    }
+
+    /// The `DriveId`, once read.
+    pub fn drive_id(&self) -> Option<&str> {
+        self.state.drive_id.as_deref()
+    }
+
+    /// The drive's final `Status`, once read (it comes last).
+    pub fn drive_status(&self) -> Option<&DriveStatus> {
+        self.state.status.as_ref()
+    }
+
+    /// Reads the next blob into `blob` (cleared first); `Ok(false)` at the end.
+    pub fn read_blob(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
+        self.next(blob).map_err(|e| e.in_source(&self.source))
+    }
+
+    fn next(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
+        loop {
+            let before = xml::position(&self.reader);
+            self.buf.clear();
+            let event = self
+                .reader
+                .read_event_into(&mut self.buf)
+                .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
+            let st = &mut self.state;
+            match event {
+                Event::Start(start) => {
+                    let after = xml::position(&self.reader);
+                    st.start(&start, blob, before, after)?
+                }
+                Event::Text(text) => {
+                    if st.stack.last().is_some_and(|t| t.collects_text()) {
+                        let text = text
+                            .unescape()
+                            .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
+                        st.text.push_str(&text);
+                    } else if st.stack.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
+                        return Err(outside(before));
+                    }
+                }
+                Event::CData(cdata) => {
+                    if st.stack.last().is_some_and(|t| t.collects_text()) {
+                        let text = cdata
+                            .decode()
+                            .map_err(|e| xml::xml_error(e.into(), WHAT).at(before))?;
+                        st.text.push_str(&text);
+                    } else if st.stack.is_empty() {
+                        return Err(outside(before));
+                    }
+                }
+                Event::End(_) => {
+                    if st.end(blob)? {
+                        return Ok(true);
+                    }
+                }
+                Event::DocType(_) => return Err(xml::doctype(WHAT).at(before)),
+                Event::Eof => {
+                    if !st.stack.is_empty() {
+                        return Err(xml::truncated(WHAT).at(before));
+                    }
+                    if st.roots == 0 {
+                        return Err(invalid("no <DriveLog>: this is not a copy log").at(before));
+                    }
+                    return Ok(false);
+                }
+                Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            }
+        }
+    }
+}
+
+fn outside(at: Position) -> Error {
+    Error::new(
+        ErrorKind::Syntax,
+        "text outside <DriveLog>: a copy log holds one <DriveLog> element",
+    )
+    .at(at)
+}
+
+impl State {
+    fn start(
+        &mut self,
+        start: &BytesStart<'_>,
+        blob: &mut LogBlob,
+        before: Position,
+        after: Position,
+    ) -> Result<(), Error> {
+        let name = start.name();
+        let tag = match self.stack.last() {
+            None if name.as_ref() == b"DriveLog" => {
+                self.roots += 1;
+                if self.roots > 1 {
+                    return Err(
+                        invalid("a second <DriveLog>: a copy log is of one drive").at(before)
+                    );
+                }
+                for attr in start.attributes() {
+                    let attr = attr.map_err(|e| xml::xml_error(e.into(), WHAT).at(before))?;
+                    if attr.key.as_ref() == b"Version" {
+                        let v = attr
+                            .unescape_value()
+                            .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
+                        self.version = Some(v.into_owned());
+                    }
+                }
+                Tag::Root
+            }
+            None => {
+                return Err(invalid(format!(
+                    "not a copy log: the root element is <{}>, not <DriveLog> (a drive \
+                     manifest's root is <DriveManifest>: give it with --manifest)",
+                    String::from_utf8_lossy(name.as_ref())
+                ))
+                .at(before))
+            }
+            Some(&parent) => parent.child(name.as_ref()),
+        };
+        let status = |what: &str| -> Result<String, Error> {
+            let a = attributes(start, WHAT).map_err(|e| e.at(before))?;
+            a.status.ok_or_else(|| {
+                invalid(format!(
+                    "{what} without a Status attribute: a copy log gives each one's status"
+                ))
+                .at(before)
+            })
+        };
+        match tag {
+            Tag::Blob => {
+                *blob = LogBlob {
+                    status: BlobStatus::parse(&status("<Blob>")?),
+                    path: std::mem::take(&mut blob.path),
+                    ranges: std::mem::take(&mut blob.ranges),
+                    position: before,
+                    ..LogBlob::default()
+                };
+                blob.path.clear();
+                blob.ranges.clear();
+                self.has_path = false;
+            }
+            Tag::BlockList | Tag::PageRangeList => {
+                blob.layout = Some(if tag == Tag::BlockList {
+                    Layout::Blocks
+                } else {
+                    Layout::Pages
+                });
+            }
+            Tag::Block | Tag::PageRange => {
+                let a = attributes(start, WHAT).map_err(|e| e.at(before))?;
+                let what = if tag == Tag::Block {
+                    "<Block>"
+                } else {
+                    "<PageRange>"
+                };
+                let missing = |attr: &str| {
+                    invalid(format!(
+                        "{what} without {attr}: a copy log gives each one's Offset, Length \
+                         and Status"
+                    ))
+                    .at(before)
+                };
+                let offset = a.offset.ok_or_else(|| missing("Offset"))?;
+                let length = a.length.ok_or_else(|| missing("Length"))?;
+                let status = a.status.ok_or_else(|| missing("Status"))?;
+                if offset.checked_add(length).is_none() {
+                    return Err(invalid(format!(
+                        "{what} Offset {offset} + Length {length} is past any blob's end"
+                    ))
+                    .at(before));
+                }
+                blob.ranges.push(LogRange {
+                    offset,
+                    length,
+                    id: a.id,
+                    status: PartStatus::parse(&status),
+                });
+            }
+            Tag::Metadata => blob.metadata = Some(PartStatus::parse(&status("<Metadata>")?)),
+            Tag::Properties => {
+                blob.properties = Some(PartStatus::parse(&status("<Properties>")?));
+            }
+            _ => {}
+        }
+        if tag.collects_text() {
+            self.text.clear();
+            self.text_pos = Some(after);
+        }
+        self.stack.push(tag);
+        Ok(())
+    }
+
+    fn end(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
+        let Some(tag) = self.stack.pop() else {
+            return Ok(false);
+        };
+        let pos = self.text_pos.unwrap_or(START);
+        let text = self.text.trim();
+        match tag {
+            Tag::Blob => {
+                if !self.has_path {
+                    return Err(
+                        invalid("a <Blob> without <BlobPath>: which blob is it?").at(blob.position)
+                    );
+                }
+                return Ok(true);
+            }
+            Tag::DriveId => {
+                if self.drive_id.is_some() {
+                    return Err(invalid("a second <DriveId> in one copy log").at(pos));
+                }
+                self.drive_id = Some(text.to_string());
+            }
+            Tag::DriveStatus => self.status = Some(DriveStatus::parse(text)),
+            Tag::BlobPath => {
+                if self.has_path {
+                    return Err(invalid("a second <BlobPath> in one <Blob>").at(pos));
+                }
+                let path = BlobPath::parse(text).map_err(|e| {
+                    invalid(format!("BlobPath {}: {}", quoted(text), e.message())).at(pos)
+                })?;
+                blob.path.push('/');
+                blob.path.push_str(path.container);
+                blob.path.push('/');
+                blob.path.push_str(path.name);
+                blob.container_len = path.container.len();
+                self.has_path = true;
+            }
+            Tag::FilePath => blob.file_path = Some(self.text.clone()),
+            Tag::Snapshot if !text.is_empty() => {
+                blob.snapshot = Some(
+                    SnapshotTime::parse(text.as_bytes())
+                        .map_err(|e| invalid(format!("Snapshot: {}", e.message())).at(pos))?,
+                );
+            }
+            Tag::Length => blob.length = Some(parse_u64(text, "Length").map_err(|e| e.at(pos))?),
+            Tag::LastModified if !text.is_empty() => {
+                blob.last_modified_time = SnapshotTime::parse(text.as_bytes()).ok();
+                blob.last_modified = Some(text.to_string());
+            }
+            _ => {}
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,383 @@
+//! `blobsel verify`, driven as a user runs it: the sample drive in
+//! `tests/fixtures/export-drive`, and a generated export damaged in each
+//! way a drive can be, one finding each and nothing else.
+
+mod common {
+    pub mod cli;
+    pub mod export;
+}
+
+use std::fs;
+use std::path::Path;
+
+use common::cli::{text, Dir};
+use common::export;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/export-drive");
+
+/// A copy of the sample in a temporary directory (so it can be damaged).
+fn sample_dir() -> Dir {
+    let dir = Dir::new();
+    copy_tree(Path::new(SAMPLE), dir.path());
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+const SAMPLE_ARGS: &[&str] = &[
+    "verify",
+    "selection.xml",
+    "listing.jsonl",
+    "--manifest",
+    "9WM35C3U.manifest",
+    "--copy-log",
+    "9WM35C3U_error.xml",
+    "--drive",
+    "drive-9WM35C3U",
+];
+
+#[test]
+fn the_sample_drive_finds_what_its_readme_says_and_nothing_else() {
+    let dir = sample_dir();
+    dir.cmd(SAMPLE_ARGS).run().code(1).stderr_empty().stdout(&text(&[
+        "failed\t/pictures/wild/desert.jpg\tdrive=9WM35C3U\tpart=block\toffset=65536\tlength=65536\tstatus=Failed",
+        "damaged\t/pictures/wild/desert.jpg\tdrive=9WM35C3U\tpart=block\toffset=65536\tlength=65536\tfile=\\pictures\\wild\\desert.jpg",
+        "missing\t/pictures/wild/tiger.jpg\tlisting-size=4096",
+    ]));
+}
+
+#[test]
+fn the_sample_in_the_repository_runs_in_place() {
+    // The README's example: run where the fixture is, nothing copied.
+    let run = std::process::Command::new(common::cli::BIN)
+        .current_dir(SAMPLE)
+        .args(SAMPLE_ARGS)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&run.stdout).lines().count(), 3);
+}
+
+#[test]
+fn summary_and_jsonl() {
+    let dir = sample_dir();
+    let mut args = SAMPLE_ARGS.to_vec();
+    args.extend(["--summary", "--output", "jsonl"]);
+    let run = dir.cmd(&args).run();
+    run.code(1).stderr_has(&[
+        "drive 9WM35C3U",
+        "5 blobs",
+        "191684 bytes",
+        "the preview selects",
+        "6 blobs",
+        "missing:",
+        "damaged:",
+    ]);
+    let kinds: Vec<String> = run
+        .lines()
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["kind"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["failed", "damaged", "missing"]);
+    let first: serde_json::Value = serde_json::from_str(run.lines()[0]).unwrap();
+    assert_eq!(first["offset"], 65536);
+    assert_eq!(first["status"], "Failed");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("damaged:") && l.ends_with(" 1")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_whole_drive_is_clean_with_exit_0() {
+    let dir = sample_dir();
+    // Repair the sample by hand: the missing block's bytes are in the
+    // listing nowhere, so instead make the preview and the files agree.
+    dir.write(
+        "selection.xml",
+        "<BlobList><BlobPathPrefix>/pictures/city/</BlobPathPrefix></BlobList>",
+    );
+    dir.write(
+        "listing.jsonl",
+        "{\"path\": \"/pictures/city/redmond.jpg\", \"size\": 15360}\n",
+    );
+    let m = fs::read_to_string(dir.join("9WM35C3U.manifest")).unwrap();
+    // Keep only redmond.jpg in the manifest.
+    let start = m
+        .find("      <Blob>\n        <BlobPath>pictures/wild/canyon")
+        .unwrap();
+    let end = m.find("    </BlobList>").unwrap();
+    dir.write("9WM35C3U.manifest", format!("{}{}", &m[..start], &m[end..]));
+    dir.cmd(&[
+        "verify",
+        "selection.xml",
+        "listing.jsonl",
+        "--manifest",
+        "9WM35C3U.manifest",
+        "--drive",
+        "drive-9WM35C3U",
+        "--summary",
+    ])
+    .run()
+    .code(0)
+    .stdout_empty()
+    .stderr_has(&["exactly what the preview selects"]);
+}
+
+/// The generated export, written whole into `dir`: `drive-D1/`,
+/// `D1.manifest`, `D1_error.xml`, `listing.jsonl`, `selection.xml`.
+fn generated(dir: &Dir, blobs: &[export::Blob], failed: &[(usize, usize)]) {
+    export::write_drive(&dir.join("drive-D1"), blobs);
+    dir.write("D1.manifest", export::manifest("D1", blobs));
+    dir.write("D1_error.xml", export::error_log("D1", blobs, failed));
+    let listed: Vec<_> = blobs.iter().filter(|b| b.selected).cloned().collect();
+    dir.write("listing.jsonl", export::listing(&listed));
+    dir.write("selection.xml", export::selection("photos"));
+}
+
+const GEN_ARGS: &[&str] = &[
+    "verify",
+    "selection.xml",
+    "listing.jsonl",
+    "--manifest",
+    "D1.manifest",
+    "--copy-log",
+    "D1_error.xml",
+    "--drive",
+    "drive-D1",
+];
+
+#[test]
+fn a_generated_export_verifies_clean() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    dir.cmd(GEN_ARGS)
+        .run()
+        .code(0)
+        .stdout_empty()
+        .stderr_empty();
+}
+
+#[test]
+fn each_damage_is_reported_once_and_nothing_else() {
+    let dir = Dir::new();
+    let blobs = export::standard("photos");
+    let find = |name: &str| blobs.iter().position(|b| b.name == name).unwrap();
+    // e/failed.bin: its second block failed in the copy log (the bytes are
+    // right: only the log says so).
+    let failed_blob = find("e/failed.bin");
+    generated(&dir, &blobs, &[(failed_blob, 1)]);
+    // a/four-blocks.bin: flip bytes in its third block.
+    let a = dir.join("drive-D1/photos/a/four-blocks.bin");
+    let mut data = fs::read(&a).unwrap();
+    data[2 * 4096 + 17] ^= 0xFF;
+    data[2 * 4096 + 4000] ^= 0x01;
+    fs::write(&a, data).unwrap();
+    // b/three-blocks.bin: truncated inside its second block.
+    let b = fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("drive-D1/photos/b/three-blocks.bin"))
+        .unwrap();
+    b.set_len(5000).unwrap();
+    // c/gone.bin: deleted.
+    fs::remove_file(dir.join("drive-D1/photos/c/gone.bin")).unwrap();
+    // d/dropped.bin: not in the manifest (the service never wrote it).
+    let mut on_drive = blobs.clone();
+    on_drive.remove(find("d/dropped.bin"));
+    dir.write("D1.manifest", export::manifest("D1", &on_drive));
+    // zz/not-selected.bin is in the manifest, and not selected.
+
+    dir.cmd(GEN_ARGS).run().code(1).stderr_empty().stdout(&text(&[
+        "damaged\t/photos/a/four-blocks.bin\tdrive=D1\tpart=block\toffset=8192\tlength=4096\tfile=\\photos\\a\\four-blocks.bin",
+        "damaged\t/photos/b/three-blocks.bin\tdrive=D1\tpart=block\toffset=4096\tlength=4096\tfile=\\photos\\b\\three-blocks.bin\tnote=past the end of the file",
+        "damaged\t/photos/b/three-blocks.bin\tdrive=D1\tpart=block\toffset=8192\tlength=4096\tfile=\\photos\\b\\three-blocks.bin\tnote=past the end of the file",
+        "file-length\t/photos/b/three-blocks.bin\tdrive=D1\tpart=blob\tlength=12288\tfile-length=5000\tfile=\\photos\\b\\three-blocks.bin",
+        "file-missing\t/photos/c/gone.bin\tdrive=D1\tpart=blob\tlength=5000\tfile=\\photos\\c\\gone.bin",
+        "missing\t/photos/d/dropped.bin\tlisting-size=3000",
+        "failed\t/photos/e/failed.bin\tdrive=D1\tpart=block\toffset=4096\tlength=4096\tstatus=Failed",
+        "unexpected\t/photos/zz/not-selected.bin\tdrive=D1",
+    ]));
+}
+
+#[test]
+fn a_page_blobs_gaps_are_not_read_and_its_ranges_are() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    let disk = dir.join("drive-D1/photos/disk.vhd");
+    let mut data = fs::read(&disk).unwrap();
+    data[2000] = 0xAA; // in a gap: not hashed, not reported
+    data[4096 + 3] ^= 0xFF; // in the second range
+    fs::write(&disk, data).unwrap();
+    dir.cmd(GEN_ARGS).run().code(1).stdout(&text(&[
+        "damaged\t/photos/disk.vhd\tdrive=D1\tpart=page-range\toffset=4096\tlength=512\tfile=\\photos\\disk.vhd",
+    ]));
+}
+
+#[test]
+fn properties_files_are_checked_too() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    dir.write("drive-D1/$root/photos-logo.bmp.properties", "changed");
+    fs::remove_file(dir.join("drive-D1/photos/disk.vhd.properties")).unwrap();
+    dir.cmd(GEN_ARGS).run().code(1).stdout(&text(&[
+        "damaged\t/$root/photos-logo.bmp\tdrive=D1\tpart=properties\tfile=\\$root\\photos-logo.bmp.properties",
+        "file-missing\t/photos/disk.vhd\tdrive=D1\tpart=properties\tfile=\\photos\\disk.vhd.properties",
+    ]));
+}
+
+#[test]
+fn two_drives_duplicates_and_folders_matched_by_drive_id() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    let (one, two) = blobs.split_at(4);
+    let mut two = two.to_vec();
+    two.push(one[0].clone()); // on both drives
+    export::write_drive(&dir.join("copy-of-D1"), one);
+    export::write_drive(&dir.join("copy-of-D2"), &two);
+    dir.write("D1.manifest", export::manifest("D1", one));
+    dir.write("D2.manifest", export::manifest("D2", &two));
+    dir.write("listing.jsonl", export::listing(&blobs));
+    dir.write("selection.xml", export::selection("photos"));
+    // Folders given in the other order: their names tell the drive.
+    dir.cmd(&[
+        "verify",
+        "selection.xml",
+        "listing.jsonl",
+        "--manifest",
+        "D1.manifest",
+        "--manifest",
+        "D2.manifest",
+        "--drive",
+        "copy-of-D2",
+        "--drive",
+        "copy-of-D1",
+    ])
+    .run()
+    .code(1)
+    .stdout(&text(&[
+        "duplicate\t/photos/a/four-blocks.bin\tdrives=D1,D2",
+    ]));
+}
+
+#[test]
+fn errors_name_the_file_and_position_and_exit_2() {
+    let dir = sample_dir();
+    let m = fs::read_to_string(dir.join("9WM35C3U.manifest")).unwrap();
+    dir.write(
+        "evil.manifest",
+        m.replace(
+            r"\pictures\wild\canyon.jpg<",
+            r"\pictures\..\..\..\etc\passwd<",
+        ),
+    );
+    let mut args = SAMPLE_ARGS.to_vec();
+    args[4] = "evil.manifest";
+    dir.cmd(&args)
+        .run()
+        .error(&["evil.manifest:19:19: ", "\"..\" component", "not followed"]);
+
+    dir.write("log.xml", "<DriveLog><DriveId>OTHER</DriveId></DriveLog>");
+    let mut args = SAMPLE_ARGS.to_vec();
+    args[6] = "log.xml";
+    dir.cmd(&args)
+        .run()
+        .error(&["copy log log.xml is of drive OTHER, which no --manifest is of"]);
+
+    let mut args = SAMPLE_ARGS.to_vec();
+    args[4] = "9WM35C3U_error.xml";
+    dir.cmd(&args).run().error(&[
+        "9WM35C3U_error.xml:2:1: ",
+        "not a drive manifest",
+        "--copy-log",
+    ]);
+
+    dir.cmd(&["verify", "selection.xml", "listing.jsonl"])
+        .run()
+        .usage_error(&["--manifest"]);
+
+    // A bad listing is reported as such, the manifests being fine.
+    dir.write("bad.txt", "/pictures/a.jpg\n/NoSuchContainer/b\n");
+    let mut args = SAMPLE_ARGS.to_vec();
+    args[2] = "bad.txt";
+    dir.cmd(&args)
+        .run()
+        .error(&["bad.txt:2: ", "invalid container name"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_drive_is_refused() {
+    let dir = sample_dir();
+    let outside = dir.join("outside.jpg");
+    fs::write(&outside, vec![0u8; 10884]).unwrap();
+    let canyon = dir.join("drive-9WM35C3U/pictures/wild/canyon.jpg");
+    fs::remove_file(&canyon).unwrap();
+    std::os::unix::fs::symlink(&outside, &canyon).unwrap();
+    dir.cmd(SAMPLE_ARGS).run().error(&[
+        "9WM35C3U.manifest:17:7: ",
+        "outside the drive",
+        "not followed",
+    ]);
+}
+
+#[test]
+fn an_unknown_status_is_a_warning_and_a_finding() {
+    let dir = sample_dir();
+    dir.write(
+        "9WM35C3U_error.xml",
+        "<DriveLog><DriveId>9WM35C3U</DriveId><Blob Status=\"Evaporated\">\
+         <BlobPath>pictures/wild/canyon.jpg</BlobPath></Blob>\
+         <Status>CompletedWithErrors</Status></DriveLog>",
+    );
+    let run = dir.cmd(SAMPLE_ARGS).run();
+    run.code(1)
+        .stderr_has(&["warning: 9WM35C3U_error.xml: status \"Evaporated\""])
+        .stdout_has(
+            "failed\t/pictures/wild/canyon.jpg\tdrive=9WM35C3U\tpart=blob\tstatus=Evaporated\n",
+        );
+}
+
+#[test]
+fn help_teaches_the_kinds_and_the_workflow() {
+    let run = Dir::new().cmd(&["verify", "--help"]).run();
+    run.code(0);
+    for needle in [
+        "missing",
+        "unexpected",
+        "duplicate",
+        "changed",
+        "failed",
+        "damaged",
+        "file-missing",
+        "file-length",
+        "tests/fixtures/export-drive",
+        "blobsel repair",
+        "Exit status: 0",
+    ] {
+        run.stdout_has(needle);
+    }
+}
