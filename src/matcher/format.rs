@@ -41,18 +41,21 @@
 //! ```
 
 use std::borrow::Cow;
+use std::ops::Range;
 
-use crate::matcher::RuleStatus;
+use crate::error::{Error, ErrorKind};
+use crate::matcher::{corrupt, RuleStatus};
 use crate::rule::{Rule, RuleKind};
 
 pub(crate) const MAGIC: &[u8; 8] = b"BLOBSEL\0";
-pub(crate) const VERSION: u32 = 2;
-/// How many u64 lengths follow the magic, version and reserved word.
-pub(crate) const LENGTHS: usize = 8;
+const VERSION: u32 = 2;
+/// How many u64 lengths follow the magic, version and checksum.
+const LENGTHS: usize = 8;
 pub(crate) const HEADER: usize = 16 + 8 * LENGTHS;
-pub(crate) const COMPLEX: usize = 12;
-pub(crate) const SNAP: usize = 16;
-pub(crate) const NONE: u32 = u32::MAX;
+const COMPLEX: usize = 12;
+const SNAP: usize = 16;
+/// A complex entry's base rule when it has none.
+const NONE: u32 = u32::MAX;
 /// The longest key a rule can have: `/`, a container of at most 63
 /// characters, `/`, a blob name of at most 1,024 characters of at most 4
 /// bytes, and the `/` a container restriction may add. Loading refuses
@@ -203,6 +206,218 @@ fn write_records(records: &[RuleRecord<'_>], out: &mut Vec<u8>) {
     }
 }
 
+/// Where a serialized matcher's sections lie, and the counts its header
+/// gives beside their lengths: what writing puts in the header and
+/// loading reads back and checks, in one place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// How many rules (and so rule records) there are.
+    pub rules: usize,
+    /// The sum of the lengths of the fst's keys.
+    pub key_text: usize,
+    /// How many complex entries there are.
+    pub complex_count: usize,
+    /// How many snapshot entries there are.
+    pub snap_count: usize,
+    /// The sections' bytes, in the order they follow the header.
+    pub fst: Range<usize>,
+    pub complex: Range<usize>,
+    pub snaps: Range<usize>,
+    pub records: Range<usize>,
+    pub sources: Range<usize>,
+    pub container: Range<usize>,
+}
+
+impl Layout {
+    /// The layout of sections of these lengths, in the header's order
+    /// (fst bytes, complex entries, snapshot entries, rules, rule-record
+    /// bytes, key-text bytes, source bytes, container bytes); `None` if
+    /// they add up past `usize`.
+    fn new(lengths: [usize; LENGTHS]) -> Option<Layout> {
+        let [fst, complex_count, snap_count, rules, records, key_text, sources, container] =
+            lengths;
+        let sizes = [
+            fst,
+            complex_count.checked_mul(COMPLEX)?,
+            snap_count.checked_mul(SNAP)?,
+            records,
+            sources,
+            container,
+        ];
+        let mut sections = [(); 6].map(|()| 0..0);
+        let mut at = HEADER;
+        for (section, size) in sections.iter_mut().zip(sizes) {
+            let end = at.checked_add(size)?;
+            *section = at..end;
+            at = end;
+        }
+        let [fst, complex, snaps, records, sources, container] = sections;
+        Some(Layout {
+            rules,
+            key_text,
+            complex_count,
+            snap_count,
+            fst,
+            complex,
+            snaps,
+            records,
+            sources,
+            container,
+        })
+    }
+
+    /// The lengths the header holds, in its order.
+    fn lengths(&self) -> [usize; LENGTHS] {
+        [
+            self.fst.len(),
+            self.complex_count,
+            self.snap_count,
+            self.rules,
+            self.records.len(),
+            self.key_text,
+            self.sources.len(),
+            self.container.len(),
+        ]
+    }
+
+    /// The length of the whole serialized matcher.
+    fn len(&self) -> usize {
+        self.container.end
+    }
+
+    /// The header, its checksum left zero (see [`seal`]).
+    fn write_header(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        for n in self.lengths() {
+            out.extend_from_slice(&(n as u64).to_le_bytes());
+        }
+    }
+
+    /// Reads the header of `b`, a whole serialized matcher, and checks its
+    /// magic, version and checksum, and that its lengths fit and add up to
+    /// `b`'s.
+    pub(crate) fn read(b: &[u8]) -> Result<Layout, Error> {
+        if b.len() < 12 || &b[..8] != MAGIC {
+            return Err(corrupt("no blobsel header"));
+        }
+        let version = u32_at(b, 8);
+        if version != VERSION {
+            return Err(Error::new(
+                ErrorKind::InvalidIndex,
+                format!(
+                    "index format version {version}, this blobsel reads version {VERSION}: \
+                     recompile the index from the selection"
+                ),
+            ));
+        }
+        if b.len() < HEADER {
+            return Err(corrupt("no blobsel header"));
+        }
+        if checksum(b) != u32_at(b, 12) {
+            return Err(Error::new(
+                ErrorKind::InvalidIndex,
+                "the index is damaged (its checksum does not match): copy it again, \
+                 or recompile it from the selection",
+            ));
+        }
+        let mut lengths = [0usize; LENGTHS];
+        for (i, n) in lengths.iter_mut().enumerate() {
+            *n = usize::try_from(u64_at(b, 16 + 8 * i)).map_err(|_| corrupt("length"))?;
+        }
+        let [_, _, _, rules, records, key_text, _, _] = lengths;
+        if rules > records || rules >= u32::MAX as usize {
+            return Err(corrupt("rule count"));
+        }
+        if key_text > u32::MAX as usize {
+            return Err(Error::new(
+                ErrorKind::InvalidIndex,
+                "the rules' texts exceed 4 GiB: split the selection",
+            ));
+        }
+        let layout = Layout::new(lengths).ok_or_else(|| corrupt("length"))?;
+        if layout.len() != b.len() {
+            return Err(corrupt("length mismatch"));
+        }
+        Ok(layout)
+    }
+
+    /// The sources named in `b`'s sources section, as ranges of `b`, each
+    /// checked to be UTF-8; and the container section checked likewise.
+    pub(crate) fn read_sources(&self, b: &[u8]) -> Result<Vec<Range<usize>>, Error> {
+        let mut sources = Vec::new();
+        let mut at = self.sources.start;
+        let count = u32_at(b, at) as usize;
+        at += 4;
+        for _ in 0..count {
+            let n = u32_at(b, at) as usize;
+            let (s, e) = (at + 4, at + 4 + n);
+            if e > self.sources.end || std::str::from_utf8(&b[s..e]).is_err() {
+                return Err(corrupt("source names"));
+            }
+            sources.push(s..e);
+            at = e;
+        }
+        if std::str::from_utf8(&b[self.container.clone()]).is_err() {
+            return Err(corrupt("container"));
+        }
+        Ok(sources)
+    }
+
+    /// Checks that every complex entry names a rule below `rules` (if
+    /// any) and snapshot entries that exist.
+    pub(crate) fn check_complex(&self, b: &[u8], rules: usize) -> Result<(), Error> {
+        for i in 0..self.complex_count {
+            let (base, snaps) = self.complex_entry(b, i);
+            if base.is_some_and(|base| base as usize >= rules) || snaps.end > self.snap_count {
+                return Err(corrupt("complex entry"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Complex entry `index` of `b`: its base rule, if any, and its
+    /// snapshot entries (indices into the snapshot section).
+    #[inline]
+    pub(crate) fn complex_entry(&self, b: &[u8], index: usize) -> (Option<u32>, Range<usize>) {
+        let at = self.complex.start + index * COMPLEX;
+        let base = u32_at(b, at);
+        let first = u32_at(b, at + 4) as usize;
+        let count = u32_at(b, at + 8) as usize;
+        (
+            (base != NONE).then_some(base),
+            first..first.saturating_add(count),
+        )
+    }
+
+    /// The rule of snapshot entry `index` of `b`.
+    #[inline]
+    pub(crate) fn snapshot_rule(&self, b: &[u8], index: usize) -> u32 {
+        u32_at(b, self.snaps.start + index * SNAP + 8)
+    }
+
+    /// The rule of the snapshot entry among `entries` (a complex entry's,
+    /// sorted by ticks) for the snapshot at `ticks`, if any.
+    #[inline]
+    pub(crate) fn find_snapshot(&self, b: &[u8], entries: Range<usize>, ticks: u64) -> Option<u32> {
+        let start = self.snaps.start + entries.start * SNAP;
+        let count = entries.len();
+        let snaps = b.get(start..start + count * SNAP)?;
+        // Entries are sorted by ticks: binary search in place.
+        let (mut lo, mut hi) = (0, count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match u64_at(snaps, mid * SNAP).cmp(&ticks) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(u32_at(snaps, mid * SNAP + 8)),
+            }
+        }
+        None
+    }
+}
+
 /// The serialized matcher. `key_text` is the sum of the lengths of the
 /// fst's keys.
 pub(crate) fn write(
@@ -218,18 +433,7 @@ pub(crate) fn write(
     write_records(records, &mut rules);
     let sources_len: usize = 4 + sources.iter().map(|s| 4 + s.len()).sum::<usize>();
     let container = container.unwrap_or("");
-    let total = HEADER
-        + fst.len()
-        + complex.len() * COMPLEX
-        + snap_count * SNAP
-        + rules.len()
-        + sources_len
-        + container.len();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes()); // the checksum, below
-    for n in [
+    let layout = Layout::new([
         fst.len(),
         complex.len(),
         snap_count,
@@ -238,9 +442,10 @@ pub(crate) fn write(
         key_text,
         sources_len,
         container.len(),
-    ] {
-        out.extend_from_slice(&(n as u64).to_le_bytes());
-    }
+    ])
+    .expect("the sections of an index in memory add up below usize::MAX");
+    let mut out = Vec::with_capacity(layout.len());
+    layout.write_header(&mut out);
     out.extend_from_slice(fst);
     let mut first = 0u32;
     for c in complex {
@@ -263,10 +468,15 @@ pub(crate) fn write(
         out.extend_from_slice(s.as_bytes());
     }
     out.extend_from_slice(container.as_bytes());
-    debug_assert_eq!(out.len(), total);
-    let sum = checksum(&out);
-    out[12..16].copy_from_slice(&sum.to_le_bytes());
+    debug_assert_eq!(out.len(), layout.len());
+    seal(&mut out);
     out
+}
+
+/// Writes the checksum of `index` into its header.
+fn seal(index: &mut [u8]) {
+    let sum = checksum(index);
+    index[12..16].copy_from_slice(&sum.to_le_bytes());
 }
 
 /// A rule record as loaded; its text is filled in from the fst's keys or
@@ -388,28 +598,16 @@ pub(crate) fn read_records(
 
 /// The checksum of a serialized matcher: the CRC-32 of its bytes after
 /// the magic, the version and the checksum itself.
-pub(crate) fn checksum(index: &[u8]) -> u32 {
+fn checksum(index: &[u8]) -> u32 {
     crc32fast::hash(index.get(16..).unwrap_or_default())
 }
 
-/// Complex entry `index` of the section at `complex` in `b`: its base
-/// rule ([`NONE`]: none), its first snapshot entry and how many it has.
-#[inline]
-pub(crate) fn complex_entry(b: &[u8], complex: usize, index: usize) -> (u32, usize, usize) {
-    let at = complex + index * COMPLEX;
-    (
-        u32_at(b, at),
-        u32_at(b, at + 4) as usize,
-        u32_at(b, at + 8) as usize,
-    )
-}
-
-pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
+fn u32_at(b: &[u8], at: usize) -> u32 {
     b.get(at..at + 4)
         .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
+fn u64_at(b: &[u8], at: usize) -> u64 {
     b.get(at..at + 8).map_or(0, |s| {
         u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]])
     })
@@ -450,6 +648,29 @@ mod tests {
             at: 0,
         };
         assert_eq!(r.varint(), None);
+    }
+
+    /// The header writing puts down is the layout reading finds.
+    #[test]
+    fn a_layout_reads_back_from_its_header() {
+        let layout = Layout::new([7, 2, 3, 5, 9, 11, 13, 4]).unwrap();
+        assert_eq!(layout.lengths(), [7, 2, 3, 5, 9, 11, 13, 4]);
+        assert_eq!(
+            [&layout.fst, &layout.complex, &layout.snaps],
+            [
+                &(HEADER..HEADER + 7),
+                &(HEADER + 7..HEADER + 31),
+                &(HEADER + 31..HEADER + 79)
+            ]
+        );
+        let mut b = Vec::new();
+        layout.write_header(&mut b);
+        assert_eq!(b.len(), HEADER);
+        b.resize(layout.len(), 0);
+        seal(&mut b);
+        assert_eq!(Layout::read(&b).unwrap(), layout);
+        assert!(Layout::new([usize::MAX, 1, 0, 0, 0, 0, 0, 0]).is_none());
+        assert!(Layout::new([0, usize::MAX / 2, 0, 0, 0, 0, 0, 0]).is_none());
     }
 
     #[test]
