@@ -43,9 +43,10 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::error::{Error, ErrorKind};
-use crate::matcher::{corrupt, RuleStatus};
+use crate::error::{Error, ErrorKind, Position};
+use crate::matcher::{corrupt, RuleId, RuleStatus};
 use crate::rule::{Rule, RuleKind};
+use crate::snapshot::SnapshotTime;
 
 pub(crate) const MAGIC: &[u8; 8] = b"BLOBSEL\0";
 const VERSION: u32 = 2;
@@ -61,23 +62,6 @@ const NONE: u32 = u32::MAX;
 /// bytes, and the `/` a container restriction may add. Loading refuses
 /// longer keys, which bounds the work a crafted fst can ask for.
 pub(crate) const MAX_KEY: usize = 1 + 63 + 1 + 4 * crate::path::MAX_BLOB_NAME_CHARS + 1;
-
-/// Where a rule's text comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Text {
-    /// Its key in the fst (an effective rule).
-    Key = 0,
-    /// Its key without the trailing `/` (an effective prefix `/container`
-    /// under a restriction to that container, keyed `/container/`).
-    KeyLessSlash = 1,
-    /// The text of the rule it duplicates or is covered by.
-    Related = 2,
-    /// In the record.
-    Inline = 3,
-}
-
-const HAS_POSITION: u8 = 1 << 6;
-const NEW_SOURCE: u8 = 1 << 7;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
@@ -122,44 +106,103 @@ pub(crate) struct ComplexEntry {
     pub snapshots: Vec<(u64, u32)>,
 }
 
+/// Where a rule's text comes from (bits 4-5 of its record's head).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Text {
+    /// Its key in the fst (an effective rule).
+    Key = 0,
+    /// Its key without the trailing `/` (an effective prefix `/container`
+    /// under a restriction to that container, keyed `/container/`).
+    KeyLessSlash = 1,
+    /// The text of the rule it duplicates or is covered by.
+    Related = 2,
+    /// In the record.
+    Inline = 3,
+}
+
+impl Text {
+    /// The text source of code `code` (two bits).
+    fn of(code: u8) -> Text {
+        match code & 3 {
+            0 => Text::Key,
+            1 => Text::KeyLessSlash,
+            2 => Text::Related,
+            _ => Text::Inline,
+        }
+    }
+
+    /// Whether the text is the rule's own key, as exactly an effective
+    /// rule's is.
+    fn is_key(self) -> bool {
+        matches!(self, Text::Key | Text::KeyLessSlash)
+    }
+}
+
+// The codes of a rule's kind (bits 0-1 of its record's head).
+const PREFIX: u8 = 0;
+const PATH: u8 = 1;
+const PATH_WITHOUT_SNAPSHOTS: u8 = 2;
+const SNAPSHOT: u8 = 3;
+// The codes of a rule's status (bits 2-3; 3 is none).
+const EFFECTIVE: u8 = 0;
+const DUPLICATE: u8 = 1;
+const COVERED: u8 = 2;
+// The flags of a record's head.
+const HAS_POSITION: u8 = 1 << 6;
+const NEW_SOURCE: u8 = 1 << 7;
+
+/// The code of a rule kind, and a snapshot's ticks (which the record
+/// holds after the source).
+fn kind_code(kind: RuleKind) -> (u8, Option<u64>) {
+    match kind {
+        RuleKind::Prefix => (PREFIX, None),
+        RuleKind::Path => (PATH, None),
+        RuleKind::PathWithoutSnapshots => (PATH_WITHOUT_SNAPSHOTS, None),
+        RuleKind::Snapshot(t) => (SNAPSHOT, Some(t.ticks())),
+    }
+}
+
+/// The rule kind of code `code`, a snapshot's ticks read from `r`.
+fn read_kind(code: u8, r: &mut Reader<'_>) -> Option<RuleKind> {
+    Some(match code {
+        PREFIX => RuleKind::Prefix,
+        PATH => RuleKind::Path,
+        PATH_WITHOUT_SNAPSHOTS => RuleKind::PathWithoutSnapshots,
+        _ => RuleKind::Snapshot(SnapshotTime::from_ticks(r.u64()?)),
+    })
+}
+
+/// The code of a rule status, and the rule it names (which the record
+/// holds right after its head).
+fn status_code(s: RuleStatus) -> (u8, Option<RuleId>) {
+    match s {
+        RuleStatus::Effective => (EFFECTIVE, None),
+        RuleStatus::Duplicate { of } => (DUPLICATE, Some(of)),
+        RuleStatus::Covered { by } => (COVERED, Some(by)),
+    }
+}
+
+/// The rule status of code `code`, the rule it names read from `r`;
+/// `None` for the code that is none.
+fn read_status(code: u8, r: &mut Reader<'_>) -> Option<RuleStatus> {
+    Some(match code {
+        EFFECTIVE => RuleStatus::Effective,
+        DUPLICATE => RuleStatus::Duplicate {
+            of: RuleId(r.u32_varint()?),
+        },
+        COVERED => RuleStatus::Covered {
+            by: RuleId(r.u32_varint()?),
+        },
+        _ => return None,
+    })
+}
+
+/// A rule as compilation writes its record.
 pub(crate) struct RuleRecord<'a> {
     pub rule: &'a Rule,
     pub status: RuleStatus,
     pub source: u32,
     pub text: Text,
-}
-
-pub(crate) fn kind_code(kind: RuleKind) -> (u8, u64) {
-    match kind {
-        RuleKind::Prefix => (0, 0),
-        RuleKind::Path => (1, 0),
-        RuleKind::PathWithoutSnapshots => (2, 0),
-        RuleKind::Snapshot(t) => (3, t.ticks()),
-    }
-}
-
-pub(crate) fn status_code(s: RuleStatus) -> (u8, u32) {
-    match s {
-        RuleStatus::Effective => (0, NONE),
-        RuleStatus::Duplicate { of } => (1, of.0),
-        RuleStatus::Covered { by } => (2, by.0),
-    }
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    (v >> 1) as i64 ^ -((v & 1) as i64)
 }
 
 /// The rule records, in selection order.
@@ -178,8 +221,8 @@ fn write_records(records: &[RuleRecord<'_>], out: &mut Vec<u8>) {
             head |= NEW_SOURCE;
         }
         out.push(head);
-        if status != 0 {
-            put_varint(out, u64::from(related));
+        if let Some(related) = related {
+            put_varint(out, u64::from(related.0));
         }
         if let Some(p) = pos {
             let same = p.column == column;
@@ -196,13 +239,161 @@ fn write_records(records: &[RuleRecord<'_>], out: &mut Vec<u8>) {
             put_varint(out, u64::from(r.source));
             source = r.source;
         }
-        if kind == 3 {
+        if let Some(ticks) = ticks {
             out.extend_from_slice(&ticks.to_le_bytes());
         }
         if r.text == Text::Inline {
             put_varint(out, r.rule.text().len() as u64);
             out.extend_from_slice(r.rule.text().as_bytes());
         }
+    }
+}
+
+/// A rule record as loaded; its text is filled in from the fst's keys or
+/// the record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Row {
+    pub kind: RuleKind,
+    pub status: RuleStatus,
+    /// Where its text comes from.
+    pub text_from: Text,
+    /// Its 1-based line and column in its source; line 0: no position.
+    pub line: u32,
+    pub column: u32,
+    /// Its source, an index into the source names.
+    pub source: u32,
+    /// The text's start and length in the matcher's texts.
+    pub text: (u32, u32),
+    /// Whether `text` is set.
+    pub has_text: bool,
+}
+
+impl Row {
+    /// Its position in its source, if it has one.
+    pub(crate) fn position(&self) -> Option<Position> {
+        (self.line > 0).then_some(Position {
+            line: self.line,
+            column: self.column,
+        })
+    }
+}
+
+/// Reads `count` rule records from `bytes` (all of it), appending inline
+/// texts to `texts`. `None`: the records are malformed.
+pub(crate) fn read_records(
+    bytes: &[u8],
+    count: usize,
+    sources: usize,
+    texts: &mut Vec<u8>,
+) -> Option<Vec<Row>> {
+    let mut r = Reader { bytes, at: 0 };
+    // Every record takes a byte at least.
+    let mut rows = Vec::with_capacity(count.min(bytes.len()));
+    let (mut line, mut column, mut source) = (0u32, 0u32, 0u32);
+    for _ in 0..count {
+        let head = r.byte()?;
+        let text_from = Text::of(head >> 4);
+        let status = read_status((head >> 2) & 3, &mut r)?;
+        if (status == RuleStatus::Effective) != text_from.is_key() {
+            return None;
+        }
+        let (mut row_line, mut row_column) = (0, 0);
+        if head & HAS_POSITION != 0 {
+            let v = r.varint()?;
+            line = u32::try_from(i64::from(line).checked_add(unzigzag(v >> 1))?).ok()?;
+            if v & 1 == 0 {
+                column = r.u32_varint()?;
+            }
+            (row_line, row_column) = (line, column);
+            if line == 0 {
+                return None;
+            }
+        }
+        if head & NEW_SOURCE != 0 {
+            source = r.u32_varint()?;
+        }
+        if source as usize >= sources {
+            return None;
+        }
+        let kind = read_kind(head & 3, &mut r)?;
+        let (mut text, mut has_text) = ((0, 0), false);
+        if text_from == Text::Inline {
+            let len = usize::try_from(r.varint()?).ok()?;
+            let inline = std::str::from_utf8(r.take(len)?).ok()?;
+            let start = u32::try_from(texts.len()).ok()?;
+            texts.extend_from_slice(inline.as_bytes());
+            (text, has_text) = ((start, u32::try_from(len).ok()?), true);
+            u32::try_from(texts.len()).ok()?;
+        }
+        rows.push(Row {
+            kind,
+            status,
+            text_from,
+            line: row_line,
+            column: row_column,
+            source,
+            text,
+            has_text,
+        });
+    }
+    (r.at == bytes.len()).then_some(rows)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+/// Reads `bytes` in order; `None` past the end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn u32_varint(&mut self) -> Option<u32> {
+        u32::try_from(self.varint()?).ok()
+    }
+
+    /// A little-endian u64.
+    fn u64(&mut self) -> Option<u64> {
+        let b = self.take(8)?;
+        Some(u64_at(b, 0))
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let s = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(s)
     }
 }
 
@@ -479,123 +670,6 @@ fn seal(index: &mut [u8]) {
     index[12..16].copy_from_slice(&sum.to_le_bytes());
 }
 
-/// A rule record as loaded; its text is filled in from the fst's keys or
-/// the record.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Row {
-    pub kind: u8,
-    pub status: u8,
-    pub text_from: u8,
-    pub related: u32,
-    pub line: u32,
-    pub column: u32,
-    pub source: u32,
-    pub ticks: u64,
-    /// The text's start and length in the matcher's texts.
-    pub text: (u32, u32),
-    /// Whether `text` is set.
-    pub has_text: bool,
-}
-
-/// Reads `bytes` in order; `None` past the end.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let b = *self.bytes.get(self.at)?;
-        self.at += 1;
-        Some(b)
-    }
-
-    fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7F) << shift;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-
-    fn u32_varint(&mut self) -> Option<u32> {
-        u32::try_from(self.varint()?).ok()
-    }
-
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let s = self.bytes.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(s)
-    }
-}
-
-/// Reads `count` rule records from `bytes` (all of it), appending inline
-/// texts to `texts`. `None`: the records are malformed.
-pub(crate) fn read_records(
-    bytes: &[u8],
-    count: usize,
-    sources: usize,
-    texts: &mut Vec<u8>,
-) -> Option<Vec<Row>> {
-    let mut r = Reader { bytes, at: 0 };
-    // Every record takes a byte at least.
-    let mut rows = Vec::with_capacity(count.min(bytes.len()));
-    let (mut line, mut column, mut source) = (0u32, 0u32, 0u32);
-    for _ in 0..count {
-        let head = r.byte()?;
-        let mut row = Row {
-            kind: head & 3,
-            status: (head >> 2) & 3,
-            text_from: (head >> 4) & 3,
-            related: NONE,
-            ..Row::default()
-        };
-        if row.status == 3 || (row.status == 0) != (row.text_from <= Text::KeyLessSlash as u8) {
-            return None;
-        }
-        if row.status != 0 {
-            row.related = r.u32_varint()?;
-        }
-        if head & HAS_POSITION != 0 {
-            let v = r.varint()?;
-            line = u32::try_from(i64::from(line).checked_add(unzigzag(v >> 1))?).ok()?;
-            if v & 1 == 0 {
-                column = r.u32_varint()?;
-            }
-            (row.line, row.column) = (line, column);
-            if line == 0 {
-                return None;
-            }
-        }
-        if head & NEW_SOURCE != 0 {
-            source = r.u32_varint()?;
-        }
-        row.source = source;
-        if source as usize >= sources {
-            return None;
-        }
-        if row.kind == 3 {
-            let t = r.take(8)?;
-            row.ticks = u64_at(t, 0);
-        }
-        if row.text_from == Text::Inline as u8 {
-            let len = usize::try_from(r.varint()?).ok()?;
-            let text = std::str::from_utf8(r.take(len)?).ok()?;
-            let start = u32::try_from(texts.len()).ok()?;
-            texts.extend_from_slice(text.as_bytes());
-            row.text = (start, u32::try_from(len).ok()?);
-            row.has_text = true;
-            u32::try_from(texts.len()).ok()?;
-        }
-        rows.push(row);
-    }
-    (r.at == bytes.len()).then_some(rows)
-}
-
 /// The checksum of a serialized matcher: the CRC-32 of its bytes after
 /// the magic, the version and the checksum itself.
 fn checksum(index: &[u8]) -> u32 {
@@ -697,9 +771,61 @@ mod tests {
         }
         let rows = read_records(&[0x35, 0x00, 0x02, b'/', b'a'], 1, 1, &mut texts).unwrap();
         assert_eq!(
-            (rows[0].status, rows[0].related, rows[0].text),
-            (1, 0, (0, 2))
+            (rows[0].status, rows[0].text),
+            (RuleStatus::Duplicate { of: RuleId(0) }, (0, 2))
         );
         assert_eq!(texts, b"/a");
+    }
+
+    /// Every kind, status and text source a record can hold reads back as
+    /// it was written, with its position and source.
+    #[test]
+    fn records_read_back_as_written() {
+        let at = |line, column| Some(Position { line, column });
+        let origin = |source: &str, position| crate::rule::Origin {
+            source: source.into(),
+            position,
+        };
+        let t = SnapshotTime::from_ticks(638_000_000_000_000_000);
+        let rules = [
+            Rule::prefix("/c00/", origin("a", at(2, 3))).unwrap(),
+            Rule::path("/c00/x", RuleKind::Path, origin("a", at(3, 3))).unwrap(),
+            Rule::path("/c00/y", RuleKind::PathWithoutSnapshots, origin("b", None)).unwrap(),
+            Rule::path("/c00/y", RuleKind::Snapshot(t), origin("b", at(1, 9))).unwrap(),
+            Rule::prefix("/c00/d/", origin("a", at(9, 1))).unwrap(),
+        ];
+        let dup = RuleStatus::Duplicate { of: RuleId(3) };
+        let covered = RuleStatus::Covered { by: RuleId(0) };
+        let written = [
+            (RuleStatus::Effective, 0, Text::KeyLessSlash),
+            (RuleStatus::Effective, 0, Text::Key),
+            (RuleStatus::Effective, 1, Text::Key),
+            (dup, 1, Text::Related),
+            (covered, 0, Text::Inline),
+        ];
+        let records: Vec<RuleRecord<'_>> = rules
+            .iter()
+            .zip(written)
+            .map(|(rule, (status, source, text))| RuleRecord {
+                rule,
+                status,
+                source,
+                text,
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        write_records(&records, &mut bytes);
+        let mut texts = b"keys".to_vec();
+        let rows = read_records(&bytes, rules.len(), 2, &mut texts).unwrap();
+        for ((row, rule), (status, source, text)) in rows.iter().zip(&rules).zip(written) {
+            assert_eq!(
+                (row.kind, row.status, row.source, row.text_from),
+                (rule.kind(), status, source, text)
+            );
+            assert_eq!(row.position(), rule.origin().position);
+            assert_eq!(row.has_text, text == Text::Inline);
+        }
+        assert_eq!(rows[4].text, (4, 7));
+        assert_eq!(texts, b"keys/c00/d/");
     }
 }

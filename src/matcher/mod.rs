@@ -86,6 +86,17 @@ pub enum RuleStatus {
     },
 }
 
+impl RuleStatus {
+    /// The rule a duplicate or covered rule names.
+    pub(crate) fn related(self) -> Option<RuleId> {
+        match self {
+            RuleStatus::Effective => None,
+            RuleStatus::Duplicate { of } => Some(of),
+            RuleStatus::Covered { by } => Some(by),
+        }
+    }
+}
+
 /// A rule as the matcher knows it (read from the index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleInfo<'a> {
@@ -308,18 +319,20 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 return Err(corrupt("index key"));
             }
             let (tag, index) = format::decode(value);
-            let (tag, kind) = match tag {
-                Some(Tag::Prefix) => (Tag::Prefix, 0),
-                Some(tag) if key.len() >= 2 => (tag, 1),
+            let tag = match tag {
+                Some(Tag::Prefix) => Tag::Prefix,
+                Some(tag) if key.len() >= 2 => tag,
                 _ => return Err(corrupt("index value")),
             };
-            let mut give = |id: u32, kind: u8| -> Result<(), Error> {
+            // Gives rule `id`, which must be effective and of a kind
+            // `is_kind` accepts, its text from the key.
+            let mut give = |id: u32, is_kind: fn(RuleKind) -> bool| -> Result<(), Error> {
                 let row = rows
                     .get_mut(id as usize)
-                    .filter(|r| !r.has_text && r.status == 0 && r.kind == kind)
+                    .filter(|r| !r.has_text && r.status == RuleStatus::Effective && is_kind(r.kind))
                     .ok_or_else(|| corrupt("index value"))?;
                 row.text = match row.text_from {
-                    0 => (start, len),
+                    Text::Key => (start, len),
                     _ if key.len() >= 2 && key.ends_with(b"/") => (start, len - 1),
                     _ => return Err(corrupt("index key")),
                 };
@@ -328,11 +341,11 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             };
             match tag {
                 Tag::Prefix => {
-                    give(index, 0)?;
+                    give(index, |k| k == RuleKind::Prefix)?;
                     prefixes.push((key, index));
                 }
                 Tag::PathAll => {
-                    give(index, kind)?;
+                    give(index, |k| k == RuleKind::Path)?;
                     exact.insert_hashed(&key[1..], h, start + 1, tag, index);
                 }
                 Tag::Complex => {
@@ -342,10 +355,12 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                     let b = (*self.data).as_ref();
                     let (base, snaps) = self.layout.complex_entry(b, index as usize);
                     if let Some(base) = base {
-                        give(base, 2)?;
+                        give(base, |k| k == RuleKind::PathWithoutSnapshots)?;
                     }
                     for s in snaps {
-                        give(self.layout.snapshot_rule(b, s), 3)?;
+                        // Of any instant: the record's is the rule's.
+                        let rule = self.layout.snapshot_rule(b, s);
+                        give(rule, |k| matches!(k, RuleKind::Snapshot(_)))?;
                     }
                     exact.insert_hashed(&key[1..], h, start + 1, tag, index);
                 }
@@ -356,12 +371,14 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             if row.has_text {
                 continue;
             }
-            if row.text_from != Text::Related as u8 {
+            if row.text_from != Text::Related {
                 return Err(corrupt("a rule without its index key"));
             }
-            let related = rows
-                .get(row.related as usize)
-                .filter(|r| r.text_from != Text::Related as u8)
+            let related = row
+                .status
+                .related()
+                .and_then(|id| rows.get(id.0 as usize))
+                .filter(|r| r.text_from != Text::Related)
                 .ok_or_else(|| corrupt("rule records"))?
                 .text;
             rows[id].text = related;
@@ -381,7 +398,11 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     fn validate(&self) -> Result<(), Error> {
         let n = self.rows.len() as u32;
         self.layout.check_complex(self.bytes(), self.rows.len())?;
-        if self.rows.iter().any(|r| r.status > 0 && r.related >= n) {
+        if self
+            .rows
+            .iter()
+            .any(|r| r.status.related().is_some_and(|id| id.0 >= n))
+        {
             return Err(corrupt("rule record"));
         }
         Ok(())
@@ -422,34 +443,18 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     pub fn rule(&self, id: RuleId) -> RuleInfo<'_> {
         assert!((id.0 as usize) < self.rows.len(), "rule id out of range");
         let row = &self.rows[id.0 as usize];
-        let related = RuleId(row.related);
-        let kind = match row.kind {
-            0 => RuleKind::Prefix,
-            1 => RuleKind::Path,
-            2 => RuleKind::PathWithoutSnapshots,
-            _ => RuleKind::Snapshot(SnapshotTime::from_ticks(row.ticks)),
-        };
-        let status = match row.status {
-            0 => RuleStatus::Effective,
-            1 => RuleStatus::Duplicate { of: related },
-            _ => RuleStatus::Covered { by: related },
-        };
         let (start, len) = (row.text.0 as usize, row.text.1 as usize);
         // Validated at load.
         let text = std::str::from_utf8(&self.texts[start..start + len]).unwrap_or("");
         let source = self.sources[row.source as usize].clone();
         let source = std::str::from_utf8(&self.bytes()[source]).unwrap_or("");
-        let position = (row.line > 0).then_some(Position {
-            line: row.line,
-            column: row.column,
-        });
         RuleInfo {
             id,
-            kind,
+            kind: row.kind,
             text,
             source,
-            position,
-            status,
+            position: row.position(),
+            status: row.status,
         }
     }
 
