@@ -556,14 +556,20 @@ impl Layout {
         Ok(sources)
     }
 
-    /// Checks that every complex entry names a rule below `rules` (if
-    /// any) and snapshot entries that exist.
-    pub(crate) fn check_complex(&self, b: &[u8], rules: usize) -> Result<(), Error> {
+    /// Checks that the complex entries of `b` name rules among `rows` (if
+    /// any) and snapshot entries that exist, and that the rules `rows`
+    /// name are among them.
+    pub(crate) fn check_references(&self, b: &[u8], rows: &[Row]) -> Result<(), Error> {
+        let n = rows.len();
         for i in 0..self.complex_count {
             let (base, snaps) = self.complex_entry(b, i);
-            if base.is_some_and(|base| base as usize >= rules) || snaps.end > self.snap_count {
+            if base.is_some_and(|base| base as usize >= n) || snaps.end > self.snap_count {
                 return Err(corrupt("complex entry"));
             }
+        }
+        let names_no_rule = |r: &Row| r.status.related().is_some_and(|id| id.0 as usize >= n);
+        if rows.iter().any(names_no_rule) {
+            return Err(corrupt("rule record"));
         }
         Ok(())
     }

@@ -20,9 +20,10 @@
 //!
 //! # What is stored and what is derived
 //!
-//! The serialized index ([`format`]) is the fst and the tables beside it.
-//! The rules' texts are the fst's keys, read back at load (`keys`).
-//! Loading derives, from those keys, what a [`Cursor`] matches with:
+//! The serialized index ([`format`], which writes and reads its layout and
+//! records) is the fst and the tables beside it. The rules' texts are the
+//! fst's keys, read back at load (`keys`). Loading derives (`derive`),
+//! from those keys, what a [`Cursor`] matches with:
 //! a path-compressed trie of the effective prefixes alone (`radix`) and a
 //! hash table of the effective exact paths (`exact`, walked in order for
 //! sorted input by `merge`). Since the effective prefixes are prefix-free
@@ -35,6 +36,7 @@
 mod accel;
 mod build;
 mod cursor;
+mod derive;
 mod exact;
 pub(crate) mod format;
 mod keys;
@@ -55,7 +57,8 @@ use crate::listing::ListingEntry;
 use crate::rule::{Origin, Rule, RuleKind};
 use crate::selection::Selection;
 use crate::snapshot::SnapshotTime;
-use format::{Layout, Row, Tag, Text};
+use derive::Derived;
+use format::{Layout, Row, Tag};
 use keys::Keys;
 pub(crate) use walker::Walked;
 use walker::Walker;
@@ -234,8 +237,8 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             return Err(corrupt("more keys than rules"));
         }
         // A borrowed view, which threads can share whatever `D` is.
-        let view =
-            Fst::new(&(*data).as_ref()[layout.fst.clone()]).map_err(|e| corrupt(&e.to_string()))?;
+        let b = (*data).as_ref();
+        let view = Fst::new(&b[layout.fst.clone()]).map_err(|e| corrupt(&e.to_string()))?;
         let keys = match keys {
             Some(keys) => {
                 debug_assert!(keys::read(&view, layout.key_text).as_ref() == Ok(&keys));
@@ -244,168 +247,30 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             None => keys::read(&view, layout.key_text)?,
         };
         let Keys { mut texts, keys } = keys;
-        let rows = format::read_records(
-            &(*data).as_ref()[layout.records.clone()],
+        let mut rows = format::read_records(
+            &b[layout.records.clone()],
             layout.rules,
             sources.len(),
             &mut texts,
         )
         .ok_or_else(|| corrupt("rule records"))?;
-        let mut m = Matcher {
+        layout.check_references(b, &rows)?;
+        let Derived {
+            prefixes,
+            few,
+            exact,
+        } = derive::derive(&keys, &texts, &mut rows, &layout, b)?;
+        Ok(Matcher {
             full: Walker::new(fst),
-            // Replaced by `derive` below.
-            prefixes: radix::PrefixTrie::default(),
-            few: None,
-            exact: exact::ExactTable::with_capacity(0),
+            prefixes,
+            few,
+            exact,
             data,
             layout,
             rows,
             texts,
             sources,
-        };
-        m.validate()?;
-        m.derive(&keys)?;
-        Ok(m)
-    }
-
-    /// Gives each effective rule its text from its key, and derives the
-    /// structures a [`Cursor`] matches with from the keys: a trie of the
-    /// effective prefixes alone (and, when they are few and there are no
-    /// exact paths, a list of them), and a hash table of the effective
-    /// exact paths. Then gives the rules that share a related rule's text
-    /// that text.
-    fn derive(&mut self, keys: &[(u32, u32, u64)]) -> Result<(), Error> {
-        let n = self.rows.len();
-        let (texts, rows) = (&self.texts, &mut self.rows);
-        let mut prefixes: Vec<(&[u8], u32)> = Vec::new();
-        let mut exact = exact::ExactTable::with_capacity(keys.len());
-        // The keys are UTF-8 as a whole (read in order), and each begins
-        // at a character boundary (so ends at one).
-        let key_text = keys.last().map_or(0, |&(s, l, _)| (s + l) as usize);
-        let all = std::str::from_utf8(&texts[..key_text]).map_err(|_| corrupt("rule text"))?;
-        let key_at = |i: usize| {
-            let (start, len, _) = keys[i];
-            &texts[start as usize..(start + len) as usize]
-        };
-        // Keys come in byte order, rules and hash slots in another: each
-        // key's rule record and slot are asked for `AHEAD` keys before
-        // (the exact keys' hashes kept in a ring till then).
-        const AHEAD: usize = 16;
-        let mut hashes = [0u64; AHEAD];
-        let announce = |i: usize, exact: &exact::ExactTable, rows: &[Row], hashes: &mut [u64]| {
-            let Some(&(_, _, value)) = keys.get(i) else {
-                return;
-            };
-            let (tag, index) = format::decode(value);
-            if tag != Some(Tag::Complex) {
-                if let Some(row) = rows.get(index as usize) {
-                    exact::prefetch(row);
-                }
-            }
-            if tag != Some(Tag::Prefix) {
-                let h = exact::hash(key_at(i).get(1..).unwrap_or_default());
-                exact.prefetch_hash(h);
-                hashes[i % AHEAD] = h;
-            }
-        };
-        for i in 0..AHEAD {
-            announce(i, &exact, rows, &mut hashes);
-        }
-        for (i, &(start, len, value)) in keys.iter().enumerate() {
-            let key = key_at(i);
-            let h = hashes[i % AHEAD];
-            announce(i + AHEAD, &exact, rows, &mut hashes);
-            if key.first() != Some(&b'/') || !all.is_char_boundary(start as usize) {
-                return Err(corrupt("index key"));
-            }
-            let (tag, index) = format::decode(value);
-            let tag = match tag {
-                Some(Tag::Prefix) => Tag::Prefix,
-                Some(tag) if key.len() >= 2 => tag,
-                _ => return Err(corrupt("index value")),
-            };
-            // Gives rule `id`, which must be effective and of a kind
-            // `is_kind` accepts, its text from the key.
-            let mut give = |id: u32, is_kind: fn(RuleKind) -> bool| -> Result<(), Error> {
-                let row = rows
-                    .get_mut(id as usize)
-                    .filter(|r| !r.has_text && r.status == RuleStatus::Effective && is_kind(r.kind))
-                    .ok_or_else(|| corrupt("index value"))?;
-                row.text = match row.text_from {
-                    Text::Key => (start, len),
-                    _ if key.len() >= 2 && key.ends_with(b"/") => (start, len - 1),
-                    _ => return Err(corrupt("index key")),
-                };
-                row.has_text = true;
-                Ok(())
-            };
-            match tag {
-                Tag::Prefix => {
-                    give(index, |k| k == RuleKind::Prefix)?;
-                    prefixes.push((key, index));
-                }
-                Tag::PathAll => {
-                    give(index, |k| k == RuleKind::Path)?;
-                    exact.insert_hashed(&key[1..], h, start + 1, tag, index);
-                }
-                Tag::Complex => {
-                    if index as usize >= self.layout.complex_count {
-                        return Err(corrupt("complex entry"));
-                    }
-                    let b = (*self.data).as_ref();
-                    let (base, snaps) = self.layout.complex_entry(b, index as usize);
-                    if let Some(base) = base {
-                        give(base, |k| k == RuleKind::PathWithoutSnapshots)?;
-                    }
-                    for s in snaps {
-                        // Of any instant: the record's is the rule's.
-                        let rule = self.layout.snapshot_rule(b, s);
-                        give(rule, |k| matches!(k, RuleKind::Snapshot(_)))?;
-                    }
-                    exact.insert_hashed(&key[1..], h, start + 1, tag, index);
-                }
-            }
-        }
-        for id in 0..n {
-            let row = rows[id];
-            if row.has_text {
-                continue;
-            }
-            if row.text_from != Text::Related {
-                return Err(corrupt("a rule without its index key"));
-            }
-            let related = row
-                .status
-                .related()
-                .and_then(|id| rows.get(id.0 as usize))
-                .filter(|r| r.text_from != Text::Related)
-                .ok_or_else(|| corrupt("rule records"))?
-                .text;
-            rows[id].text = related;
-            rows[id].has_text = true;
-        }
-        let trie = radix::PrefixTrie::new(&prefixes)?;
-        let few = match prefixes.len() == keys.len() {
-            true => radix::FewPrefixes::new(&prefixes),
-            false => None,
-        };
-        self.prefixes = trie;
-        self.few = few;
-        self.exact = exact;
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<(), Error> {
-        let n = self.rows.len() as u32;
-        self.layout.check_complex(self.bytes(), self.rows.len())?;
-        if self
-            .rows
-            .iter()
-            .any(|r| r.status.related().is_some_and(|id| id.0 >= n))
-        {
-            return Err(corrupt("rule record"));
-        }
-        Ok(())
+        })
     }
 
     fn bytes(&self) -> &[u8] {
