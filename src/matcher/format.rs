@@ -63,6 +63,8 @@ const NONE: u32 = u32::MAX;
 /// longer keys, which bounds the work a crafted fst can ask for.
 pub(crate) const MAX_KEY: usize = 1 + 63 + 1 + 4 * crate::path::MAX_BLOB_NAME_CHARS + 1;
 
+/// What a fst value names (its top two bits): a prefix rule, a path rule
+/// that takes all snapshots, or a complex entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
     Prefix = 0,
@@ -85,10 +87,12 @@ pub(crate) fn prefix_key<'a>(text: &'a [u8], container: Option<&str>) -> Cow<'a,
     }
 }
 
+/// The fst value of `tag` naming rule or complex entry `index`.
 pub(crate) fn encode(tag: Tag, index: u32) -> u64 {
     ((tag as u64) << 62) | u64::from(index)
 }
 
+/// The tag (`None`: a value no index holds) and the index of fst value `v`.
 pub(crate) fn decode(v: u64) -> (Option<Tag>, u32) {
     let tag = match v >> 62 {
         0 => Some(Tag::Prefix),
