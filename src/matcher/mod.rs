@@ -20,9 +20,10 @@
 //!
 //! # What is stored and what is derived
 //!
-//! The serialized index ([`format`]) is the fst and the tables beside it.
-//! The rules' texts are the fst's keys, read back at load (`keys`).
-//! Loading derives, from those keys, what a [`Cursor`] matches with:
+//! The serialized index ([`format`], which writes and reads its layout and
+//! records) is the fst and the tables beside it. The rules' texts are the
+//! fst's keys, read back at load (`keys`). Loading derives (`derive`),
+//! from those keys, what a [`Cursor`] matches with:
 //! a path-compressed trie of the effective prefixes alone (`radix`) and a
 //! hash table of the effective exact paths (`exact`, walked in order for
 //! sorted input by `merge`). Since the effective prefixes are prefix-free
@@ -35,6 +36,7 @@
 mod accel;
 mod build;
 mod cursor;
+mod derive;
 mod exact;
 pub(crate) mod format;
 mod keys;
@@ -44,6 +46,7 @@ mod radix;
 mod report;
 mod walker;
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use fst::raw::Fst;
@@ -54,7 +57,8 @@ use crate::listing::ListingEntry;
 use crate::rule::{Origin, Rule, RuleKind};
 use crate::selection::Selection;
 use crate::snapshot::SnapshotTime;
-use format::{u32_at, u64_at, Row, Tag, Text};
+use derive::Derived;
+use format::{Layout, Row, Tag};
 use keys::Keys;
 pub(crate) use walker::Walked;
 use walker::Walker;
@@ -83,6 +87,17 @@ pub enum RuleStatus {
         /// The rule that covers it.
         by: RuleId,
     },
+}
+
+impl RuleStatus {
+    /// The rule a duplicate or covered rule names.
+    pub(crate) fn related(self) -> Option<RuleId> {
+        match self {
+            RuleStatus::Effective => None,
+            RuleStatus::Duplicate { of } => Some(of),
+            RuleStatus::Covered { by } => Some(by),
+        }
+    }
 }
 
 /// A rule as the matcher knows it (read from the index).
@@ -149,16 +164,15 @@ pub struct Matcher<D = Vec<u8>> {
     few: Option<radix::FewPrefixes>,
     /// Derived at load: the exact paths by hash, probed by a [`Cursor`].
     exact: exact::ExactTable,
-    complex: usize,
-    complex_count: usize,
-    snaps: usize,
+    /// Where the serialized matcher's sections lie in `data`.
+    layout: Layout,
     /// The rules, in selection order, read from their records at load.
     rows: Vec<Row>,
     /// The rules' texts: the fst's keys in byte order, then the texts
     /// records hold.
     texts: Vec<u8>,
-    sources: Vec<(usize, usize)>,
-    container: (usize, usize),
+    /// The source names, in `data`.
+    sources: Vec<Range<usize>>,
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for Matcher<D> {
@@ -206,270 +220,57 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// has them at hand), else they are read from the fst.
     pub(crate) fn load(data: D, keys: Option<Keys>) -> Result<Matcher<D>, Error> {
         let b = data.as_ref();
-        if b.len() < 12 || &b[..8] != format::MAGIC {
-            return Err(corrupt("no blobsel header"));
-        }
-        let version = u32_at(b, 8);
-        if version != format::VERSION {
-            return Err(Error::new(
-                ErrorKind::InvalidIndex,
-                format!(
-                    "index format version {version}, this blobsel reads version {}: \
-                     recompile the index from the selection",
-                    format::VERSION
-                ),
-            ));
-        }
-        if b.len() < format::HEADER {
-            return Err(corrupt("no blobsel header"));
-        }
-        if format::checksum(b) != u32_at(b, 12) {
-            return Err(Error::new(
-                ErrorKind::InvalidIndex,
-                "the index is damaged (its checksum does not match): copy it again, \
-                 or recompile it from the selection",
-            ));
-        }
-        let len = |i: usize| usize::try_from(u64_at(b, 16 + 8 * i)).map_err(|_| corrupt("length"));
-        let (fst_len, complex_count, snap_count, rule_count) = (len(0)?, len(1)?, len(2)?, len(3)?);
-        let (records_len, key_text) = (len(4)?, len(5)?);
-        let (sources_len, container_len) = (len(6)?, len(7)?);
-        if rule_count > records_len || rule_count >= u32::MAX as usize {
-            return Err(corrupt("rule count"));
-        }
-        if key_text > u32::MAX as usize {
-            return Err(Error::new(
-                ErrorKind::InvalidIndex,
-                "the rules' texts exceed 4 GiB: split the selection",
-            ));
-        }
-        // Sections: fst, complex, snaps, records, sources, container.
-        let sizes = [
-            fst_len,
-            complex_count
-                .checked_mul(format::COMPLEX)
-                .ok_or_else(|| corrupt("length"))?,
-            snap_count
-                .checked_mul(format::SNAP)
-                .ok_or_else(|| corrupt("length"))?,
-            records_len,
-            sources_len,
-            container_len,
-        ];
-        let mut offsets = [0usize; 7];
-        offsets[0] = format::HEADER;
-        for i in 0..6 {
-            offsets[i + 1] = offsets[i]
-                .checked_add(sizes[i])
-                .ok_or_else(|| corrupt("length"))?;
-        }
-        if offsets[6] != b.len() {
-            return Err(corrupt("length mismatch"));
-        }
-        // Sources.
-        let mut sources = Vec::new();
-        let mut at = offsets[4];
-        let count = u32_at(b, at) as usize;
-        at += 4;
-        for _ in 0..count {
-            let n = u32_at(b, at) as usize;
-            let (s, e) = (at + 4, at + 4 + n);
-            if e > offsets[5] || std::str::from_utf8(&b[s..e]).is_err() {
-                return Err(corrupt("source names"));
-            }
-            sources.push((s, e));
-            at = e;
-        }
-        if std::str::from_utf8(&b[offsets[5]..offsets[6]]).is_err() {
-            return Err(corrupt("container"));
-        }
+        let layout = Layout::read(b)?;
+        let sources = layout.read_sources(b)?;
         let data = Arc::new(data);
         let part = Part {
             data: data.clone(),
-            start: offsets[0],
-            end: offsets[1],
+            start: layout.fst.start,
+            end: layout.fst.end,
         };
         let fst = Fst::new(part).map_err(|e| corrupt(&e.to_string()))?;
         // The checksum above covers the fst too, but the fst crate decodes
         // its nodes trusting them: its own checksum stays a second line
         // against an index crafted to pass the first.
         fst.verify().map_err(|e| corrupt(&e.to_string()))?;
-        if fst.len() > rule_count {
+        if fst.len() > layout.rules {
             return Err(corrupt("more keys than rules"));
         }
         // A borrowed view, which threads can share whatever `D` is.
-        let view = Fst::new(&(*data).as_ref()[offsets[0]..offsets[1]])
-            .map_err(|e| corrupt(&e.to_string()))?;
+        let b = (*data).as_ref();
+        let view = Fst::new(&b[layout.fst.clone()]).map_err(|e| corrupt(&e.to_string()))?;
         let keys = match keys {
             Some(keys) => {
-                debug_assert!(keys::read(&view, key_text).as_ref() == Ok(&keys));
+                debug_assert!(keys::read(&view, layout.key_text).as_ref() == Ok(&keys));
                 keys
             }
-            None => keys::read(&view, key_text)?,
+            None => keys::read(&view, layout.key_text)?,
         };
         let Keys { mut texts, keys } = keys;
-        let rows = format::read_records(
-            &(*data).as_ref()[offsets[3]..offsets[4]],
-            rule_count,
+        let mut rows = format::read_records(
+            &b[layout.records.clone()],
+            layout.rules,
             sources.len(),
             &mut texts,
         )
         .ok_or_else(|| corrupt("rule records"))?;
-        let mut m = Matcher {
+        layout.check_references(b, &rows)?;
+        let Derived {
+            prefixes,
+            few,
+            exact,
+        } = derive::derive(&keys, &texts, &mut rows, &layout, b)?;
+        Ok(Matcher {
             full: Walker::new(fst),
-            // Replaced by `derive` below.
-            prefixes: radix::PrefixTrie::default(),
-            few: None,
-            exact: exact::ExactTable::with_capacity(0),
+            prefixes,
+            few,
+            exact,
             data,
-            complex: offsets[1],
-            complex_count,
-            snaps: offsets[2],
+            layout,
             rows,
             texts,
             sources,
-            container: (offsets[5], offsets[6]),
-        };
-        m.validate(snap_count)?;
-        m.derive(&keys)?;
-        Ok(m)
-    }
-
-    /// Gives each effective rule its text from its key, and derives the
-    /// structures a [`Cursor`] matches with from the keys: a trie of the
-    /// effective prefixes alone (and, when they are few and there are no
-    /// exact paths, a list of them), and a hash table of the effective
-    /// exact paths. Then gives the rules that share a related rule's text
-    /// that text.
-    fn derive(&mut self, keys: &[(u32, u32, u64)]) -> Result<(), Error> {
-        let n = self.rows.len();
-        let (texts, rows) = (&self.texts, &mut self.rows);
-        let mut prefixes: Vec<(&[u8], u32)> = Vec::new();
-        let mut exact = exact::ExactTable::with_capacity(keys.len());
-        // The keys are UTF-8 as a whole (read in order), and each begins
-        // at a character boundary (so ends at one).
-        let key_text = keys.last().map_or(0, |&(s, l, _)| (s + l) as usize);
-        let all = std::str::from_utf8(&texts[..key_text]).map_err(|_| corrupt("rule text"))?;
-        let key_at = |i: usize| {
-            let (start, len, _) = keys[i];
-            &texts[start as usize..(start + len) as usize]
-        };
-        // Keys come in byte order, rules and hash slots in another: each
-        // key's rule record and slot are asked for `AHEAD` keys before
-        // (the exact keys' hashes kept in a ring till then).
-        const AHEAD: usize = 16;
-        let mut hashes = [0u64; AHEAD];
-        let announce = |i: usize, exact: &exact::ExactTable, rows: &[Row], hashes: &mut [u64]| {
-            let Some(&(_, _, value)) = keys.get(i) else {
-                return;
-            };
-            let (tag, index) = format::decode(value);
-            if tag != Some(Tag::Complex) {
-                if let Some(row) = rows.get(index as usize) {
-                    exact::prefetch(row);
-                }
-            }
-            if tag != Some(Tag::Prefix) {
-                let h = exact::hash(key_at(i).get(1..).unwrap_or_default());
-                exact.prefetch_hash(h);
-                hashes[i % AHEAD] = h;
-            }
-        };
-        for i in 0..AHEAD {
-            announce(i, &exact, rows, &mut hashes);
-        }
-        for (i, &(start, len, value)) in keys.iter().enumerate() {
-            let key = key_at(i);
-            let h = hashes[i % AHEAD];
-            announce(i + AHEAD, &exact, rows, &mut hashes);
-            if key.first() != Some(&b'/') || !all.is_char_boundary(start as usize) {
-                return Err(corrupt("index key"));
-            }
-            let (tag, index) = format::decode(value);
-            let (tag, kind) = match tag {
-                Some(Tag::Prefix) => (Tag::Prefix, 0),
-                Some(tag) if key.len() >= 2 => (tag, 1),
-                _ => return Err(corrupt("index value")),
-            };
-            let mut give = |id: u32, kind: u8| -> Result<(), Error> {
-                let row = rows
-                    .get_mut(id as usize)
-                    .filter(|r| !r.has_text && r.status == 0 && r.kind == kind)
-                    .ok_or_else(|| corrupt("index value"))?;
-                row.text = match row.text_from {
-                    0 => (start, len),
-                    _ if key.len() >= 2 && key.ends_with(b"/") => (start, len - 1),
-                    _ => return Err(corrupt("index key")),
-                };
-                row.has_text = true;
-                Ok(())
-            };
-            match tag {
-                Tag::Prefix => {
-                    give(index, 0)?;
-                    prefixes.push((key, index));
-                }
-                Tag::PathAll => {
-                    give(index, kind)?;
-                    exact.insert_hashed(&key[1..], h, start + 1, tag, index);
-                }
-                Tag::Complex => {
-                    if index as usize >= self.complex_count {
-                        return Err(corrupt("complex entry"));
-                    }
-                    let b = (*self.data).as_ref();
-                    let (base, first, count) =
-                        format::complex_entry(b, self.complex, index as usize);
-                    if base != format::NONE {
-                        give(base, 2)?;
-                    }
-                    for s in first..first + count {
-                        give(u32_at(b, self.snaps + s * format::SNAP + 8), 3)?;
-                    }
-                    exact.insert_hashed(&key[1..], h, start + 1, tag, index);
-                }
-            }
-        }
-        for id in 0..n {
-            let row = rows[id];
-            if row.has_text {
-                continue;
-            }
-            if row.text_from != Text::Related as u8 {
-                return Err(corrupt("a rule without its index key"));
-            }
-            let related = rows
-                .get(row.related as usize)
-                .filter(|r| r.text_from != Text::Related as u8)
-                .ok_or_else(|| corrupt("rule records"))?
-                .text;
-            rows[id].text = related;
-            rows[id].has_text = true;
-        }
-        let trie = radix::PrefixTrie::new(&prefixes)?;
-        let few = match prefixes.len() == keys.len() {
-            true => radix::FewPrefixes::new(&prefixes),
-            false => None,
-        };
-        self.prefixes = trie;
-        self.few = few;
-        self.exact = exact;
-        Ok(())
-    }
-
-    fn validate(&self, snap_count: usize) -> Result<(), Error> {
-        let n = self.rows.len() as u32;
-        let b = self.bytes();
-        for i in 0..self.complex_count {
-            let (base, first, count) = format::complex_entry(b, self.complex, i);
-            if (base != format::NONE && base >= n) || first.saturating_add(count) > snap_count {
-                return Err(corrupt("complex entry"));
-            }
-        }
-        if self.rows.iter().any(|r| r.status > 0 && r.related >= n) {
-            return Err(corrupt("rule record"));
-        }
-        Ok(())
+        })
     }
 
     fn bytes(&self) -> &[u8] {
@@ -499,8 +300,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// The container matching is limited to, if any (a container SAS).
     pub fn container(&self) -> Option<&str> {
-        let s =
-            std::str::from_utf8(&self.bytes()[self.container.0..self.container.1]).unwrap_or("");
+        let s = std::str::from_utf8(&self.bytes()[self.layout.container.clone()]).unwrap_or("");
         (!s.is_empty()).then_some(s)
     }
 
@@ -508,34 +308,18 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     pub fn rule(&self, id: RuleId) -> RuleInfo<'_> {
         assert!((id.0 as usize) < self.rows.len(), "rule id out of range");
         let row = &self.rows[id.0 as usize];
-        let related = RuleId(row.related);
-        let kind = match row.kind {
-            0 => RuleKind::Prefix,
-            1 => RuleKind::Path,
-            2 => RuleKind::PathWithoutSnapshots,
-            _ => RuleKind::Snapshot(SnapshotTime::from_ticks(row.ticks)),
-        };
-        let status = match row.status {
-            0 => RuleStatus::Effective,
-            1 => RuleStatus::Duplicate { of: related },
-            _ => RuleStatus::Covered { by: related },
-        };
         let (start, len) = (row.text.0 as usize, row.text.1 as usize);
         // Validated at load.
         let text = std::str::from_utf8(&self.texts[start..start + len]).unwrap_or("");
-        let source = self.sources[row.source as usize];
-        let source = std::str::from_utf8(&self.bytes()[source.0..source.1]).unwrap_or("");
-        let position = (row.line > 0).then_some(Position {
-            line: row.line,
-            column: row.column,
-        });
+        let source = self.sources[row.source as usize].clone();
+        let source = std::str::from_utf8(&self.bytes()[source]).unwrap_or("");
         RuleInfo {
             id,
-            kind,
+            kind: row.kind,
             text,
             source,
-            position,
-            status,
+            position: row.position(),
+            status: row.status,
         }
     }
 
@@ -660,26 +444,10 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             Tag::PathAll => Some(RuleId(index)),
             Tag::Complex => {
                 let b = self.bytes();
-                let (base, first, count) = format::complex_entry(b, self.complex, index as usize);
+                let (base, snaps) = self.layout.complex_entry(b, index as usize);
                 match snapshot {
-                    None => Some(base).filter(|&r| r != format::NONE).map(RuleId),
-                    Some(t) => {
-                        let start = self.snaps + first * format::SNAP;
-                        let snaps = b.get(start..start + count * format::SNAP)?;
-                        // Entries are sorted by ticks: binary search in place.
-                        let (mut lo, mut hi) = (0, count);
-                        while lo < hi {
-                            let mid = (lo + hi) / 2;
-                            match u64_at(snaps, mid * format::SNAP).cmp(&t.ticks()) {
-                                std::cmp::Ordering::Less => lo = mid + 1,
-                                std::cmp::Ordering::Greater => hi = mid,
-                                std::cmp::Ordering::Equal => {
-                                    return Some(RuleId(u32_at(snaps, mid * format::SNAP + 8)))
-                                }
-                            }
-                        }
-                        None
-                    }
+                    None => base.map(RuleId),
+                    Some(t) => self.layout.find_snapshot(b, snaps, t.ticks()).map(RuleId),
                 }
             }
             Tag::Prefix => Some(RuleId(index)),
