@@ -182,14 +182,7 @@ impl Stats {
             "leased blobs selected:     {} (exported from a snapshot the service takes; if that fails they are listed as incomplete)",
             self.leased_selected
         )?;
-        let (mut effective, mut duplicate, mut covered) = (0, 0, 0);
-        for r in m.rules() {
-            match r.status {
-                RuleStatus::Effective => effective += 1,
-                RuleStatus::Duplicate { .. } => duplicate += 1,
-                RuleStatus::Covered { .. } => covered += 1,
-            }
-        }
+        let (effective, duplicate, covered) = status_counts(m);
         writeln!(
             w,
             "rules:                     {} ({effective} effective, {duplicate} duplicate, {covered} covered by another rule)",
@@ -256,14 +249,7 @@ impl Stats {
                 "column": r.position.map(|p| p.column),
             })
         };
-        let (mut effective, mut duplicate, mut covered) = (0, 0, 0);
-        for r in m.rules() {
-            match r.status {
-                RuleStatus::Effective => effective += 1,
-                RuleStatus::Duplicate { .. } => duplicate += 1,
-                RuleStatus::Covered { .. } => covered += 1,
-            }
-        }
+        let (effective, duplicate, covered) = status_counts(m);
         let hits: Vec<Value> = m
             .report(&self.tally)
             .filter(|r| r.hits > 0)
@@ -338,6 +324,19 @@ impl Stats {
         }
         v
     }
+}
+
+/// How many rules are effective, duplicates, and covered by another.
+fn status_counts<D: AsRef<[u8]>>(m: &Matcher<D>) -> (u64, u64, u64) {
+    let (mut effective, mut duplicate, mut covered) = (0, 0, 0);
+    for r in m.rules() {
+        match r.status {
+            RuleStatus::Effective => effective += 1,
+            RuleStatus::Duplicate { .. } => duplicate += 1,
+            RuleStatus::Covered { .. } => covered += 1,
+        }
+    }
+    (effective, duplicate, covered)
 }
 
 /// A drive estimate: how the selected blobs pack onto drives.
