@@ -140,3 +140,8 @@ mod snapshot;
 mod text;
 pub mod verify;
 mod words;
+
+/// The README's code, compiled and run as written (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
