@@ -115,7 +115,7 @@ pub enum ErrorKind {
     /// names the operation, the HTTP status, the service's error code and
     /// `x-ms-request-id` when there are any, and never a credential.
     Remote,
-    /// A drive manifest or copy log (SPEC §7) that is not valid: a missing
+    /// A drive manifest or copy log (docs/semantics.md §7) that is not valid: a missing
     /// or repeated element, a bad number or hash, blocks that do not cover
     /// the file, ranges that overlap or pass the blob's length.
     InvalidManifest,

@@ -1,4 +1,4 @@
-//! Copy logs (`DriveLog`, SPEC §7): the error log (only what went wrong)
+//! Copy logs (`DriveLog`, docs/semantics.md §7): the error log (only what went wrong)
 //! or the verbose log (every blob) of one drive.
 //!
 //! [`LogReader`] streams a log one [`LogBlob`] at a time; [`DriveLog::read`]

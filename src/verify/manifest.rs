@@ -1,4 +1,4 @@
-//! Drive manifests (`DriveManifest`, SPEC §7): the blobs on one drive and
+//! Drive manifests (`DriveManifest`, docs/semantics.md §7): the blobs on one drive and
 //! where their bytes are.
 //!
 //! [`ManifestReader`] streams a manifest one [`ManifestBlob`] at a time

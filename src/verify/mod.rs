@@ -1,4 +1,4 @@
-//! After the export: check the returned drives against the preview (SPEC §7).
+//! After the export: check the returned drives against the preview (docs/semantics.md §7).
 //!
 //! An export job ends with drives, each with a **drive manifest** (which
 //! blobs are on it, in which files, with the MD5 of every block or page

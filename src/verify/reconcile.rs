@@ -1,5 +1,5 @@
 //! The reconciliation: what the preview selects against what the drives
-//! hold (SPEC §7).
+//! hold (docs/semantics.md §7).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! The status codes of a copy log (SPEC §7), known by name. A code that is
+//! The status codes of a copy log (docs/semantics.md §7), known by name. A code that is
 //! not known is kept as [`Other`](BlobStatus::Other) and reported, never
 //! fatal: the service adds codes over time.
 
