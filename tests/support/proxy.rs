@@ -25,6 +25,10 @@ pub enum Fault {
     /// Forward it, send back the status line, the headers and half of the
     /// body, then drop the connection.
     DropMidBody,
+    /// Answer this status (a server error) without asking upstream.
+    Status(u16),
+    /// Close the connection without answering.
+    Reset,
     /// Answer 200 with this body itself, without a length (the end of the
     /// body is where the connection closes), and only its first half when
     /// `cut` is set.
@@ -138,6 +142,17 @@ fn serve(
                 )
                 .into_bytes()
             }
+            (Fault::Status(code), _) => {
+                let body = "<?xml version=\"1.0\"?><Error><Code>InternalError</Code>\
+                            <Message>Injected by the test proxy.</Message></Error>";
+                format!(
+                    "HTTP/1.1 {code} Injected\r\nx-ms-error-code: InternalError\r\n\
+                     x-ms-request-id: proxy-{code}\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes()
+            }
+            (Fault::Reset, _) => return client.shutdown(Shutdown::Both),
             (Fault::Page { body, cut }, _) => {
                 let body = if cut { &body[..body.len() / 2] } else { body };
                 let head =

@@ -178,6 +178,11 @@ pub struct AccountArgs {
     /// Results per List Blobs / List Containers page (1-5000).
     #[arg(long, value_name = "N", default_value = "5000")]
     pub page_size: u32,
+    /// List Blobs requests in flight: containers, prefixes and the virtual
+    /// directories below them are listed at the same time (1: one request
+    /// at a time). The output is the same whatever N.
+    #[arg(long, value_name = "N", default_value = "16", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
 }
 
 #[derive(Debug, Args)]

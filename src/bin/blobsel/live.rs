@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use blobsel::remote::{list_plan, Client, ClientBuilder, Credential, ListStats};
+use blobsel::remote::{Client, ClientBuilder, Credential, ListStats, Lister};
 use blobsel::{Error, ErrorKind, ListingEntry, Selection};
 
 use crate::args::AccountArgs;
@@ -14,6 +14,7 @@ use crate::output::Output;
 pub struct Account {
     pub client: Client,
     pub save_listing: Option<PathBuf>,
+    pub concurrency: usize,
 }
 
 impl Account {
@@ -57,6 +58,7 @@ impl Account {
         Ok(Some(Account {
             client: builder.build()?,
             save_listing: a.save_listing.clone(),
+            concurrency: usize::from(a.concurrency),
         }))
     }
 
@@ -84,7 +86,9 @@ impl Account {
             .transpose()?;
         let mut failure: Option<std::io::Error> = None;
         let mut line = Vec::new();
-        let result = list_plan(&self.client, &plan, &mut |entry| {
+        let mut lister = Lister::new(&self.client);
+        lister.concurrency(self.concurrency);
+        let result = lister.list(&plan, &mut |entry| {
             let written = (|| {
                 if let Some(save) = save.as_mut() {
                     line.clear();
@@ -159,8 +163,16 @@ fn account_name(url: &str) -> Option<String> {
 /// One line for the summary.
 pub fn describe(stats: &ListStats) -> String {
     let mut s = format!(
-        "listed:                    {} containers, {} List Blobs pages, {} List Containers pages, {} rows, {} retries",
-        stats.containers, stats.list_blobs_pages, stats.list_containers_pages, stats.entries, stats.retries
+        "listed:                    {} containers, {} List Blobs pages, {} List Containers pages, {} rows, {} retries\n\
+         listing took:              {:.2} s, {} requests, {:.0} rows/s",
+        stats.containers,
+        stats.list_blobs_pages,
+        stats.list_containers_pages,
+        stats.entries,
+        stats.retries,
+        stats.elapsed.as_secs_f64(),
+        stats.requests,
+        stats.entries_per_second()
     );
     if !stats.missing_containers.is_empty() {
         s.push_str(&format!(
