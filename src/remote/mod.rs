@@ -73,9 +73,11 @@ use crate::plan::{ContainerScope, Plan};
 mod client;
 mod credential;
 mod lister;
+mod network;
 mod ops;
 mod retry;
 mod sign;
+pub mod token;
 
 pub use self::client::{Client, ClientBuilder, Response, SERVICE_VERSION};
 pub use self::credential::{
@@ -83,6 +85,7 @@ pub use self::credential::{
     DEVELOPMENT_BLOB_ENDPOINT, DEVELOPMENT_KEY,
 };
 pub use self::lister::{ListProgress, Lister, DEFAULT_CONCURRENCY};
+pub use self::token::TokenCredential;
 
 /// What [`list_plan`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -168,6 +168,19 @@ pub struct AccountArgs {
         value_name = "KEY"
     )]
     pub account_key: Option<String>,
+    /// How to authorize: `login` signs in with Microsoft Entra ID (a service
+    /// principal from AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET,
+    /// workload identity, a managed identity, or `az login`, tried in this
+    /// order; HTTPS only); `key` uses the account key, SAS or connection
+    /// string given.
+    #[arg(
+        long,
+        value_enum,
+        env = "AZURE_STORAGE_AUTH_MODE",
+        value_name = "MODE",
+        conflicts_with = "sas"
+    )]
+    pub auth_mode: Option<AuthMode>,
     /// An Azure connection string; without a value, the one in
     /// AZURE_STORAGE_CONNECTION_STRING.
     #[arg(long, value_name = "STRING", num_args = 0..=1, default_missing_value = "", conflicts_with = "account_url")]
@@ -183,6 +196,14 @@ pub struct AccountArgs {
     /// at a time). The output is the same whatever N.
     #[arg(long, value_name = "N", default_value = "16", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// The account key, SAS or connection string given.
+    Key,
+    /// A Microsoft Entra ID token.
+    Login,
 }
 
 #[derive(Debug, Args)]

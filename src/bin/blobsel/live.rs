@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use blobsel::remote::{Client, ClientBuilder, Credential, ListStats, Lister};
+use blobsel::remote::{Client, ClientBuilder, Credential, ListStats, Lister, TokenCredential};
 use blobsel::{Error, ErrorKind, ListingEntry, Selection};
 
-use crate::args::AccountArgs;
+use crate::args::{AccountArgs, AuthMode};
 use crate::output::Output;
 
 /// A resolved account to list.
@@ -54,6 +54,10 @@ impl Account {
                 return Ok(None);
             }
         };
+        if a.auth_mode == Some(AuthMode::Login) {
+            // Found when the first request needs it.
+            builder.credential(Credential::Token(TokenCredential::from_environment()));
+        }
         builder.max_results(a.page_size);
         Ok(Some(Account {
             client: builder.build()?,
