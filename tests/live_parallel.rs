@@ -16,7 +16,7 @@ mod support;
 use std::time::Duration;
 
 use blobsel::plan::{ContainerScope, Plan};
-use blobsel::remote::{list_plan, Client, ListStats, Lister};
+use blobsel::remote::{list_plan, Client, ListStats, Lister, ResumePoint};
 use blobsel::ListingEntry;
 use support::proxy::{Fault, Proxy};
 use support::*;
@@ -300,4 +300,104 @@ fn parallel_listing_through_faults_equals_a_clean_sequential_run() {
     assert_eq!(proxy.faults_left(), 0, "every fault was used");
     assert!(stats.retries >= 30, "{} retries", stats.retries);
     assert!(stats.requests >= stats.list_blobs_pages + stats.retries);
+}
+
+/// Lists `plan`, stopping (as an interrupted run would) after `stop_after`
+/// rows; keeps the rows up to the last checkpoint (what the saved listing
+/// holds), then resumes from it with `resume_concurrency` and appends.
+fn interrupted_then_resumed(
+    client: &Client,
+    plan: &Plan,
+    concurrency: usize,
+    resume_concurrency: usize,
+    stop_after: usize,
+) -> (Vec<FullRow>, u64) {
+    use std::cell::RefCell;
+    let mut rows = Vec::new();
+    let last: RefCell<Option<(ResumePoint, usize)>> = RefCell::new(None);
+    let seen = RefCell::new(0usize);
+    let record = |p: &ResumePoint| *last.borrow_mut() = Some((p.clone(), *seen.borrow()));
+    let result = Lister::new(client)
+        .concurrency(concurrency)
+        .on_checkpoint(&record)
+        .list(plan, &mut |e| {
+            if rows.len() == stop_after {
+                return Err(blobsel::Error::new(blobsel::ErrorKind::Io, "stop"));
+            }
+            rows.push(full(e));
+            *seen.borrow_mut() += 1;
+            Ok(())
+        });
+    let Some((point, kept)) = last.into_inner() else {
+        // Stopped before the first checkpoint: start again.
+        let (rows, stats) = list(client, plan, resume_concurrency);
+        return (rows, stats.list_blobs_pages);
+    };
+    if result.is_ok() {
+        return (rows, 0);
+    }
+    rows.truncate(kept);
+    let mut again = Vec::new();
+    let stats = Lister::new(client)
+        .concurrency(resume_concurrency)
+        .resume_from(point)
+        .list(plan, &mut |e| {
+            again.push(full(e));
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("resume: {e}"));
+    rows.extend(again);
+    (rows, stats.list_blobs_pages)
+}
+
+#[test]
+fn an_interrupted_listing_resumed_equals_an_uninterrupted_one() {
+    let Some(url) = azurite("an_interrupted_listing_resumed_equals_an_uninterrupted_one") else {
+        return;
+    };
+    let c = key_client(&url);
+    // A rich account, whole pages.
+    let u = unique("resume");
+    let plan = seed_rich(&c, &u);
+    let (want, _) = list(&c, &plan, 1);
+    for (concurrency, again) in [(1, 1), (8, 8), (8, 1), (1, 8)] {
+        for stop in [0, 1, 5, 20, 40, want.len() - 1] {
+            let (got, _) = interrupted_then_resumed(&c, &plan, concurrency, again, stop);
+            assert_same(
+                &got,
+                &want,
+                &format!("rich, concurrency {concurrency} then {again}, stopped after {stop}"),
+            );
+        }
+    }
+    // Random layouts, small pages: the resumed run lists few pages again.
+    let u = unique("resume-rnd");
+    create_container(&c, &u);
+    for name in random_names(7, 50) {
+        put_blob(&c, &u, &name, b"x");
+    }
+    let plan = Plan {
+        steps: vec![step(ContainerScope::Container(u.clone()), &[""])],
+    };
+    let paged = builder(&url, dev_key()).max_results(3).build().unwrap();
+    let (want, all) = list(&paged, &plan, 1);
+    for (concurrency, again) in [(1, 1), (6, 6), (6, 1)] {
+        for stop in [2, 10, 25, 44] {
+            let (got, pages) = interrupted_then_resumed(&paged, &plan, concurrency, again, stop);
+            assert_same(
+                &got,
+                &want,
+                &format!("random, concurrency {concurrency} then {again}, stopped after {stop}"),
+            );
+            if concurrency == 1 && again == 1 {
+                // Only the page in progress is listed again.
+                let before = (stop / 3) as u64;
+                assert!(
+                    pages <= all.list_blobs_pages - before + 1,
+                    "stopped after {stop}: {pages} pages of {}",
+                    all.list_blobs_pages
+                );
+            }
+        }
+    }
 }

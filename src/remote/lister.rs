@@ -2,7 +2,7 @@
 //! one sequential listing.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::client::Client;
@@ -83,6 +83,42 @@ pub struct Lister<'c> {
     concurrency: usize,
     max_pages_waiting: Option<usize>,
     progress: Option<&'c dyn Fn(&ListProgress)>,
+    checkpoint: Option<&'c dyn Fn(&ResumePoint)>,
+    resume: Option<ResumePoint>,
+}
+
+/// Where a listing stands, to go on from there after an interruption: the
+/// rows passed on so far are exactly those of a sequential listing up to
+/// and including every row of blob `last_name` of unit `unit`.
+///
+/// [`Lister::on_checkpoint`] reports one after each page's rows; given to
+/// [`Lister::resume_from`] with the same plan, the listing goes on with the
+/// next row, listing again at most one page per virtual directory level
+/// (the page the point was in, from its marker), and the rows passed on
+/// are the rest of the sequential listing: the two parts together equal
+/// an uninterrupted run.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResumePoint {
+    /// The index of the unit (container and plan prefix, in listing order).
+    pub unit: usize,
+    /// The container of that unit (checked on resume).
+    pub container: String,
+    /// The last blob whose rows were all passed on.
+    pub last_name: String,
+    /// The chains of pages being listed, from the unit's down to the one
+    /// `last_name` came from.
+    pub frames: Vec<ResumeFrame>,
+}
+
+/// One chain of pages of a [`ResumePoint`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResumeFrame {
+    /// The blob-name prefix listed.
+    pub prefix: String,
+    /// Whether it is listed with `delimiter=/`.
+    pub split: bool,
+    /// The marker of the page the point is in (`None`: the first page).
+    pub marker: Option<String>,
 }
 
 /// Where a listing is, for a progress display: passed to the callback of
@@ -110,6 +146,8 @@ impl<'c> Lister<'c> {
             concurrency: DEFAULT_CONCURRENCY,
             max_pages_waiting: None,
             progress: None,
+            checkpoint: None,
+            resume: None,
         }
     }
 
@@ -135,6 +173,22 @@ impl<'c> Lister<'c> {
         self
     }
 
+    /// Calls `checkpoint` (on the calling thread) after each page's rows are
+    /// passed on, with the point to resume from should the listing stop
+    /// after them.
+    pub fn on_checkpoint(&mut self, checkpoint: &'c dyn Fn(&ResumePoint)) -> &mut Lister<'c> {
+        self.checkpoint = Some(checkpoint);
+        self
+    }
+
+    /// Goes on from `point` (reported by [`on_checkpoint`](Self::on_checkpoint)
+    /// during an earlier listing of the same plan): only the rows after it
+    /// are passed on.
+    pub fn resume_from(&mut self, point: ResumePoint) -> &mut Lister<'c> {
+        self.resume = Some(point);
+        self
+    }
+
     /// Lists every blob `plan` can select, calling `sink` for each row, in
     /// the order of a sequential listing. The first error (of a request,
     /// after its retries, or of `sink`) stops the listing and is returned.
@@ -153,7 +207,20 @@ impl<'c> Lister<'c> {
             started,
             entries: 0,
         };
-        let result = if self.concurrency == 1 {
+        if let Some(point) = &self.resume {
+            let unit = work
+                .iter()
+                .flat_map(|(c, p)| p.iter().map(move |_| c))
+                .nth(point.unit);
+            if unit != Some(&point.container) || point.frames.is_empty() {
+                return Err(super::credential::remote_error(format!(
+                    "cannot resume: the listing to resume was of another plan or account \
+                     (unit {} of container {:?} is not there); list again without resuming",
+                    point.unit, point.container
+                )));
+            }
+        }
+        let result = if self.concurrency == 1 && self.resume.is_none() {
             run.sequential(&work, &mut stats, sink)
         } else {
             run.parallel(&work, &mut stats, sink)
@@ -186,6 +253,12 @@ impl Run<'_, '_> {
         }
     }
 
+    fn checkpoint(&self, point: impl FnOnce() -> ResumePoint) {
+        if let Some(f) = self.lister.checkpoint {
+            f(&point());
+        }
+    }
+
     /// Today's listing: one flat chain per unit, one request at a time.
     fn sequential(
         &mut self,
@@ -193,9 +266,11 @@ impl Run<'_, '_> {
         stats: &mut ListStats,
         sink: &mut dyn FnMut(&ListingEntry) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        let mut unit = 0;
         for (container, prefixes) in work {
             let mut listed = false;
             for prefix in prefixes {
+                unit += 1;
                 let mut marker: Option<String> = None;
                 let mut pages = 0;
                 let mut carry = Vec::new();
@@ -224,6 +299,18 @@ impl Run<'_, '_> {
                         self.entries += 1;
                     }
                     self.progress(stats.list_blobs_pages, 1);
+                    if let Some(last) = rows.last() {
+                        self.checkpoint(|| ResumePoint {
+                            unit: unit - 1,
+                            container: container.clone(),
+                            last_name: blob_name(last).to_string(),
+                            frames: vec![ResumeFrame {
+                                prefix: prefix.clone(),
+                                split: false,
+                                marker: marker.clone(),
+                            }],
+                        });
+                    }
                     marker = page.next;
                     if marker.is_none() {
                         break;
@@ -248,13 +335,29 @@ impl Run<'_, '_> {
     ) -> Result<(), Error> {
         let mut state = State::default();
         let mut units: Vec<Vec<usize>> = Vec::new();
+        let resume = self.lister.resume.as_ref();
         for (c, (_, prefixes)) in work.iter().enumerate() {
             let mut ids = Vec::new();
             for prefix in prefixes {
                 let id = state.tasks.len();
                 let path = vec![u32::try_from(id).unwrap_or(u32::MAX)];
-                state.pending.insert(path.clone(), id);
-                state.tasks.push(Task::new(c, prefix.clone(), path, 0));
+                let mut task = Task::new(c, prefix.clone(), path.clone(), 0);
+                match resume {
+                    // Listed before the interruption.
+                    Some(point) if id < point.unit => task.done = true,
+                    Some(point) if id == point.unit => {
+                        let frame = &point.frames[0];
+                        task.split = Some(frame.split);
+                        task.marker = frame.marker.clone();
+                        task.after = Some(Arc::from(point.last_name.as_str()));
+                        task.frames = point.frames[1..].to_vec();
+                    }
+                    _ => {}
+                }
+                if !task.done {
+                    state.pending.insert(path, id);
+                }
+                state.tasks.push(task);
                 ids.push(id);
             }
             units.push(ids);
@@ -318,9 +421,11 @@ impl Run<'_, '_> {
         top: usize,
         sink: &mut dyn FnMut(&ListingEntry) -> Result<(), Error>,
     ) -> Result<(), (Error, usize)> {
-        let mut stack = vec![top];
+        // The tasks being passed on, each with the marker of the page its
+        // current piece came from.
+        let mut stack: Vec<(usize, Option<Arc<str>>)> = vec![(top, None)];
         shared.set_front(top);
-        while let Some(&id) = stack.last() {
+        while let Some(&(id, _)) = stack.last() {
             let mut state = shared.lock();
             let piece = loop {
                 let task = &mut state.tasks[id];
@@ -336,9 +441,24 @@ impl Run<'_, '_> {
                 state = shared.wait(state);
             };
             match piece {
-                Some(Piece::Rows(rows)) => {
+                Some(Piece::Rows(rows, marker)) => {
                     state.held_rows -= rows.len();
                     let (pages, in_flight) = (state.pages, state.running as u64);
+                    if let Some(top) = stack.last_mut() {
+                        top.1 = marker;
+                    }
+                    let frames: Vec<ResumeFrame> = if self.lister.checkpoint.is_some() {
+                        stack
+                            .iter()
+                            .map(|(t, m)| ResumeFrame {
+                                prefix: state.tasks[*t].prefix.clone(),
+                                split: state.tasks[*t].split.unwrap_or(false),
+                                marker: m.as_deref().map(str::to_string),
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
                     drop(state);
                     shared.changed.notify_all();
                     for entry in &rows {
@@ -346,17 +466,28 @@ impl Run<'_, '_> {
                         self.entries += 1;
                     }
                     self.progress(pages, in_flight);
+                    if let Some(last) = rows.last() {
+                        self.checkpoint(|| ResumePoint {
+                            unit: top,
+                            container: shared.containers[shared_container(shared, top)].to_string(),
+                            last_name: blob_name(last).to_string(),
+                            frames,
+                        });
+                    }
                 }
-                Some(Piece::Child(child)) => {
+                Some(Piece::Child(child, marker)) => {
                     drop(state);
-                    stack.push(child);
+                    if let Some(top) = stack.last_mut() {
+                        top.1 = marker;
+                    }
+                    stack.push((child, None));
                     shared.set_front(child);
                 }
                 None => {
                     state.tasks[id].prefix = String::new();
                     drop(state);
                     stack.pop();
-                    if let Some(&parent) = stack.last() {
+                    if let Some(&(parent, _)) = stack.last() {
                         shared.set_front(parent);
                     }
                 }
@@ -368,9 +499,10 @@ impl Run<'_, '_> {
 
 /// What one task has produced, in order: rows, or a task split off it whose
 /// rows all come at this point.
+/// Each with the marker of the page it came from (`None`: the first).
 enum Piece {
-    Rows(Vec<ListingEntry>),
-    Child(usize),
+    Rows(Vec<ListingEntry>, Option<Arc<str>>),
+    Child(usize, Option<Arc<str>>),
 }
 
 /// One chain of List Blobs pages.
@@ -391,6 +523,10 @@ struct Task {
     last_prefix: Option<String>,
     /// The rows of the last blob of the last page, held back.
     carry: Vec<ListingEntry>,
+    /// When resuming: only what comes after this blob name is wanted.
+    after: Option<Arc<str>>,
+    /// When resuming: the chains below this one that were being listed.
+    frames: Vec<ResumeFrame>,
     done: bool,
     error: Option<Error>,
 }
@@ -409,6 +545,8 @@ impl Task {
             children: 0,
             last_prefix: None,
             carry: Vec::new(),
+            after: None,
+            frames: Vec::new(),
             done: false,
             error: None,
         }
@@ -493,12 +631,13 @@ impl Shared<'_> {
         loop {
             let busy = state.pending.len() + state.running;
             let task = &mut state.tasks[id];
-            let split = *task
-                .split
-                .get_or_insert(task.depth < MAX_DEPTH && busy < 2 * self.concurrency);
+            let split = *task.split.get_or_insert(
+                self.concurrency > 1 && task.depth < MAX_DEPTH && busy < 2 * self.concurrency,
+            );
             let container = self.containers[task.container];
             let prefix = task.prefix.clone();
             let marker = task.marker.take();
+            let start: Option<Arc<str>> = marker.as_deref().map(Arc::from);
             task.pages += 1;
             let number = task.pages;
             drop(state);
@@ -520,8 +659,7 @@ impl Shared<'_> {
             let done = page.next.is_none();
             let task = &mut state.tasks[id];
             let rows = take_rows(&mut task.carry, page.entries, !done, &page.prefixes);
-            state.held_rows += rows.len();
-            self.add_page(&mut state, id, rows, page.prefixes);
+            self.add_page(&mut state, id, rows, page.prefixes, start);
             let task = &mut state.tasks[id];
             task.marker = page.next;
             task.done = done;
@@ -537,18 +675,26 @@ impl Shared<'_> {
         }
     }
 
-    /// Adds the rows and the virtual directories of one page to task `id`,
-    /// merged in name order; each directory becomes a waiting task.
+    /// Adds the rows and the virtual directories of one page (from marker
+    /// `start`) to task `id`, merged in name order; each directory becomes
+    /// a waiting task. When resuming, what is not after the task's `after`
+    /// name is left out, and a directory holding that name goes on where
+    /// its frame says.
     fn add_page(
         &self,
         state: &mut State,
         id: usize,
         entries: Vec<ListingEntry>,
         prefixes: Vec<String>,
+        start: Option<Arc<str>>,
     ) {
+        let after = state.tasks[id].after.clone();
+        let mut held = 0;
         let mut prefixes = prefixes.into_iter().peekable();
         let mut rows: Vec<ListingEntry> = Vec::new();
-        let mut entries = entries.into_iter();
+        let mut entries = entries
+            .into_iter()
+            .filter(|e| after.as_deref().is_none_or(|a| blob_name(e) > a));
         loop {
             let next_row = entries.next();
             // Directories that sort before this row (or all that are left).
@@ -565,17 +711,36 @@ impl Shared<'_> {
                     continue;
                 }
                 task.last_prefix = Some(q.clone());
+                let mut resumed = Task::new(task.container, String::new(), Vec::new(), 0);
+                if let Some(a) = &after {
+                    if a.starts_with(q.as_str()) {
+                        // The directory the listing stopped in.
+                        resumed.after = Some(a.clone());
+                        if task.frames.first().is_some_and(|f| f.prefix == q) {
+                            let frame = task.frames.remove(0);
+                            resumed.split = Some(frame.split);
+                            resumed.marker = frame.marker;
+                            resumed.frames = std::mem::take(&mut task.frames);
+                        }
+                    } else if q.as_str() < &**a {
+                        continue; // passed on before the interruption
+                    }
+                }
                 if !rows.is_empty() {
+                    held += rows.len();
                     task.pieces
-                        .push_back(Piece::Rows(std::mem::take(&mut rows)));
+                        .push_back(Piece::Rows(std::mem::take(&mut rows), start.clone()));
                 }
                 let mut path = task.path.clone();
                 path.push(task.children);
                 task.children += 1;
-                let (container, depth) = (task.container, task.depth + 1);
-                task.pieces.push_back(Piece::Child(child));
-                state.pending.insert(path.clone(), child);
-                state.tasks.push(Task::new(container, q, path, depth));
+                task.pieces.push_back(Piece::Child(child, start.clone()));
+                resumed.container = task.container;
+                resumed.depth = task.depth + 1;
+                resumed.prefix = q;
+                resumed.path = path.clone();
+                state.pending.insert(path, child);
+                state.tasks.push(resumed);
             }
             match next_row {
                 Some(row) => rows.push(row),
@@ -583,9 +748,16 @@ impl Shared<'_> {
             }
         }
         if !rows.is_empty() {
-            state.tasks[id].pieces.push_back(Piece::Rows(rows));
+            held += rows.len();
+            state.tasks[id].pieces.push_back(Piece::Rows(rows, start));
         }
+        state.held_rows += held;
     }
+}
+
+/// The container index of task `id`.
+fn shared_container(shared: &Shared<'_>, id: usize) -> usize {
+    shared.lock().tasks[id].container
 }
 
 /// The blob name of a row: its path without `/container/`.

@@ -84,7 +84,7 @@ pub use self::credential::{
     redact, ConnectionString, Credential, SasToken, SharedKey, DEVELOPMENT_ACCOUNT,
     DEVELOPMENT_BLOB_ENDPOINT, DEVELOPMENT_KEY,
 };
-pub use self::lister::{ListProgress, Lister, DEFAULT_CONCURRENCY};
+pub use self::lister::{ListProgress, Lister, ResumeFrame, ResumePoint, DEFAULT_CONCURRENCY};
 pub use self::token::TokenCredential;
 
 /// What [`list_plan`] did.

@@ -186,8 +186,15 @@ pub struct AccountArgs {
     #[arg(long, value_name = "STRING", num_args = 0..=1, default_missing_value = "", conflicts_with = "account_url")]
     pub connection_string: Option<String>,
     /// Write what was listed to FILE (jsonl), to preview it again offline.
+    /// If the listing stops (Ctrl-C, the network gone), FILE keeps what was
+    /// listed and FILE.resume where it stopped: see --resume.
     #[arg(long, value_name = "FILE")]
     pub save_listing: Option<PathBuf>,
+    /// Go on with the interrupted listing into --save-listing FILE: its rows
+    /// are previewed again without listing them, and the rest is listed and
+    /// appended. Give the same selection and account.
+    #[arg(long, requires = "save_listing")]
+    pub resume: bool,
     /// Results per List Blobs / List Containers page (1-5000).
     #[arg(long, value_name = "N", default_value = "5000")]
     pub page_size: u32,
