@@ -2,15 +2,16 @@
 
 use std::cell::{Cell, RefCell};
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::io::{BufReader, BufWriter, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use blobsel::remote::{
-    Client, ClientBuilder, ConnectionString, Credential, ListStats, Lister, ResumePoint,
-    TokenCredential,
+    Client, ClientBuilder, ConnectionString, Credential, ListProgress, ListStats, Lister,
+    ResumePoint, TokenCredential,
 };
 use blobsel::{Error, ErrorKind, ListingEntry, ListingFormat, Selection};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::{AccountArgs, AuthMode};
 
@@ -23,11 +24,13 @@ pub struct Account {
     pub resume: bool,
     /// The account name: what a resume state is checked against.
     endpoint: String,
+    /// Show the listing's progress when stderr is a terminal.
+    progress: bool,
 }
 
 impl Account {
     /// The account the arguments name, if they name one.
-    pub fn from_args(a: &AccountArgs) -> Result<Option<Account>> {
+    pub fn from_args(a: &AccountArgs, progress: bool) -> Result<Option<Account>> {
         let endpoint: String;
         let mut builder = match (&a.account_url, &a.connection_string) {
             (Some(url), _) => {
@@ -78,6 +81,7 @@ impl Account {
             // The account's name (its endpoint when that does not say):
             // a resume may reach the same account by another URL.
             endpoint: account_name(&endpoint).unwrap_or(endpoint),
+            progress,
         }))
     }
 
@@ -145,8 +149,22 @@ impl Account {
         let last: RefCell<Option<(ResumePoint, u64)>> = RefCell::new(None);
         let record =
             |point: &ResumePoint| *last.borrow_mut() = Some((point.clone(), written.get()));
+        let bar = (self.progress && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        let show = |p: &ListProgress| {
+            if let Some(bar) = &bar {
+                bar.set_message(progress_line(p));
+            }
+        };
         let mut lister = Lister::new(&self.client);
-        lister.concurrency(self.concurrency);
+        lister.concurrency(self.concurrency).on_progress(&show);
         if save.is_some() {
             lister.on_checkpoint(&record);
         }
@@ -174,6 +192,9 @@ impl Account {
                 Error::new(ErrorKind::Io, "output failed")
             })
         });
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
         let interrupted = failure
             .as_ref()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::Interrupted);
@@ -219,6 +240,19 @@ impl Account {
         }
         Ok(stats)
     }
+}
+
+/// The progress line: rows, pages, requests in flight, rate.
+fn progress_line(p: &ListProgress) -> String {
+    let secs = p.elapsed.as_secs_f64().max(1e-3);
+    format!(
+        "listing: {} rows, {} pages, {} requests in flight, {:.0} rows/s, {:.0}s",
+        p.entries,
+        p.pages,
+        p.in_flight,
+        p.entries as f64 / secs,
+        p.elapsed.as_secs_f64()
+    )
 }
 
 /// Where the state of an interrupted listing into `save` is kept.
@@ -413,7 +447,20 @@ pub fn describe(stats: &ListStats) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::account_name;
+    use super::{account_name, progress_line};
+
+    #[test]
+    fn the_progress_line_shows_rows_pages_in_flight_and_rate() {
+        let mut p = blobsel::remote::ListProgress::default();
+        p.entries = 5000;
+        p.pages = 50;
+        p.in_flight = 16;
+        p.elapsed = std::time::Duration::from_secs(2);
+        assert_eq!(
+            progress_line(&p),
+            "listing: 5000 rows, 50 pages, 16 requests in flight, 2500 rows/s, 2s"
+        );
+    }
 
     #[test]
     fn account_names() {
