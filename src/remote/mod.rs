@@ -30,7 +30,9 @@
 //! # Credentials
 //!
 //! [`Credential`]: an account SAS or a container SAS token, a Shared Key
-//! (account name and base64 key), or none; [`ConnectionString`] reads Azure
+//! (account name and base64 key), a Microsoft Entra ID token
+//! ([`TokenCredential`]: a service principal, workload identity, a managed
+//! identity or the Azure CLI; see [`token`]), or none; [`ConnectionString`] reads Azure
 //! connection strings (`AccountName=…;AccountKey=…`, `BlobEndpoint=…`,
 //! `SharedAccessSignature=…`, `UseDevelopmentStorage=true`). Credentials are
 //! never printed: `Debug` shows the kind and the account only, and every
@@ -46,7 +48,10 @@
 //! marker, so nothing is lost or listed twice. Errors name the operation, the
 //! HTTP status, the service's error code (`x-ms-error-code`, or `<Code>`) and
 //! `x-ms-request-id`. Redirects are not followed (a SAS is never sent to
-//! another host). See [`ClientBuilder`] for the limits.
+//! another host). See [`ClientBuilder`] for the limits. Proxies come from
+//! `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, and the certificate authorities
+//! of `SSL_CERT_FILE` are trusted besides the built-in roots
+//! ([`ClientBuilder::build`]).
 //!
 //! # Why `ureq` and hand-written signing, not the Azure SDK
 //!
