@@ -489,6 +489,40 @@ fn https_proxy_is_used_unless_no_proxy_names_the_host() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(proxy.targets().len(), before);
 
+    // HTTP_PROXY is for http:// URLs: the plain Azurite through it.
+    if let Some(plain) = azurite("https_proxy_is_used_unless_no_proxy_names_the_host") {
+        let plain_port = plain
+            .trim_start_matches("http://127.0.0.1:")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let sel_plain = dir.path().join("plain.xml");
+        std::fs::write(
+            &sel_plain,
+            "<BlobList><BlobPathPrefix>/$root/nothing-here/</BlobPathPrefix></BlobList>",
+        )
+        .unwrap();
+        let mut env = key.to_vec();
+        env.push(("HTTP_PROXY", &proxy.url));
+        let out = blobsel(
+            &[
+                "preview",
+                sel_plain.to_str().unwrap(),
+                "--account-url",
+                &plain,
+            ],
+            &ca,
+            &env,
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let targets = proxy.targets();
+        assert!(
+            targets.contains(&format!("127.0.0.1:{plain_port}")),
+            "{targets:?}"
+        );
+    }
+
     // Without SSL_CERT_FILE the test authority is not trusted.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_blobsel"));
     let out = cmd
@@ -499,5 +533,9 @@ fn https_proxy_is_used_unless_no_proxy_names_the_host() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    assert!(
+        stderr.contains("certificate") && stderr.contains("SSL_CERT_FILE"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tries"), "not retried: {stderr}");
 }

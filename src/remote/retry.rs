@@ -28,6 +28,14 @@ impl Failure {
     /// Sorts a ureq error.
     pub(crate) fn from_ureq(e: ureq::Error) -> Failure {
         let text = e.to_string();
+        // A certificate the client does not trust: another try cannot mend it.
+        if text.contains("certificate") {
+            return Failure::Fatal(format!(
+                "{text} (the server's certificate is not signed by a trusted authority: \
+                 if a proxy inspects TLS, or the server uses its own, name that authority's \
+                 PEM file in SSL_CERT_FILE)"
+            ));
+        }
         match e {
             ureq::Error::Io(_)
             | ureq::Error::Timeout(_)
@@ -229,6 +237,18 @@ mod tests {
             status,
             headers,
             body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn an_untrusted_certificate_is_not_retried() {
+        let e = ureq::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid peer certificate: UnknownIssuer",
+        ));
+        match Failure::from_ureq(e) {
+            Failure::Fatal(t) => assert!(t.contains("SSL_CERT_FILE"), "{t}"),
+            Failure::Transient(t) => panic!("retried: {t}"),
         }
     }
 
