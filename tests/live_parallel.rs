@@ -401,3 +401,36 @@ fn an_interrupted_listing_resumed_equals_an_uninterrupted_one() {
         }
     }
 }
+
+#[test]
+fn a_listing_resumes_after_a_missing_container_with_several_prefixes() {
+    let Some(url) = azurite("a_listing_resumes_after_a_missing_container") else {
+        return;
+    };
+    let c = key_client(&url);
+    let u = unique("resume-miss");
+    let (missing, here) = (format!("{u}-a"), format!("{u}-z"));
+    create_container(&c, &here);
+    for i in 0..20 {
+        put_blob(&c, &here, &format!("b{i:02}"), b"x");
+    }
+    // The missing container's two prefixes come first: resume points must
+    // count both of them.
+    let plan = Plan {
+        steps: vec![
+            step(ContainerScope::Container(missing), &["p/", "q/"]),
+            step(ContainerScope::Container(here), &[""]),
+        ],
+    };
+    let paged = builder(&url, dev_key()).max_results(3).build().unwrap();
+    let (want, stats) = list(&paged, &plan, 1);
+    assert_eq!((want.len(), stats.missing_containers.len()), (20, 1));
+    for (concurrency, again) in [(1, 1), (1, 4), (4, 1)] {
+        let (got, _) = interrupted_then_resumed(&paged, &plan, concurrency, again, 10);
+        assert_same(
+            &got,
+            &want,
+            &format!("concurrency {concurrency} then {again}"),
+        );
+    }
+}

@@ -266,11 +266,14 @@ impl Run<'_, '_> {
         stats: &mut ListStats,
         sink: &mut dyn FnMut(&ListingEntry) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut unit = 0;
+        let mut first_unit = 0;
         for (container, prefixes) in work {
             let mut listed = false;
-            for prefix in prefixes {
-                unit += 1;
+            // Units are numbered as the parallel listing numbers them: every
+            // prefix of every container, in order.
+            let units = first_unit..;
+            first_unit += prefixes.len();
+            for (unit, prefix) in units.zip(prefixes) {
                 let mut marker: Option<String> = None;
                 let mut pages = 0;
                 let mut carry = Vec::new();
@@ -301,7 +304,7 @@ impl Run<'_, '_> {
                     self.progress(stats.list_blobs_pages, 1);
                     if let Some(last) = rows.last() {
                         self.checkpoint(|| ResumePoint {
-                            unit: unit - 1,
+                            unit,
                             container: container.clone(),
                             last_name: blob_name(last).to_string(),
                             frames: vec![ResumeFrame {
