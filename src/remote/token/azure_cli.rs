@@ -14,7 +14,6 @@ pub(super) const NAME: &str = "Azure CLI";
 #[derive(Debug)]
 pub struct AzureCli {
     program: std::path::PathBuf,
-    tenant: Option<String>,
 }
 
 impl AzureCli {
@@ -26,10 +25,7 @@ impl AzureCli {
             .map(|dir| dir.join("az"))
             .find(|p| p.is_file())
             .ok_or("`az` is not on PATH (install the Azure CLI and run `az login`)")?;
-        Ok(AzureCli {
-            program,
-            tenant: None,
-        })
+        Ok(AzureCli { program })
     }
 }
 
@@ -48,9 +44,6 @@ impl TokenSource for AzureCli {
             "--output",
             "json",
         ]);
-        if let Some(t) = &self.tenant {
-            command.args(["--tenant", t]);
-        }
         let output = command
             .stdin(Stdio::null())
             .output()
