@@ -434,3 +434,32 @@ fn a_listing_resumes_after_a_missing_container_with_several_prefixes() {
         );
     }
 }
+
+#[test]
+fn a_service_that_refuses_delimiter_listings_is_listed_flat() {
+    let Some(url) = azurite("a_service_that_refuses_delimiter_listings_is_listed_flat") else {
+        return;
+    };
+    let c = key_client(&url);
+    let u = unique("nodelim");
+    create_container(&c, &u);
+    for i in 0..30 {
+        put_blob(&c, &u, &format!("d{}/b{i:02}", i % 3), b"x");
+    }
+    let plan = Plan {
+        steps: vec![step(ContainerScope::Container(u.clone()), &[""])],
+    };
+    let (want, _) = list(&c, &plan, 1);
+    let proxy = Proxy::refusing(&url, "delimiter=");
+    let client = builder(&proxy.url, dev_key())
+        .max_results(4)
+        .build()
+        .unwrap();
+    let (got, stats) = list(&client, &plan, 8);
+    assert_same(&got, &want, "delimiter refused");
+    assert!(proxy
+        .seen()
+        .iter()
+        .any(|(line, _)| line.contains("delimiter=")));
+    assert_eq!(stats.entries, 30);
+}

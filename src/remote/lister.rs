@@ -650,6 +650,15 @@ impl Shared<'_> {
             state = self.lock();
             let page = match page {
                 Ok(page) => page,
+                // A service that refuses `delimiter=/` (with the includes) on
+                // the first page: the task is listed flat instead.
+                Err(e) if split && number == 1 && e.message().contains(": HTTP 400") => {
+                    let task = &mut state.tasks[id];
+                    task.split = Some(false);
+                    task.marker = marker;
+                    task.pages = 0;
+                    continue;
+                }
                 Err(e) => {
                     let task = &mut state.tasks[id];
                     task.error = Some(e);
