@@ -360,8 +360,8 @@ fn an_interrupted_listing_resumed_equals_an_uninterrupted_one() {
     let u = unique("resume");
     let plan = seed_rich(&c, &u);
     let (want, _) = list(&c, &plan, 1);
-    for (concurrency, again) in [(1, 1), (8, 8), (8, 1), (1, 8)] {
-        for stop in [0, 1, 5, 20, 40, want.len() - 1] {
+    for (concurrency, again) in [(1, 8), (8, 8), (8, 1)] {
+        for stop in [1, 20, 40, want.len() - 1] {
             let (got, _) = interrupted_then_resumed(&c, &plan, concurrency, again, stop);
             assert_same(
                 &got,
