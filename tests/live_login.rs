@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use blobsel::plan::{ContainerScope, Plan};
-use blobsel::remote::token::ClientSecret;
+use blobsel::remote::token::{AccessToken, ClientSecret, Http, TokenError, TokenSource};
 use blobsel::remote::{ClientBuilder, Credential, Lister, TokenCredential, DEVELOPMENT_KEY};
 use support::token_server::{ConnectProxy, Server, TENANT};
 use support::*;
@@ -538,4 +538,95 @@ fn https_proxy_is_used_unless_no_proxy_names_the_host() {
         "{stderr}"
     );
     assert!(!stderr.contains("tries"), "not retried: {stderr}");
+}
+
+/// A token source that gives the tokens of `tokens` in turn, each said to
+/// be good for an hour (as a client whose clock is off would believe).
+struct Scripted {
+    tokens: std::sync::Mutex<Vec<String>>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenSource for Scripted {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+
+    fn get_token(&self, _: &Http) -> Result<AccessToken, TokenError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut tokens = self.tokens.lock().unwrap();
+        let token = if tokens.len() > 1 {
+            tokens.remove(0)
+        } else {
+            tokens[0].clone()
+        };
+        let hour = std::time::SystemTime::now() + Duration::from_secs(3600);
+        Ok(AccessToken::new(token, hour))
+    }
+}
+
+#[test]
+fn a_token_the_service_refuses_is_replaced_once_then_reported() {
+    let Some((url, ca)) = azurite_oauth("a_token_the_service_refuses_is_replaced_once") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (u, _) = seed(&url, &ca, dir.path(), 6);
+    let pem = std::fs::read(&ca).unwrap();
+    let plan = Plan {
+        steps: vec![step(ContainerScope::Container(u.clone()), &[""])],
+    };
+    let expired = support::token_server::mint_jwt_expiring(-120);
+    let good = support::token_server::mint_jwt(Duration::from_secs(3600));
+    let source = std::sync::Arc::new(Scripted {
+        tokens: std::sync::Mutex::new(vec![expired.clone(), good]),
+        calls: Default::default(),
+    });
+    struct Shared(std::sync::Arc<Scripted>);
+    impl TokenSource for Shared {
+        fn name(&self) -> &'static str {
+            "scripted"
+        }
+        fn get_token(&self, http: &Http) -> Result<AccessToken, TokenError> {
+            self.0.get_token(http)
+        }
+    }
+    let client = builder(
+        &url,
+        Credential::Token(TokenCredential::new(Shared(source.clone()))),
+    )
+    .add_root_certificates(&pem)
+    .build()
+    .unwrap();
+    let mut n = 0;
+    let stats = Lister::new(&client)
+        .concurrency(1)
+        .list(&plan, &mut |_| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 6);
+    assert_eq!(source.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert!(stats.retries >= 1);
+
+    // Refused every time: one new token, then a clear error without it.
+    let always = Scripted {
+        tokens: std::sync::Mutex::new(vec![expired.clone()]),
+        calls: Default::default(),
+    };
+    let client = builder(&url, Credential::Token(TokenCredential::new(always)))
+        .add_root_certificates(&pem)
+        .build()
+        .unwrap();
+    let e = Lister::new(&client)
+        .concurrency(1)
+        .list(&plan, &mut |_| Ok(()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("HTTP 403") && e.contains("refused the Microsoft Entra ID token"),
+        "{e}"
+    );
+    assert!(!e.contains(&expired), "{e}");
 }

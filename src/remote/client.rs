@@ -250,6 +250,7 @@ impl Client {
     ) -> Result<Response, Error> {
         let secrets = self.builder.credential.secrets();
         let mut attempt = 1;
+        let mut renewed = false;
         loop {
             let bearer = match &self.builder.credential {
                 Credential::Token(t) => Some(t.bearer(&self.network).map_err(|e| {
@@ -257,9 +258,23 @@ impl Client {
                 })?),
                 _ => None,
             };
+            let sent_bearer = bearer.clone();
             let outcome = self.send_once(method, resource, query, headers, body, bearer);
             self.requests.fetch_add(1, Ordering::Relaxed);
-            match retry::judge(outcome, attempt, &self.builder, what, &secrets)? {
+            if let (Credential::Token(t), Ok(r), Some(sent)) =
+                (&self.builder.credential, &outcome, &sent_bearer)
+            {
+                // A token the service finds expired (clocks apart) or no
+                // longer good: a new one, at once, once.
+                if token_refused(r) && !renewed {
+                    renewed = true;
+                    t.forget(sent);
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            }
+            let judged = retry::judge(outcome, attempt, &self.builder, what, &secrets)?;
+            match judged {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::RetryAfter(wait) => {
                     self.retries.fetch_add(1, Ordering::Relaxed);
@@ -347,4 +362,13 @@ impl Client {
             body,
         })
     }
+}
+
+/// Whether the service refused a bearer token itself (HTTP 401, or 403
+/// `AuthenticationFailed` / `InvalidAuthenticationInfo`: expired, not yet
+/// valid, or revoked), as opposed to refusing the identity an operation.
+fn token_refused(r: &Response) -> bool {
+    let code = r.header("x-ms-error-code").unwrap_or("");
+    r.status == 401
+        || (r.status == 403 && matches!(code, "AuthenticationFailed" | "InvalidAuthenticationInfo"))
 }

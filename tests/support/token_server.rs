@@ -66,16 +66,22 @@ fn decode(v: &str) -> String {
 /// `https://storage.azure.com`, an `sts.windows.net` issuer, valid from a
 /// minute ago for `lifetime`. The signature is not checked, so it is junk.
 pub fn mint_jwt(lifetime: Duration) -> String {
+    mint_jwt_expiring(lifetime.as_secs() as i64)
+}
+
+/// A JWT like [`mint_jwt`] whose `exp` is `seconds` from now (negative: it
+/// has expired).
+pub fn mint_jwt_expiring(seconds: i64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
-        .as_secs();
+        .as_secs() as i64;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let claims = format!(
         r#"{{"aud":"https://storage.azure.com","iss":"https://sts.windows.net/{TENANT}/","iat":{},"nbf":{},"exp":{},"oid":"{}","tid":"{TENANT}"}}"#,
-        now - 60,
-        now - 60,
-        now + lifetime.as_secs(),
+        now - 600,
+        now - 600,
+        now + seconds,
         super::unique("oid"),
     );
     format!(

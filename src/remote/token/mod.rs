@@ -196,6 +196,19 @@ impl TokenCredential {
         TokenCredential::new(Chain::from_env(env))
     }
 
+    /// Forgets `token` if it is the one kept (the service refused it), so
+    /// that the next request gets a new one.
+    pub(crate) fn forget(&self, token: &str) {
+        let mut cached = self
+            .inner
+            .cached
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cached.as_ref().is_some_and(|(t, _)| t.token == token) {
+            *cached = None;
+        }
+    }
+
     /// The token to send now: the last one while it is fresh, else a new
     /// one (the last one still serves if renewing fails before it expires).
     pub(crate) fn bearer(&self, network: &Network) -> Result<String, Error> {
