@@ -463,3 +463,40 @@ fn a_service_that_refuses_delimiter_listings_is_listed_flat() {
         .any(|(line, _)| line.contains("delimiter=")));
     assert_eq!(stats.entries, 30);
 }
+
+#[test]
+fn rows_waiting_for_a_slow_sink_stay_bounded() {
+    let Some(url) = azurite("rows_waiting_for_a_slow_sink_stay_bounded") else {
+        return;
+    };
+    let c = key_client(&url);
+    let u = unique("bounded");
+    create_container(&c, &u);
+    for i in 0..80 {
+        put_blob(&c, &u, &format!("d{}/b{i:02}", i % 4), b"x");
+    }
+    put_blob(&c, &u, "flat", b"x");
+    let plan = Plan {
+        steps: vec![step(ContainerScope::Container(u.clone()), &[""])],
+    };
+    let (want, _) = list(&c, &plan, 1);
+    let paged = builder(&url, dev_key()).max_results(2).build().unwrap();
+    let most = std::cell::Cell::new(0);
+    let watch = |p: &blobsel::remote::ListProgress| most.set(most.get().max(p.waiting));
+    let mut rows = Vec::new();
+    Lister::new(&paged)
+        .concurrency(4)
+        .max_pages_waiting(2)
+        .on_progress(&watch)
+        .list(&plan, &mut |e| {
+            // A sink far slower than the listing.
+            std::thread::sleep(Duration::from_millis(15));
+            rows.push(full(e));
+            Ok(())
+        })
+        .unwrap();
+    assert_same(&rows, &want, "slow sink");
+    // (2 waiting + 4 in flight) pages of 2 rows.
+    assert!(most.get() <= 12, "{} rows waited", most.get());
+    assert!(most.get() >= 2, "{} rows waited", most.get());
+}

@@ -59,8 +59,10 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 /// them are passed on. Their number is bounded: once more than
 /// `max_pages_waiting` pages' worth of rows wait, a worker finishing a page of
 /// a task that is not the one being passed on sets the task aside (its next
-/// marker kept) and takes the earliest task instead, or waits. So at most
-/// `max_pages_waiting + concurrency` pages wait.
+/// marker kept) and takes the earliest task instead, or waits; the worker
+/// of the task being passed on waits for the sink to take its rows. So
+/// however slow the sink, at most `max_pages_waiting + concurrency` pages
+/// wait ([`ListProgress::waiting`] shows how many rows do).
 ///
 /// [`list_plan`]: super::list_plan
 ///
@@ -133,6 +135,9 @@ pub struct ListProgress {
     pub requests: u64,
     /// Requests in flight now.
     pub in_flight: u64,
+    /// Rows listed and waiting for their turn (the page just passed on
+    /// included): bounded by `max_pages_waiting + concurrency` pages.
+    pub waiting: u64,
     /// Time since the listing started.
     pub elapsed: Duration,
 }
@@ -240,13 +245,14 @@ struct Run<'a, 'c> {
 }
 
 impl Run<'_, '_> {
-    fn progress(&self, pages: u64, in_flight: u64) {
+    fn progress(&self, pages: u64, in_flight: u64, waiting: u64) {
         if let Some(f) = self.lister.progress {
             f(&ListProgress {
                 entries: self.entries,
                 pages,
                 requests: self.lister.client.requests_sent(),
                 in_flight,
+                waiting,
                 elapsed: self.started.elapsed(),
             });
         }
@@ -300,7 +306,7 @@ impl Run<'_, '_> {
                         sink(entry)?;
                         self.entries += 1;
                     }
-                    self.progress(stats.list_blobs_pages, 1);
+                    self.progress(stats.list_blobs_pages, 1, rows.len() as u64);
                     if let Some(last) = rows.last() {
                         self.checkpoint(|| ResumePoint {
                             unit,

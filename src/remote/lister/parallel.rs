@@ -135,6 +135,7 @@ impl Run<'_, '_> {
                 Some(Piece::Rows(rows, marker)) => {
                     state.held_rows -= rows.len();
                     let (pages, in_flight) = (state.pages, state.running as u64);
+                    let waiting = (state.held_rows + rows.len()) as u64;
                     if let Some(top) = stack.last_mut() {
                         top.1 = marker;
                     }
@@ -156,7 +157,7 @@ impl Run<'_, '_> {
                         sink(entry).map_err(|e| (e, id))?;
                         self.entries += 1;
                     }
-                    self.progress(pages, in_flight);
+                    self.progress(pages, in_flight, waiting);
                     if let Some(last) = rows.last() {
                         self.checkpoint(|| ResumePoint {
                             unit: top,
@@ -367,10 +368,23 @@ impl Shared<'_> {
             if done || state.stop {
                 return state;
             }
-            if state.held_rows >= self.cap_rows && id != state.front {
-                let path = state.tasks[id].path.clone();
-                state.pending.insert(path, id);
-                return state;
+            // No room for another page: a task later in the order is set
+            // aside; the one being passed on waits for the sink to take
+            // its rows (unless it has none waiting: then the sink waits
+            // for it).
+            while state.held_rows >= self.cap_rows {
+                if id != state.front {
+                    let path = state.tasks[id].path.clone();
+                    state.pending.insert(path, id);
+                    return state;
+                }
+                if state.tasks[id].pieces.is_empty() {
+                    break;
+                }
+                state = self.wait(state);
+                if state.stop {
+                    return state;
+                }
             }
         }
     }
