@@ -19,12 +19,25 @@ pub struct ManagedIdentity {
     client_id: Option<String>,
 }
 
-#[derive(Debug)]
 enum Endpoint {
-    /// App Service: the endpoint and the header value it expects.
+    /// App Service: the endpoint and the header value it expects (a
+    /// secret).
     AppService { url: String, header: String },
     /// The instance metadata endpoint (another URL only in tests).
     Imds { url: String },
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::AppService { url, .. } => f
+                .debug_struct("AppService")
+                .field("url", url)
+                .field("header", &"<redacted>")
+                .finish(),
+            Endpoint::Imds { url } => f.debug_struct("Imds").field("url", url).finish(),
+        }
+    }
 }
 
 impl ManagedIdentity {
@@ -98,5 +111,24 @@ impl TokenSource for ManagedIdentity {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_identity_header() {
+        let env = |k: &str| match k {
+            "IDENTITY_ENDPOINT" => Some("http://127.0.0.1:41234/msi/token".to_string()),
+            "IDENTITY_HEADER" => Some("hdr-secret-value".to_string()),
+            _ => None,
+        };
+        let text = format!("{:?}", ManagedIdentity::from_env(&env).unwrap());
+        assert!(
+            !text.contains("hdr-secret-value") && text.contains("41234"),
+            "{text}"
+        );
     }
 }
