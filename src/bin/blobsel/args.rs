@@ -178,6 +178,7 @@ pub struct AccountArgs {
         value_enum,
         env = "AZURE_STORAGE_AUTH_MODE",
         value_name = "MODE",
+        ignore_case = true,
         conflicts_with = "sas"
     )]
     pub auth_mode: Option<AuthMode>,

@@ -450,6 +450,38 @@ mod tests {
     use super::{account_name, progress_line};
 
     #[test]
+    fn auth_mode_and_concurrency_parse() {
+        use clap::Parser as _;
+        let parse = |extra: &[&str]| {
+            let mut args = vec![
+                "blobsel",
+                "preview",
+                "s.xml",
+                "--account-url",
+                "https://a.blob.core.windows.net",
+            ];
+            args.extend_from_slice(extra);
+            crate::args::Cli::try_parse_from(args)
+        };
+        let account = |cli: crate::args::Cli| match cli.command {
+            crate::args::Command::Preview(p) => p.account,
+            _ => unreachable!("a preview"),
+        };
+        let a = account(parse(&["--auth-mode", "Login", "--concurrency", "4"]).unwrap());
+        assert_eq!(
+            (a.auth_mode, a.concurrency),
+            (Some(crate::args::AuthMode::Login), 4)
+        );
+        assert_eq!(account(parse(&[]).unwrap()).concurrency, 16);
+        assert!(parse(&["--concurrency", "0"]).is_err());
+        assert!(parse(&["--auth-mode", "login", "--sas", "sv=1&sig=x"]).is_err());
+        assert!(
+            parse(&["--resume"]).is_err(),
+            "--resume needs --save-listing"
+        );
+    }
+
+    #[test]
     fn the_progress_line_shows_rows_pages_in_flight_and_rate() {
         let mut p = blobsel::remote::ListProgress::default();
         p.entries = 5000;
