@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::credential::{redact, remote_error, ConnectionString, Credential};
+use super::network::Network;
 use super::retry::{self, Attempt};
 use super::sign;
 use crate::error::Error;
@@ -26,6 +27,7 @@ pub struct ClientBuilder {
     pub(crate) max_backoff: Duration,
     pub(crate) max_retry_after: Duration,
     pub(crate) max_blob_size: u64,
+    extra_roots_pem: Vec<Vec<u8>>,
 }
 
 impl ClientBuilder {
@@ -48,6 +50,7 @@ impl ClientBuilder {
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
             max_blob_size: 64 << 20,
+            extra_roots_pem: Vec::new(),
         }
     }
 
@@ -107,7 +110,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the endpoint and builds the client.
+    /// Trusts the certificates of the PEM text `pem` as roots, in addition
+    /// to the built-in ones and those of `SSL_CERT_FILE`.
+    pub fn add_root_certificates(&mut self, pem: &[u8]) -> &mut ClientBuilder {
+        self.extra_roots_pem.push(pem.to_vec());
+        self
+    }
+
+    /// Checks the endpoint and builds the client. The proxy comes from
+    /// `HTTPS_PROXY` / `HTTP_PROXY` (by the endpoint's scheme) and `NO_PROXY`;
+    /// the trusted roots are the built-in ones plus those of the PEM file
+    /// `SSL_CERT_FILE` names, plus [`add_root_certificates`](Self::add_root_certificates).
+    /// A bearer token is sent only over `https://`.
     pub fn build(&self) -> Result<Client, Error> {
         let rest = ["http://", "https://"]
             .iter()
@@ -125,15 +139,19 @@ impl ClientBuilder {
                 redact(&self.endpoint, &[])
             )));
         }
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .timeout_connect(Some(self.connect_timeout))
-            .timeout_per_read(Some(self.read_timeout))
-            .timeout_recv_response(Some(self.read_timeout))
-            .user_agent(concat!("blobsel/", env!("CARGO_PKG_VERSION")))
-            .build();
+        let https = self.endpoint.starts_with("https://");
+        if matches!(self.credential, Credential::Token(_)) && !https {
+            return Err(remote_error(format!(
+                "account URL {:?}: a Microsoft Entra ID token is sent only over https://",
+                redact(&self.endpoint, &[])
+            )));
+        }
+        let network = Network {
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            extra_roots_pem: self.extra_roots_pem.clone(),
+        };
+        let agent = network.agent(if https { "https" } else { "http" })?;
         Ok(Client {
             origin: format!(
                 "{}{host}",
@@ -145,7 +163,8 @@ impl ClientBuilder {
                 format!("/{path}")
             },
             builder: self.clone(),
-            agent: config.into(),
+            agent,
+            network,
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         })
@@ -161,6 +180,7 @@ pub struct Client {
     base_path: String,
     pub(crate) builder: ClientBuilder,
     agent: ureq::Agent,
+    network: Network,
     pub(crate) retries: AtomicU64,
     requests: AtomicU64,
 }
@@ -270,10 +290,31 @@ impl Client {
     ) -> Result<Response, Error> {
         let secrets = self.builder.credential.secrets();
         let mut attempt = 1;
+        let mut renewed = false;
         loop {
-            let outcome = self.send_once(method, resource, query, headers, body);
+            let bearer = match &self.builder.credential {
+                Credential::Token(t) => Some(t.bearer(&self.network).map_err(|e| {
+                    remote_error(format!("{what}: {}", redact(e.message(), &secrets)))
+                })?),
+                _ => None,
+            };
+            let sent_bearer = bearer.clone();
+            let outcome = self.send_once(method, resource, query, headers, body, bearer);
             self.requests.fetch_add(1, Ordering::Relaxed);
-            match retry::judge(outcome, attempt, &self.builder, what, &secrets)? {
+            if let (Credential::Token(t), Ok(r), Some(sent)) =
+                (&self.builder.credential, &outcome, &sent_bearer)
+            {
+                // A token the service finds expired (clocks apart) or no
+                // longer good: a new one, at once, once.
+                if token_refused(r) && !renewed {
+                    renewed = true;
+                    t.forget(sent);
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            }
+            let judged = retry::judge(outcome, attempt, &self.builder, what, &secrets)?;
+            match judged {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::RetryAfter(wait) => {
                     self.retries.fetch_add(1, Ordering::Relaxed);
@@ -292,6 +333,7 @@ impl Client {
         query: &[(&str, &str)],
         headers: &[(&str, &str)],
         body: &[u8],
+        bearer: Option<String>,
     ) -> Result<Response, retry::Failure> {
         let path = format!("{}/{}", self.base_path, sign::encode_path(resource));
         let mut url = format!("{}{path}", self.origin);
@@ -316,6 +358,10 @@ impl Client {
             }
             Credential::SharedKey(key) => {
                 auth = sign::authorization(key, method, &path, query, &all, body.len());
+                all.push(("authorization", &auth));
+            }
+            Credential::Token(_) => {
+                auth = format!("Bearer {}", bearer.unwrap_or_default());
                 all.push(("authorization", &auth));
             }
         }
@@ -356,4 +402,13 @@ impl Client {
             body,
         })
     }
+}
+
+/// Whether the service refused a bearer token itself (HTTP 401, or 403
+/// `AuthenticationFailed` / `InvalidAuthenticationInfo`: expired, not yet
+/// valid, or revoked), as opposed to refusing the identity an operation.
+fn token_refused(r: &Response) -> bool {
+    let code = r.header("x-ms-error-code").unwrap_or("");
+    r.status == 401
+        || (r.status == 403 && matches!(code, "AuthenticationFailed" | "InvalidAuthenticationInfo"))
 }

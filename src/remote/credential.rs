@@ -8,6 +8,7 @@ use std::fmt;
 
 use base64::Engine as _;
 
+use super::token::TokenCredential;
 use crate::error::{Error, ErrorKind};
 
 /// The account name and base64 key of the local storage emulator (Azurite),
@@ -32,6 +33,9 @@ pub enum Credential {
     /// A shared access signature (account SAS or container SAS), appended to
     /// every request's query.
     Sas(SasToken),
+    /// A Microsoft Entra ID bearer token (`--auth-mode login`), sent only
+    /// over HTTPS and renewed before it expires.
+    Token(TokenCredential),
 }
 
 impl Credential {
@@ -52,6 +56,7 @@ impl Credential {
             Credential::Anonymous => Vec::new(),
             Credential::SharedKey(k) => vec![k.base64.as_str()],
             Credential::Sas(t) => vec![t.token.as_str()],
+            Credential::Token(_) => Vec::new(),
         }
     }
 }
@@ -62,6 +67,7 @@ impl fmt::Debug for Credential {
             Credential::Anonymous => f.write_str("Anonymous"),
             Credential::SharedKey(k) => f.debug_tuple("SharedKey").field(k).finish(),
             Credential::Sas(t) => f.debug_tuple("Sas").field(t).finish(),
+            Credential::Token(t) => f.debug_tuple("Token").field(t).finish(),
         }
     }
 }

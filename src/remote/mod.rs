@@ -30,7 +30,9 @@
 //! # Credentials
 //!
 //! [`Credential`]: an account SAS or a container SAS token, a Shared Key
-//! (account name and base64 key), or none; [`ConnectionString`] reads Azure
+//! (account name and base64 key), a Microsoft Entra ID token
+//! ([`TokenCredential`]: a service principal, workload identity, a managed
+//! identity or the Azure CLI; see [`token`]), or none; [`ConnectionString`] reads Azure
 //! connection strings (`AccountName=…;AccountKey=…`, `BlobEndpoint=…`,
 //! `SharedAccessSignature=…`, `UseDevelopmentStorage=true`). Credentials are
 //! never printed: `Debug` shows the kind and the account only, and every
@@ -46,7 +48,10 @@
 //! marker, so nothing is lost or listed twice. Errors name the operation, the
 //! HTTP status, the service's error code (`x-ms-error-code`, or `<Code>`) and
 //! `x-ms-request-id`. Redirects are not followed (a SAS is never sent to
-//! another host). See [`ClientBuilder`] for the limits.
+//! another host). See [`ClientBuilder`] for the limits. Proxies come from
+//! `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, and the certificate authorities
+//! of `SSL_CERT_FILE` are trusted besides the built-in roots
+//! ([`ClientBuilder::build`]).
 //!
 //! # Why `ureq` and hand-written signing, not the Azure SDK
 //!
@@ -72,15 +77,20 @@ use crate::plan::{ContainerScope, Plan};
 
 mod client;
 mod credential;
+mod lister;
+mod network;
 mod ops;
 mod retry;
 mod sign;
+pub mod token;
 
 pub use self::client::{Client, ClientBuilder, Response, SERVICE_VERSION};
 pub use self::credential::{
     redact, ConnectionString, Credential, SasToken, SharedKey, DEVELOPMENT_ACCOUNT,
     DEVELOPMENT_BLOB_ENDPOINT, DEVELOPMENT_KEY,
 };
+pub use self::lister::{ListProgress, Lister, ResumeFrame, ResumePoint, DEFAULT_CONCURRENCY};
+pub use self::token::TokenCredential;
 
 /// What [`list_plan`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -99,9 +109,21 @@ pub struct ListStats {
     pub missing_containers: Vec<String>,
     /// Requests retried.
     pub retries: u64,
+    /// Requests sent (List Containers, List Blobs), retries included.
+    pub requests: u64,
+    /// How long the listing took.
+    pub elapsed: std::time::Duration,
 }
 
-/// Lists every blob `plan` can select, calling `sink` for each row.
+impl ListStats {
+    /// Rows listed per second.
+    pub fn entries_per_second(&self) -> f64 {
+        self.entries as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Lists every blob `plan` can select, calling `sink` for each row, one
+/// request at a time ([`Lister`] lists with many in flight, in the same order).
 ///
 /// The plan's container scopes are resolved first (List Containers with
 /// `prefix=` for [`ContainerScope::NamePrefix`]); then each container is
@@ -117,8 +139,16 @@ pub fn list_plan(
     plan: &Plan,
     sink: &mut dyn FnMut(&ListingEntry) -> Result<(), Error>,
 ) -> Result<ListStats, Error> {
-    let retries_before = client.retries();
-    let mut stats = ListStats::default();
+    Lister::new(client).concurrency(1).list(plan, sink)
+}
+
+/// The containers to list, in name order, each with its minimal blob-name
+/// prefixes (List Containers resolves the name prefixes of `plan`).
+pub(crate) fn resolve_plan(
+    client: &Client,
+    plan: &Plan,
+    stats: &mut ListStats,
+) -> Result<Vec<(String, Vec<String>)>, Error> {
     let mut work: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for step in &plan.steps {
         match &step.scope {
@@ -136,29 +166,16 @@ pub fn list_plan(
             }
         }
     }
-    for (container, prefixes) in &work {
-        let mut listed = false;
-        for prefix in minimal_prefixes(prefixes) {
-            let pages = client.list_blobs(container, prefix, &mut |entry| {
-                stats.entries += 1;
-                sink(entry)
-            });
-            match pages {
-                Ok(pages) => {
-                    stats.list_blobs_pages += pages;
-                    listed = true;
-                }
-                Err(e) if !listed && is_container_not_found(&e) => {
-                    stats.missing_containers.push(container.clone());
-                    break;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        stats.containers += u64::from(listed);
-    }
-    stats.retries = client.retries() - retries_before;
-    Ok(stats)
+    Ok(work
+        .into_iter()
+        .map(|(container, prefixes)| {
+            let minimal = minimal_prefixes(&prefixes)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            (container, minimal)
+        })
+        .collect())
 }
 
 /// The prefixes of `prefixes` that no other one of them starts, sorted and
@@ -179,7 +196,7 @@ fn minimal_prefixes(prefixes: &[String]) -> Vec<&str> {
 }
 
 /// Whether `e` is List Blobs' answer for a container that does not exist.
-fn is_container_not_found(e: &Error) -> bool {
+pub(crate) fn is_container_not_found(e: &Error) -> bool {
     e.kind() == crate::ErrorKind::Remote && e.message().contains("HTTP 404 ContainerNotFound")
 }
 

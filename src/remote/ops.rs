@@ -72,40 +72,69 @@ impl Client {
         prefix: &str,
         sink: &mut dyn FnMut(&ListingEntry) -> Result<(), Error>,
     ) -> Result<u64, Error> {
-        let max = self.builder.max_results.to_string();
-        let what = format!("List Blobs in container {container:?} with prefix {prefix:?}");
         let mut marker: Option<String> = None;
         let mut pages = 0;
         loop {
-            let mut query = vec![
-                ("restype", "container"),
-                ("comp", "list"),
-                ("include", "snapshots,uncommittedblobs"),
-                ("maxresults", max.as_str()),
-            ];
-            if !prefix.is_empty() {
-                query.push(("prefix", prefix));
-            }
-            if let Some(m) = &marker {
-                query.push(("marker", m.as_str()));
-            }
-            let response = self.get_page(container, &query, &what)?;
             pages += 1;
-            let source = format!("<List Blobs response {pages} for container {container}>");
-            let mut failed = None;
-            let next = parse_list_blobs_page(&response.body, &source, &mut |entry| {
-                if failed.is_none() {
-                    failed = sink(entry).err();
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
+            let page = self.list_blobs_page(container, prefix, false, marker.as_deref(), pages)?;
+            for entry in &page.entries {
+                sink(entry)?;
             }
-            marker = next_marker(marker, next, &what)?;
+            marker = page.next;
             if marker.is_none() {
                 return Ok(pages);
             }
         }
+    }
+
+    /// One List Blobs page of `container` under `prefix`, from `marker` (the
+    /// first page when `None`); with `delimiter`, `delimiter=/`: the rows of
+    /// the blobs directly under `prefix` and the virtual directories below
+    /// it (`BlobPrefix`), each to be listed on its own. `number` (1-based)
+    /// names the page in errors.
+    pub(crate) fn list_blobs_page(
+        &self,
+        container: &str,
+        prefix: &str,
+        delimiter: bool,
+        marker: Option<&str>,
+        number: u64,
+    ) -> Result<BlobPage, Error> {
+        let max = self.builder.max_results.to_string();
+        let what = format!("List Blobs in container {container:?} with prefix {prefix:?}");
+        let mut query = vec![
+            ("restype", "container"),
+            ("comp", "list"),
+            ("include", "snapshots,uncommittedblobs"),
+            ("maxresults", max.as_str()),
+        ];
+        if !prefix.is_empty() {
+            query.push(("prefix", prefix));
+        }
+        if delimiter {
+            query.push(("delimiter", "/"));
+        }
+        if let Some(m) = marker {
+            query.push(("marker", m));
+        }
+        let response = self.get_page(container, &query, &what)?;
+        let source = format!("<List Blobs response {number} for container {container}>");
+        let mut entries = Vec::new();
+        let next = parse_list_blobs_page(&response.body, &source, &mut |entry| {
+            entries.push(entry.clone());
+        })?;
+        let prefixes = if delimiter {
+            parse_blob_prefixes(&response.body).map_err(|m| {
+                remote_error(format!("{what}: the response is not a blob list: {m}"))
+            })?
+        } else {
+            Vec::new()
+        };
+        Ok(BlobPage {
+            entries,
+            prefixes,
+            next: next_marker(marker.map(str::to_string), next, &what)?,
+        })
     }
 
     /// One listing page, whole. A 200 response whose body does not end with
@@ -171,6 +200,17 @@ impl Client {
     }
 }
 
+/// One List Blobs page, parsed.
+#[derive(Debug, Default)]
+pub(crate) struct BlobPage {
+    /// The rows, in the service's order.
+    pub(crate) entries: Vec<ListingEntry>,
+    /// The `BlobPrefix` names of a delimiter listing, in the service's order.
+    pub(crate) prefixes: Vec<String>,
+    /// The marker of the next page, `None` after the last.
+    pub(crate) next: Option<String>,
+}
+
 /// The marker for the next page, or `None` at the end. A marker that does
 /// not move would loop forever: that is an error.
 fn next_marker(
@@ -185,6 +225,39 @@ fn next_marker(
         )));
     }
     Ok(next)
+}
+
+/// The `BlobPrefix` names of a List Blobs page (a delimiter listing).
+fn parse_blob_prefixes(body: &[u8]) -> Result<Vec<String>, String> {
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut names = Vec::new();
+    let mut text = String::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader
+            .read_event_into(&mut buf)
+            .map_err(|e| e.to_string())?
+        {
+            Event::Start(e) => {
+                stack.push(e.name().as_ref().to_vec());
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.unescape().map_err(|e| e.to_string())?),
+            Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
+            Event::End(_) => {
+                let path: [&[u8]; 4] = [b"EnumerationResults", b"Blobs", b"BlobPrefix", b"Name"];
+                if stack.len() == 4 && stack.iter().zip(path).all(|(a, b)| a == b) {
+                    names.push(std::mem::take(&mut text));
+                }
+                stack.pop();
+                text.clear();
+            }
+            Event::Eof => return Ok(names),
+            _ => {}
+        }
+        buf.clear();
+    }
 }
 
 /// The container names and the `NextMarker` of one List Containers page.
@@ -253,6 +326,14 @@ mod tests {
             (vec!["a".into()], Some("/acct/b".into()))
         );
         assert!(parse_list_containers(b"<Error><Code>X</Code></Error>").is_err());
+    }
+
+    #[test]
+    fn parses_blob_prefixes_of_a_delimiter_listing() {
+        let page = b"<EnumerationResults><Prefix>a/</Prefix><Blobs><Blob><Name>a/x</Name></Blob>\
+                     <BlobPrefix><Name>a/b/</Name></BlobPrefix><BlobPrefix><Name>a/&amp;/</Name>\
+                     </BlobPrefix></Blobs><NextMarker/></EnumerationResults>";
+        assert_eq!(parse_blob_prefixes(page).unwrap(), ["a/b/", "a/&/"]);
     }
 
     #[test]

@@ -28,6 +28,14 @@ impl Failure {
     /// Sorts a ureq error.
     pub(crate) fn from_ureq(e: ureq::Error) -> Failure {
         let text = e.to_string();
+        // A certificate the client does not trust: another try cannot mend it.
+        if text.contains("certificate") {
+            return Failure::Fatal(format!(
+                "{text} (the server's certificate is not signed by a trusted authority: \
+                 if a proxy inspects TLS, or the server uses its own, name that authority's \
+                 PEM file in SSL_CERT_FILE)"
+            ));
+        }
         match e {
             ureq::Error::Io(_)
             | ureq::Error::Timeout(_)
@@ -70,6 +78,7 @@ pub(crate) fn judge(
     secrets: &[&str],
 ) -> Result<Attempt, Error> {
     let last = attempt >= policy.max_attempts;
+    let bearer = matches!(policy.credential, super::credential::Credential::Token(_));
     let tries = if attempt == 1 {
         String::new()
     } else {
@@ -93,7 +102,7 @@ pub(crate) fn judge(
         match asked {
             Some(a) if a > policy.max_retry_after => {
                 let secs = a.as_secs();
-                let e = status_error(&response, what, secrets, &tries);
+                let e = status_error(&response, what, secrets, &tries, bearer);
                 let msg = format!(
                     "{}; the service asked to retry after {secs} s, longer than this client waits",
                     e.message()
@@ -104,7 +113,7 @@ pub(crate) fn judge(
             None => return Ok(Attempt::RetryAfter(wait)),
         }
     }
-    Err(status_error(&response, what, secrets, &tries))
+    Err(status_error(&response, what, secrets, &tries, bearer))
 }
 
 /// The wait after failed try number `attempt`.
@@ -142,7 +151,13 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 }
 
 /// The error for a response with a failure status.
-fn status_error(response: &Response, what: &str, secrets: &[&str], tries: &str) -> Error {
+fn status_error(
+    response: &Response,
+    what: &str,
+    secrets: &[&str],
+    tries: &str,
+    bearer: bool,
+) -> Error {
     let code = response
         .header("x-ms-error-code")
         .map(str::to_string)
@@ -163,7 +178,7 @@ fn status_error(response: &Response, what: &str, secrets: &[&str], tries: &str) 
         text.push_str(&format!(" (x-ms-request-id {id})"));
     }
     text.push_str(tries);
-    if let Some(hint) = hint(response.status, code.as_deref()) {
+    if let Some(hint) = hint(response.status, code.as_deref(), bearer) {
         text.push_str("; ");
         text.push_str(hint);
     }
@@ -171,7 +186,20 @@ fn status_error(response: &Response, what: &str, secrets: &[&str], tries: &str) 
 }
 
 /// What to do about a failure, where that is clear.
-fn hint(status: u16, code: Option<&str>) -> Option<&'static str> {
+fn hint(status: u16, code: Option<&str>, bearer: bool) -> Option<&'static str> {
+    if bearer && status == 403 {
+        return Some(match code {
+            Some("AuthenticationFailed" | "InvalidAuthenticationInfo") => {
+                "the service refused the Microsoft Entra ID token (expired, or for another \
+                 tenant or resource; check the clock)"
+            }
+            _ => {
+                "with --auth-mode login, the signed-in identity needs a data role on the \
+                 account or container, e.g. Storage Blob Data Reader (Owner or Contributor \
+                 alone does not list blobs)"
+            }
+        });
+    }
     Some(match (status, code) {
         (403, Some("AuthenticationFailed" | "AuthorizationFailure")) => {
             "check the account key or SAS token (a SAS also fails once expired or before its \
@@ -229,6 +257,18 @@ mod tests {
             status,
             headers,
             body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn an_untrusted_certificate_is_not_retried() {
+        let e = ureq::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "invalid peer certificate: UnknownIssuer",
+        ));
+        match Failure::from_ureq(e) {
+            Failure::Fatal(t) => assert!(t.contains("SSL_CERT_FILE"), "{t}"),
+            Failure::Transient(t) => panic!("retried: {t}"),
         }
     }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod token_server;
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -42,6 +43,34 @@ pub fn azurite(test: &str) -> Option<String> {
     let _ = writeln!(
         std::io::stderr(),
         "{test}: skipped: start Azurite with .ci/azurite.sh start (then export BLOBSEL_AZURITE_URL)"
+    );
+    None
+}
+
+/// The HTTPS Azurite that accepts bearer tokens (`--oauth basic`) and the
+/// PEM file of the authority that signed its certificate, or `None` (after
+/// saying so) outside CI when it is not running.
+pub fn azurite_oauth(test: &str) -> Option<(String, std::path::PathBuf)> {
+    let from_env = std::env::var("BLOBSEL_AZURITE_OAUTH_URL")
+        .ok()
+        .zip(std::env::var("BLOBSEL_AZURITE_CA").ok())
+        .filter(|(u, c)| !u.trim().is_empty() && !c.trim().is_empty());
+    if let Some((url, ca)) = from_env {
+        return Some((url.trim().to_string(), ca.trim().into()));
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{test}: BLOBSEL_AZURITE_OAUTH_URL is not set, and CI must run the live tests: \
+             run `eval \"$(bash .ci/azurite.sh start)\"` before `cargo test`"
+        );
+    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/azurite/oauth");
+    if let Ok(url) = std::fs::read_to_string(format!("{dir}/endpoint")) {
+        return Some((url.trim().to_string(), format!("{dir}/ca.pem").into()));
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "{test}: skipped: start Azurite with .ci/azurite.sh start (then export BLOBSEL_AZURITE_OAUTH_URL)"
     );
     None
 }

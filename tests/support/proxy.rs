@@ -25,6 +25,10 @@ pub enum Fault {
     /// Forward it, send back the status line, the headers and half of the
     /// body, then drop the connection.
     DropMidBody,
+    /// Answer this status (a server error) without asking upstream.
+    Status(u16),
+    /// Close the connection without answering.
+    Reset,
     /// Answer 200 with this body itself, without a length (the end of the
     /// body is where the connection closes), and only its first half when
     /// `cut` is set.
@@ -51,6 +55,33 @@ impl Proxy {
     /// everything. An upstream of `None` makes every request without a
     /// scripted fault a 404 (for tests without Azurite).
     pub fn start(upstream: Option<&str>, faults: &[Fault]) -> Proxy {
+        Proxy::start_slow(upstream, faults, Duration::ZERO)
+    }
+
+    /// Like [`Proxy::start`], and every request waits `delay` first (a
+    /// far-away service).
+    pub fn start_slow(upstream: Option<&str>, faults: &[Fault], delay: Duration) -> Proxy {
+        Proxy::start_with(upstream, faults, delay, None)
+    }
+
+    /// A proxy that answers `400` itself to every request whose request
+    /// line contains `needle` (a listing of one prefix, say), and passes
+    /// the others.
+    pub fn refusing(upstream: &str, needle: &str) -> Proxy {
+        Proxy::start_with(
+            Some(upstream),
+            &[],
+            Duration::ZERO,
+            Some(needle.to_string()),
+        )
+    }
+
+    fn start_with(
+        upstream: Option<&str>,
+        faults: &[Fault],
+        delay: Duration,
+        refuse: Option<String>,
+    ) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local addr").port();
         let (upstream_addr, path) = match upstream {
@@ -67,8 +98,9 @@ impl Proxy {
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (f, s, up) = (f.clone(), s.clone(), upstream_addr.clone());
+                let refuse = refuse.clone();
                 thread::spawn(move || {
-                    let _ = serve(stream, up.as_deref(), &f, &s);
+                    let _ = serve(stream, up.as_deref(), &f, &s, delay, refuse.as_deref());
                 });
             }
         });
@@ -97,6 +129,8 @@ fn serve(
     upstream: Option<&str>,
     faults: &Mutex<VecDeque<Fault>>,
     seen: &Mutex<Vec<(String, Fault)>>,
+    delay: Duration,
+    refuse: Option<&str>,
 ) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(client.try_clone()?);
@@ -118,11 +152,16 @@ fn serve(
             }
         }
         head.push_str("Connection: close\r\n\r\n");
-        let fault = faults
-            .lock()
-            .ok()
-            .and_then(|mut f| f.pop_front())
-            .unwrap_or(Fault::Pass);
+        thread::sleep(delay);
+        let fault = if refuse.is_some_and(|n| request_line.contains(n)) {
+            Fault::Status(400)
+        } else {
+            faults
+                .lock()
+                .ok()
+                .and_then(|mut f| f.pop_front())
+                .unwrap_or(Fault::Pass)
+        };
         if let Ok(mut s) = seen.lock() {
             s.push((request_line.trim_end().to_string(), fault));
         }
@@ -138,6 +177,17 @@ fn serve(
                 )
                 .into_bytes()
             }
+            (Fault::Status(code), _) => {
+                let body = "<?xml version=\"1.0\"?><Error><Code>InternalError</Code>\
+                            <Message>Injected by the test proxy.</Message></Error>";
+                format!(
+                    "HTTP/1.1 {code} Injected\r\nx-ms-error-code: InternalError\r\n\
+                     x-ms-request-id: proxy-{code}\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes()
+            }
+            (Fault::Reset, _) => return client.shutdown(Shutdown::Both),
             (Fault::Page { body, cut }, _) => {
                 let body = if cut { &body[..body.len() / 2] } else { body };
                 let head =

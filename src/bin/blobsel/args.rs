@@ -196,16 +196,50 @@ pub struct AccountArgs {
         value_name = "KEY"
     )]
     pub account_key: Option<String>,
+    /// How to authorize: `login` signs in with Microsoft Entra ID (a service
+    /// principal from AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET,
+    /// workload identity, a managed identity, or `az login`, tried in this
+    /// order; HTTPS only); `key` uses the account key, SAS or connection
+    /// string given.
+    #[arg(
+        long,
+        value_enum,
+        env = "AZURE_STORAGE_AUTH_MODE",
+        value_name = "MODE",
+        ignore_case = true,
+        conflicts_with = "sas"
+    )]
+    pub auth_mode: Option<AuthMode>,
     /// An Azure connection string; without a value, the one in
     /// AZURE_STORAGE_CONNECTION_STRING.
     #[arg(long, value_name = "STRING", num_args = 0..=1, default_missing_value = "", conflicts_with = "account_url")]
     pub connection_string: Option<String>,
     /// Write what was listed to FILE (jsonl), to preview it again offline.
+    /// If the listing stops (Ctrl-C, the network gone), FILE keeps what was
+    /// listed and FILE.resume where it stopped: see --resume.
     #[arg(long, value_name = "FILE")]
     pub save_listing: Option<PathBuf>,
+    /// Go on with the interrupted listing into --save-listing FILE: its rows
+    /// are previewed again without listing them, and the rest is listed and
+    /// appended. Give the same selection and account.
+    #[arg(long, requires = "save_listing")]
+    pub resume: bool,
     /// Results per List Blobs / List Containers page (1-5000).
     #[arg(long, value_name = "N", default_value = "5000")]
     pub page_size: u32,
+    /// List Blobs requests in flight: containers, prefixes and the virtual
+    /// directories below them are listed at the same time (1: one request
+    /// at a time). The output is the same whatever N.
+    #[arg(long, value_name = "N", default_value = "16", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// The account key, SAS or connection string given.
+    Key,
+    /// A Microsoft Entra ID token.
+    Login,
 }
 
 #[derive(Debug, Args)]

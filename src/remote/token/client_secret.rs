@@ -1,0 +1,69 @@
+//! A service principal with a client secret: the OAuth 2.0 client
+//! credentials grant at the Microsoft Entra token endpoint.
+
+use super::{token_url, var, AccessToken, Env, Http, TokenError, TokenSource, STORAGE_SCOPE};
+
+pub(super) const NAME: &str = "service principal (client secret)";
+
+/// A service principal from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
+/// `AZURE_CLIENT_SECRET`. `Debug` never shows the secret.
+pub struct ClientSecret {
+    token_url: String,
+    client_id: String,
+    secret: String,
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecret")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ClientSecret {
+    /// The service principal the variables of `env` name (and the authority
+    /// of `AZURE_AUTHORITY_HOST`), or what is missing.
+    pub fn from_env(env: Env<'_>) -> Result<ClientSecret, String> {
+        let missing: Vec<&str> = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"]
+            .into_iter()
+            .filter(|n| var(env, n).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("{} not set", is_are(&missing)));
+        }
+        let tenant = var(env, "AZURE_TENANT_ID").unwrap_or_default();
+        Ok(ClientSecret {
+            token_url: token_url(env, &tenant).map_err(|e| e.message().to_string())?,
+            client_id: var(env, "AZURE_CLIENT_ID").unwrap_or_default(),
+            secret: var(env, "AZURE_CLIENT_SECRET").unwrap_or_default(),
+        })
+    }
+}
+
+/// "A is" or "A, B are".
+pub(super) fn is_are(names: &[&str]) -> String {
+    match names {
+        [one] => format!("{one} is"),
+        many => format!("{} are", many.join(", ")),
+    }
+}
+
+impl TokenSource for ClientSecret {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn get_token(&self, http: &Http) -> Result<AccessToken, TokenError> {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.secret.as_str()),
+            ("scope", STORAGE_SCOPE),
+        ];
+        http.post_form(NAME, &self.token_url, &form, &[&self.secret])
+            .map_err(TokenError::Failed)
+    }
+}
