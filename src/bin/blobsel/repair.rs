@@ -17,7 +17,7 @@ use crate::output::Output;
 const STOP_AFTER: &str = "BLOBSEL_TEST_REPAIR_STOP_AFTER";
 
 pub fn run(a: RepairArgs) -> Result<ExitCode> {
-    let Some(account) = crate::live::Account::from_args(&a.account)? else {
+    let Some(account) = crate::live::Account::from_args(&a.account, !a.no_progress)? else {
         bail!(
             "repair fetches from the account: give --account-url (with --sas or an account \
              key) or --connection-string"

@@ -20,7 +20,7 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
             .num_threads(n.max(1))
             .build_global()?;
     }
-    let account = crate::live::Account::from_args(&a.account)?;
+    let account = crate::live::Account::from_args(&a.account, !a.no_progress)?;
     if account.is_some() && !a.listings.is_empty() {
         bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
     }
