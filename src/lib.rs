@@ -135,5 +135,6 @@ pub mod remote;
 mod rule;
 mod selection;
 mod snapshot;
+mod suggest;
 mod text;
 mod words;

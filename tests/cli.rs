@@ -177,7 +177,7 @@ fn jsonl_listing() {
             "\n",
             r#"{"path":"/bob/d.jpg","size":5,"version_id":"v1","is_current_version":false}"#,
             "\n",
-            r#"{"path":"/bob/e.jpg","size":6,"version_id":"v2","is_current_version":true,"etag":"x"}"#,
+            r#"{"path":"/bob/e.jpg","size":6,"version_id":"v2","is_current_version":true}"#,
             "\n",
             r#"{"path":"/docs/x","size":null,"snapshot":null}"#,
             "\n",
@@ -196,6 +196,72 @@ fn jsonl_listing() {
         .run()
         .code(0)
         .stdout("/bobkids/c.jpg\n/bob/d.jpg\n/docs/x\n");
+}
+
+#[test]
+fn jsonl_listing_keys_are_strict() {
+    let dir = listing_dir();
+    // Today's silent wrong answers: a snapshot read as its base blob, a
+    // size lost, a lease not seen.
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/docs/plan.xlsx\",\"snapshottime\":\"2011-03-09T01:42:34.936Z\",\"Size\":5}\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.jsonl"])
+        .run()
+        .error(&[r#"l.jsonl:1:27: unknown key "snapshottime": did you mean "snapshot"?"#])
+        .stdout_empty();
+    dir.write("l.jsonl", "{\"path\":\"/bob/a\",\"Size\":5}\n");
+    dir.cmd(&["preview", "selection.xml", "l.jsonl"])
+        .run()
+        .error(&[
+            r#"l.jsonl:1:18: unknown key "Size": did you mean "size"? (keys are case-sensitive)"#,
+        ]);
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/bob/a\"}\n{\"path\":\"/bob/b\",\"lease\":\"leased\"}\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.jsonl", "--summary"])
+        .run()
+        .error(&[r#"l.jsonl:2:18: unknown key "lease": did you mean "leased"?"#]);
+    // Another tool's keys: refused, unless skipped on purpose, which the
+    // summary says; a misspelling is refused all the same.
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/bob/a\",\"etag\":\"0x8D\",\"size\":5}\n{\"path\":\"/bob/b\",\"size\":6}\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.jsonl"])
+        .run()
+        .error(&[
+            "l.jsonl:1:18: unknown key \"etag\"",
+            "--ignore-unknown-keys",
+        ]);
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "l.jsonl",
+        "--ignore-unknown-keys",
+        "--summary",
+    ])
+    .run()
+    .code(0)
+    .stdout("/bob/a\n/bob/b\n")
+    .stderr_has(&[
+        "bytes selected:            11 ",
+        "unknown keys ignored:      1 rows",
+    ]);
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/bob/a\",\"etag\":\"x\",\"Size\":5}\n",
+    );
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "l.jsonl",
+        "--ignore-unknown-keys",
+    ])
+    .run()
+    .error(&[r#"l.jsonl:1:29: unknown key "Size": did you mean "size"?"#]);
 }
 
 #[test]

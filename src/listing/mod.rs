@@ -83,6 +83,29 @@ pub trait ListingReader {
     /// Reads the next entry into `entry` (cleared first). Returns `Ok(false)`
     /// at the end. Errors name the source and the line or record.
     fn read_entry(&mut self, entry: &mut ListingEntry) -> Result<bool, Error>;
+
+    /// How many rows so far had keys the reader skipped
+    /// ([`ReadOptions::ignore_unknown_keys`]); 0 for formats without keys.
+    fn rows_with_ignored_keys(&self) -> u64 {
+        0
+    }
+}
+
+/// How readers treat what they do not read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    ignore_unknown_keys: bool,
+}
+
+impl ReadOptions {
+    /// With `true`, a jsonl key blobsel does not read is skipped instead of
+    /// refused (unless it looks like a misspelling of one it reads): for
+    /// listings other tools wrote with keys of their own. See
+    /// [`JsonlReader::ignore_unknown_keys`].
+    pub fn ignore_unknown_keys(mut self, yes: bool) -> ReadOptions {
+        self.ignore_unknown_keys = yes;
+        self
+    }
 }
 
 /// A reader of `input` in `format`; `source_name` (a file name, or
@@ -96,9 +119,21 @@ pub fn open_reader<'a>(
     input: Box<dyn BufRead + 'a>,
     source_name: &str,
 ) -> Result<Box<dyn ListingReader + 'a>, Error> {
+    open_reader_with(format, input, source_name, ReadOptions::default())
+}
+
+/// [`open_reader`], with `options`.
+pub fn open_reader_with<'a>(
+    format: ListingFormat,
+    input: Box<dyn BufRead + 'a>,
+    source_name: &str,
+    options: ReadOptions,
+) -> Result<Box<dyn ListingReader + 'a>, Error> {
     Ok(match format {
         ListingFormat::Lines => Box::new(LinesReader::new(input, source_name)),
-        ListingFormat::Jsonl => Box::new(JsonlReader::new(input, source_name)),
+        ListingFormat::Jsonl => Box::new(
+            JsonlReader::new(input, source_name).ignore_unknown_keys(options.ignore_unknown_keys),
+        ),
         ListingFormat::ListBlobsXml => Box::new(ListBlobsReader::new(input, source_name)),
         ListingFormat::InventoryCsv => Box::new(InventoryCsvReader::new(input, source_name)),
         ListingFormat::InventoryParquet => {

@@ -108,6 +108,11 @@ pub struct PreviewArgs {
     /// .parquet, .jsonl/.ndjson, else lines].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub listing_format: Option<FormatArg>,
+    /// Skip jsonl keys blobsel does not read (other tools' extra keys)
+    /// instead of refusing them; a key that looks like a misspelling of one
+    /// it reads is still an error. The summary counts the rows skipped.
+    #[arg(long)]
+    pub ignore_unknown_keys: bool,
     /// How to print the blobs.
     #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
     pub output: OutputArg,

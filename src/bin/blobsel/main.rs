@@ -199,6 +199,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     let cfg = preview::Config {
         matcher,
         listings,
+        ignore_unknown_keys: a.ignore_unknown_keys,
         jsonl: a.output == OutputArg::Jsonl,
         explain: a.explain,
         invert: a.invert,

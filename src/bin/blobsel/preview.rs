@@ -17,6 +17,8 @@ use crate::summary::{Stats, SummaryMode};
 pub struct Config {
     pub matcher: Matcher,
     pub listings: Vec<Listing>,
+    /// Skip jsonl keys blobsel does not read (`--ignore-unknown-keys`).
+    pub ignore_unknown_keys: bool,
     pub jsonl: bool,
     pub explain: bool,
     pub invert: bool,
@@ -69,8 +71,11 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
                 lines(cfg, input, &name, &mut out, &mut stats, &progress)?;
             }
             format => {
-                let mut reader = open_structured(listing, format, &name, &progress)?;
+                let options =
+                    listing::ReadOptions::default().ignore_unknown_keys(cfg.ignore_unknown_keys);
+                let mut reader = open_structured(listing, format, &name, options, &progress)?;
                 entries(cfg, &mut *reader, &mut out, &mut stats)?;
+                stats.rows_with_ignored_keys += reader.rows_with_ignored_keys();
             }
         }
     }
@@ -108,6 +113,7 @@ fn open_structured<'a>(
     listing: &Listing,
     format: ListingFormat,
     name: &str,
+    options: listing::ReadOptions,
     progress: &'a crate::progress::Progress,
 ) -> Result<Box<dyn ListingReader + 'a>> {
     #[cfg(feature = "parquet")]
@@ -119,7 +125,7 @@ fn open_structured<'a>(
     }
     let input = progress.wrap(open(listing)?);
     let input: Box<dyn BufRead + 'a> = Box::new(BufReader::with_capacity(256 * 1024, input));
-    Ok(listing::open_reader(format, input, name)?)
+    Ok(listing::open_reader_with(format, input, name, options)?)
 }
 
 // ---------------------------------------------------------------------------
