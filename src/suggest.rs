@@ -26,7 +26,14 @@ pub(crate) fn closest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
         let kf = fold(k);
         let d = distance(&w, &kf);
         let longer = w.chars().count().max(kf.chars().count());
-        let contains = kf.len() >= 4 && w.len() >= 4 && (kf.contains(&w) || w.contains(&kf));
+        // One holds the other, which is most of it.
+        let (short, long) = if w.len() < kf.len() {
+            (&w, &kf)
+        } else {
+            (&kf, &w)
+        };
+        let contains =
+            short.len() >= 4 && 3 * short.len() >= 2 * long.len() && long.contains(short.as_str());
         if d > (longer / 3).max(1) && !contains {
             continue;
         }
@@ -35,6 +42,12 @@ pub(crate) fn closest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
         }
     }
     best.map(|(_, k)| k)
+}
+
+/// Whether `a` and `b` are the same name but for case and separators
+/// (`_`, `-`, space).
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    fold(a) == fold(b)
 }
 
 /// Lowercase, without `_`, `-` and spaces.
@@ -120,6 +133,7 @@ mod tests {
             ("", None),
             ("-", None),
             ("creationTime", None),
+            ("filesize", None),
         ] {
             assert_eq!(closest(word, &known), near, "{word}");
         }

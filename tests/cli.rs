@@ -458,6 +458,40 @@ fn inventory_csv() {
     );
 }
 
+#[test]
+fn inventory_csv_columns_are_strict_and_versions_as_the_service_writes_them() {
+    let dir = listing_dir();
+    // A column blobsel reads, misspelt: the sizes were silently lost.
+    dir.write(
+        "inv.csv",
+        "Name,Creation-Time,Content-Lenght,LeaseStatus,Etag\nbob/a,x,5,unlocked,0x1\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "inv.csv", "--summary"])
+        .run()
+        .error(&[
+            "inv.csv: line 1: column 3 is named \"Content-Lenght\": did you mean \"Content-Length\"?",
+        ])
+        .stdout_empty();
+    // A version without IsCurrentVersion true is a previous one, as in
+    // jsonl and List Blobs responses: never exported.
+    dir.write(
+        "inv.csv",
+        "Name,VersionId,IsCurrentVersion,LeaseStatus\n\
+         bob/a,2024-01-01T00:00:00.0000000Z,,unlocked\n\
+         bob/a,2024-02-01T00:00:00.0000000Z,true,unlocked\n",
+    );
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "inv.csv",
+        "--invert",
+        "--explain",
+    ])
+    .run()
+    .code(0)
+    .stdout("/bob/a\tprevious version\n");
+}
+
 #[cfg(feature = "parquet")]
 #[test]
 fn inventory_parquet() {
