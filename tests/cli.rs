@@ -265,6 +265,25 @@ fn jsonl_listing_keys_are_strict() {
 }
 
 #[test]
+fn list_blobs_xml_misspelt_elements_are_errors() {
+    let dir = listing_dir();
+    dir.write(
+        "l.xml",
+        "<EnumerationResults ContainerName=\"bob\"><Blobs>\n\
+         <Blob><Name>a</Name><Properties><Creation-Time>x</Creation-Time>\
+         <Content-Lenght>5</Content-Lenght><LeaseStatus>locked</LeaseStatus>\
+         </Properties></Blob>\n</Blobs></EnumerationResults>",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.xml", "--drive-size", "1TB"])
+        .run()
+        .error(&[
+            "l.xml:2:65: <Content-Lenght> in a blob's <Properties>",
+            "did you mean <Content-Length>?",
+        ])
+        .stdout_empty();
+}
+
+#[test]
 fn list_blobs_xml_samples() {
     let dir = Dir::new();
     dir.copy(&[
