@@ -604,6 +604,106 @@ fn format_from_extension() {
 }
 
 #[test]
+fn format_from_content_when_the_extension_says_nothing() {
+    let dir = listing_dir();
+    let jsonl = "\u{FEFF}\n{\"path\":\"/bob/a\"}\n";
+    let csv = "Etag,Name,Content-Length\n1,bob/a,5\n";
+    let xml = "<?xml version=\"1.0\"?>\n<EnumerationResults ContainerName=\"bob\"><Blobs>\
+               <Blob><Name>a</Name></Blob></Blobs></EnumerationResults>";
+    for (name, content) in [
+        ("l.json", jsonl),
+        ("noext", jsonl),
+        ("l.out", csv),
+        ("inventory", csv),
+        ("page1", xml),
+        ("l.json2", "bob/a\n"),
+    ] {
+        dir.write(name, content);
+        let expected = if content.starts_with("bob/") {
+            "bob/a\n"
+        } else {
+            "/bob/a\n"
+        };
+        dir.cmd(&["preview", "selection.xml", name])
+            .run()
+            .code(0)
+            .stdout(expected)
+            .stderr_empty();
+        // The same on stdin, alone or after a file.
+        dir.cmd(&["preview", "selection.xml"])
+            .stdin(content)
+            .run()
+            .code(0)
+            .stdout(expected)
+            .stderr_empty();
+    }
+    dir.cmd(&["preview", "selection.xml", "l.out", "-"])
+        .stdin(xml)
+        .run()
+        .code(0)
+        .stdout("/bob/a\n/bob/a\n");
+    // Stdin is read once: its head (for detection) and then the rest.
+    let many: String = (0..5000)
+        .map(|i| format!("{{\"path\":\"/bob/{i:05}\",\"size\":1}}\n"))
+        .collect();
+    let run = dir
+        .cmd(&["preview", "selection.xml", "--summary-only"])
+        .stdin(many)
+        .run();
+    run.code(0)
+        .stdout_has("blobs read:                5000\n")
+        .stdout_has("bytes selected:            5000 ");
+}
+
+#[test]
+fn a_listing_that_fails_on_line_1_names_its_format_and_how_to_choose_another() {
+    let dir = listing_dir();
+    // .txt is lines by convention; the content says otherwise.
+    dir.write("l.txt", "{\"path\":\"/bob/a\"}\n");
+    dir.cmd(&["preview", "selection.xml", "l.txt"])
+        .run()
+        .error(&[
+            "l.txt: line 1: ",
+            "(read as lines, from the extension .txt; it looks like jsonl: give \
+             --listing-format jsonl)",
+        ]);
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "l.txt",
+        "--listing-format",
+        "csv",
+    ])
+    .run()
+    .error(&[
+        "(read as csv, as --listing-format says; it looks like jsonl: give --listing-format jsonl)",
+    ]);
+    // Detected, and still wrong: a JSON array is no listing format.
+    dir.write("l.json", "[{\"path\":\"/bob/a\"}]\n");
+    dir.cmd(&["preview", "selection.xml", "l.json"])
+        .run()
+        .error(&[
+            "l.json: line 1: ",
+            "(read as lines, detected from its content; to read it as another format, \
+             give --listing-format lines|jsonl|xml|csv|parquet)",
+        ]);
+    dir.cmd(&["preview", "selection.xml"])
+        .stdin("<BlobList><BlobPath>/bob/a</BlobPath></BlobList>")
+        .run()
+        .error(&["<stdin>:1:1: ", "(read as xml, detected from its content;"]);
+    // An error further on, or about the content in the format claimed,
+    // carries no format hint.
+    dir.write("l.jsonl", "{\"path\":\"/bob/a\"}\n{\"path\":\"/bob\"}\n");
+    let run = dir.cmd(&["preview", "selection.xml", "l.jsonl"]).run();
+    run.error(&["l.jsonl: line 2: "]);
+    assert!(!run.stderr.contains("--listing-format"), "{}", run.stderr);
+    dir.write("l.csv", "Name,Snapshots\nbob/a,x\n");
+    let run = dir.cmd(&["preview", "selection.xml", "l.csv"]).run();
+    run.error(&["l.csv: line 1: ", "did you mean \"Snapshot\"?"]);
+    assert!(!run.stderr.contains("--listing-format"), "{}", run.stderr);
+}
+
+#[test]
 fn listing_format_flag_overrides_the_extension() {
     let dir = listing_dir();
     dir.write("l.txt", "{\"path\":\"/bob/a\",\"size\":1}\n");

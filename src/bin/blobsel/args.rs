@@ -105,7 +105,9 @@ pub struct PreviewArgs {
     #[arg(value_name = "LISTING")]
     pub listings: Vec<PathBuf>,
     /// The listing format [default: from the extension: .xml, .csv,
-    /// .parquet, .jsonl/.ndjson, else lines].
+    /// .parquet, .jsonl/.ndjson, .txt (lines); else detected from the
+    /// content: a JSON object is jsonl, `<` xml, a header with Name csv,
+    /// anything else lines].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub listing_format: Option<FormatArg>,
     /// Skip jsonl keys blobsel does not read (other tools' extra keys)

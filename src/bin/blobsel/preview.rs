@@ -35,6 +35,10 @@ pub struct Config {
 pub struct Listing {
     pub path: Option<PathBuf>,
     pub format: ListingFormat,
+    /// How the format was chosen, for errors.
+    pub from: crate::listings::FormatFrom,
+    /// Bytes of stdin already read (to detect the format), read first.
+    pub head: Vec<u8>,
 }
 
 impl Listing {
@@ -65,19 +69,23 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let progress = crate::progress::Progress::new(cfg.progress, total_bytes(&cfg.listings));
     for listing in &cfg.listings {
         let name = listing.name();
-        match listing.format {
-            ListingFormat::Lines => {
-                let input = open(listing)?;
-                lines(cfg, input, &name, &mut out, &mut stats, &progress)?;
-            }
+        let before = stats.read;
+        let read = match listing.format {
+            ListingFormat::Lines => open(listing)
+                .and_then(|input| lines(cfg, input, &name, &mut out, &mut stats, &progress)),
             format => {
                 let options =
                     listing::ReadOptions::default().ignore_unknown_keys(cfg.ignore_unknown_keys);
-                let mut reader = open_structured(listing, format, &name, options, &progress)?;
-                entries(cfg, &mut *reader, &mut out, &mut stats)?;
-                stats.rows_with_ignored_keys += reader.rows_with_ignored_keys();
+                open_structured(listing, format, &name, options, &progress).and_then(|mut r| {
+                    entries(cfg, &mut *r, &mut out, &mut stats)?;
+                    stats.rows_with_ignored_keys += r.rows_with_ignored_keys();
+                    Ok(())
+                })
             }
-        }
+        };
+        // A listing read in the wrong format fails on its first record.
+        let first = listing.format != ListingFormat::Lines && stats.read == before;
+        read.map_err(|e| crate::listings::hint(e, listing, first))?;
     }
     progress.finish();
     if cfg.summary == SummaryMode::Only {
@@ -105,7 +113,7 @@ fn total_bytes(listings: &[Listing]) -> Option<u64> {
 fn open(listing: &Listing) -> Result<Box<dyn Read + Send>> {
     Ok(match &listing.path {
         Some(p) => Box::new(crate::output::open_file(p)?),
-        None => Box::new(io::stdin()),
+        None => Box::new(io::Cursor::new(listing.head.clone()).chain(io::stdin())),
     })
 }
 
