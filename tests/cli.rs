@@ -568,12 +568,15 @@ fn inventory_parquet() {
 // preview: which format, and stdin
 
 #[test]
-fn format_from_extension() {
+fn format_from_extension_else_from_content() {
     let dir = listing_dir();
     let jsonl = "{\"path\":\"/bob/a\"}\n";
     let csv = "Name\nbob/a\n";
     let xml = "<EnumerationResults ContainerName=\"bob\"><Blobs><Blob><Name>a</Name>\
                </Blob></Blobs></EnumerationResults>";
+    let bom_jsonl = "\u{FEFF}\n{\"path\":\"/bob/a\"}\n";
+    let xml_declared = format!("<?xml version=\"1.0\"?>\n{xml}");
+    let inventory = "Etag,Name,Content-Length\n1,bob/a,5\n";
     for (name, content) in [
         ("l.jsonl", jsonl),
         ("l.ndjson", jsonl),
@@ -581,8 +584,14 @@ fn format_from_extension() {
         ("l.csv", csv),
         ("l.xml", xml),
         ("l.txt", "bob/a\n"),
+        // The extension says nothing: the content decides.
         ("l.list", "bob/a\n"),
         ("noext", "bob/a\n"),
+        ("l.json", bom_jsonl),
+        ("noext2", jsonl),
+        ("l.out", inventory),
+        ("inventory", csv),
+        ("page1", &xml_declared),
     ] {
         dir.write(name, content);
         let expected = if content.starts_with("bob/") {
@@ -591,6 +600,13 @@ fn format_from_extension() {
             "/bob/a\n"
         };
         dir.cmd(&["preview", "selection.xml", name])
+            .run()
+            .code(0)
+            .stdout(expected)
+            .stderr_empty();
+        // On stdin, always from the content.
+        dir.cmd(&["preview", "selection.xml"])
+            .stdin(content)
             .run()
             .code(0)
             .stdout(expected)
@@ -604,39 +620,11 @@ fn format_from_extension() {
 }
 
 #[test]
-fn format_from_content_when_the_extension_says_nothing() {
+fn stdin_is_read_once_when_its_format_is_detected() {
     let dir = listing_dir();
-    let jsonl = "\u{FEFF}\n{\"path\":\"/bob/a\"}\n";
-    let csv = "Etag,Name,Content-Length\n1,bob/a,5\n";
     let xml = "<?xml version=\"1.0\"?>\n<EnumerationResults ContainerName=\"bob\"><Blobs>\
                <Blob><Name>a</Name></Blob></Blobs></EnumerationResults>";
-    for (name, content) in [
-        ("l.json", jsonl),
-        ("noext", jsonl),
-        ("l.out", csv),
-        ("inventory", csv),
-        ("page1", xml),
-        ("l.json2", "bob/a\n"),
-    ] {
-        dir.write(name, content);
-        let expected = if content.starts_with("bob/") {
-            "bob/a\n"
-        } else {
-            "/bob/a\n"
-        };
-        dir.cmd(&["preview", "selection.xml", name])
-            .run()
-            .code(0)
-            .stdout(expected)
-            .stderr_empty();
-        // The same on stdin, alone or after a file.
-        dir.cmd(&["preview", "selection.xml"])
-            .stdin(content)
-            .run()
-            .code(0)
-            .stdout(expected)
-            .stderr_empty();
-    }
+    dir.write("l.out", "Etag,Name,Content-Length\n1,bob/a,5\n");
     dir.cmd(&["preview", "selection.xml", "l.out", "-"])
         .stdin(xml)
         .run()

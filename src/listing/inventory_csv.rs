@@ -12,7 +12,7 @@
 use std::io::Read;
 
 use crate::error::{Error, ErrorKind};
-use crate::listing::{invalid, parse_snapshot};
+use crate::listing::{invalid, is_other_azure_field, parse_snapshot};
 use crate::listing::{parse_blob_type, parse_bool, parse_lease_state, ListingEntry, ListingReader};
 
 /// The column of each field an inventory may have.
@@ -102,76 +102,10 @@ const COLUMNS: [&str; 7] = [
     "IsCurrentVersion",
 ];
 
-/// The other fields of an Azure blob inventory (blob and container
-/// schemas, as the inventory policy's `schemaFields` names them, and the
-/// CSV's hyphenated spellings), which blobsel does not read: none of them
-/// is taken for a misspelling of one it reads (`LeaseStatus` is not
-/// `LeaseState`, nor `Version` `VersionId`).
-const OTHER_FIELDS: &[&str] = &[
-    "Creation-Time",
-    "Last-Modified",
-    "Content-MD5",
-    "AccessTier",
-    "AccessTierChangeTime",
-    "AccessTierInferred",
-    "Tags",
-    "Expiry-Time",
-    "hdi_isfolder",
-    "Owner",
-    "Group",
-    "Permissions",
-    "Acl",
-    "Metadata",
-    "LastAccessTime",
-    "Etag",
-    "ContentType",
-    "ContentEncoding",
-    "ContentLanguage",
-    "ContentCRC64",
-    "CacheControl",
-    "ContentDisposition",
-    "LeaseStatus",
-    "LeaseDuration",
-    "ServerEncrypted",
-    "Deleted",
-    "DeletionId",
-    "DeleteId",
-    "DeletedTime",
-    "RemainingRetentionDays",
-    "ImmutabilityPolicyUntilDate",
-    "ImmutabilityPolicyMode",
-    "LegalHold",
-    "CopyId",
-    "CopyStatus",
-    "CopySource",
-    "CopyProgress",
-    "CopyCompletionTime",
-    "CopyStatusDescription",
-    "CustomerProvidedKeySha256",
-    "RehydratePriority",
-    "ArchiveStatus",
-    "XmsBlobSequenceNumber",
-    "x-ms-blob-sequence-number",
-    "EncryptionScope",
-    "IncrementalCopy",
-    "TagCount",
-    // Container inventories.
-    "PublicAccess",
-    "HasImmutabilityPolicy",
-    "HasLegalHold",
-    "DefaultEncryptionScope",
-    "DenyEncryptionScopeOverride",
-    "ImmutableStorageWithVersioningEnabled",
-    "Version",
-];
-
 /// The column blobsel reads that `header` (not one of them) looks like a
 /// misspelling of, unless it is another field of an Azure inventory.
 fn misspelt_column(header: &str) -> Option<&'static str> {
-    if OTHER_FIELDS
-        .iter()
-        .any(|f| crate::suggest::same_name(f, header))
-    {
+    if is_other_azure_field(header) {
         return None;
     }
     crate::suggest::closest(header, &COLUMNS)
@@ -400,6 +334,7 @@ fn csv_error(e: &csv::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::listing::entry::AZURE_OTHER_FIELDS;
     use crate::listing::test_util::{kind_line, paths, read_all};
     use crate::listing::{BlobType, ListingFormat};
 
@@ -563,7 +498,14 @@ mod tests {
         // Every field of an Azure inventory reads, in any case.
         let mut header = String::from("Name");
         let mut row = String::from("photos/a");
-        for f in OTHER_FIELDS {
+        // With the fields List Blobs responses have and blobsel reads there.
+        let fields = AZURE_OTHER_FIELDS.iter().chain(&[
+            "AccessTier",
+            "ContentType",
+            "Content-Type",
+            "ServerEncrypted",
+        ]);
+        for f in fields.clone() {
             header.push(',');
             header.push_str(f);
             row.push_str(",x");
@@ -572,7 +514,7 @@ mod tests {
             let entries = read(&format!("{h}\n{row}\n")).unwrap();
             assert_eq!(paths(&entries), ["/photos/a"]);
         }
-        for f in OTHER_FIELDS {
+        for f in fields {
             assert_eq!(misspelt_column(f), None, "{f}");
         }
     }

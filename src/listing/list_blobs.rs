@@ -39,7 +39,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::listing::{invalid, parse_snapshot, quoted};
+use crate::listing::{invalid, is_other_azure_field, parse_snapshot, quoted};
 use crate::listing::{
     parse_blob_type, parse_bool, parse_lease_state, BlobType, ListingEntry, ListingReader,
 };
@@ -374,8 +374,7 @@ impl State {
     }
 }
 
-/// The elements of a `<Blob>` blobsel reads, and the others the service
-/// writes (List Blobs, REST version 2025-01-05 and before).
+/// The elements of a `<Blob>` blobsel reads.
 const BLOB_READ: [&str; 5] = [
     "Name",
     "Snapshot",
@@ -383,16 +382,8 @@ const BLOB_READ: [&str; 5] = [
     "IsCurrentVersion",
     "Properties",
 ];
-const BLOB_OTHER: &[&str] = &[
-    "Deleted",
-    "Metadata",
-    "Tags",
-    "OrMetadata",
-    "HasVersionsOnly",
-];
 
-/// The elements of a blob's `<Properties>` blobsel reads, and the others
-/// the service writes.
+/// The elements of a blob's `<Properties>` blobsel reads.
 const PROPERTIES_READ: [&str; 6] = [
     "Content-Length",
     "BlobType",
@@ -401,66 +392,21 @@ const PROPERTIES_READ: [&str; 6] = [
     "ServerEncrypted",
     "AccessTier",
 ];
-const PROPERTIES_OTHER: &[&str] = &[
-    "Creation-Time",
-    "Last-Modified",
-    "Etag",
-    "Owner",
-    "Group",
-    "Permissions",
-    "Acl",
-    "ResourceType",
-    "Placeholder",
-    "Content-Encoding",
-    "Content-Language",
-    "Content-MD5",
-    "Content-CRC64",
-    "Content-Disposition",
-    "Cache-Control",
-    "x-ms-blob-sequence-number",
-    "AccessTierInferred",
-    "AccessTierChangeTime",
-    "LeaseStatus",
-    "LeaseDuration",
-    "CopyId",
-    "CopyStatus",
-    "CopySource",
-    "CopyProgress",
-    "CopyCompletionTime",
-    "CopyStatusDescription",
-    "CopyDestinationSnapshot",
-    "DestinationSnapshot",
-    "IncrementalCopy",
-    "CustomerProvidedKeySha256",
-    "EncryptionScope",
-    "EncryptionContext",
-    "DeletedTime",
-    "RemainingRetentionDays",
-    "TagCount",
-    "Expiry-Time",
-    "Sealed",
-    "RehydratePriority",
-    "LastAccessTime",
-    "ImmutabilityPolicyUntilDate",
-    "ImmutabilityPolicyMode",
-    "LegalHold",
-    "ArchiveStatus",
-];
 
 /// An element of `<Blob>` or `<Properties>` that blobsel does not read:
 /// an error when it looks like a misspelling of one it reads (XML is
 /// case-sensitive: `<content-length>` is not `<Content-Length>`), unless
 /// the service writes it.
 fn check_misspelt(parent: Tag, name: &[u8]) -> Result<(), Error> {
-    let (read, other, within): (&[&str], &[&str], &str) = match parent {
-        Tag::Blob => (&BLOB_READ, BLOB_OTHER, "<Blob>"),
-        Tag::Properties => (&PROPERTIES_READ, PROPERTIES_OTHER, "a blob's <Properties>"),
+    let (read, within): (&[&str], &str) = match parent {
+        Tag::Blob => (&BLOB_READ, "<Blob>"),
+        Tag::Properties => (&PROPERTIES_READ, "a blob's <Properties>"),
         _ => return Ok(()),
     };
     let Ok(name) = std::str::from_utf8(name) else {
         return Ok(());
     };
-    if other.contains(&name) {
+    if is_other_azure_field(name) {
         return Ok(());
     }
     match crate::suggest::closest(name, read) {
@@ -1002,10 +948,19 @@ mod tests {
         // <Metadata>, say) any name goes.
         let all: String = PROPERTIES_READ
             .iter()
-            .chain(PROPERTIES_OTHER)
+            .chain(crate::listing::entry::AZURE_OTHER_FIELDS)
             .map(|p| format!("<{p}>1</{p}>"))
             .collect();
-        let others: String = BLOB_OTHER.iter().map(|p| format!("<{p}/>")).collect();
+        let others: String = [
+            "Deleted",
+            "Metadata",
+            "Tags",
+            "OrMetadata",
+            "HasVersionsOnly",
+        ]
+        .iter()
+        .map(|p| format!("<{p}/>"))
+        .collect();
         let text = page(&format!(
             "<Blob><Name>a</Name>{others}<Metadata><Content-Lenght>1</Content-Lenght>\
              </Metadata><Properties>{}</Properties></Blob>",
