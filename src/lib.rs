@@ -137,6 +137,7 @@ pub mod remote;
 mod rule;
 mod selection;
 mod snapshot;
+mod suggest;
 mod text;
 pub mod verify;
 mod words;

@@ -177,7 +177,7 @@ fn jsonl_listing() {
             "\n",
             r#"{"path":"/bob/d.jpg","size":5,"version_id":"v1","is_current_version":false}"#,
             "\n",
-            r#"{"path":"/bob/e.jpg","size":6,"version_id":"v2","is_current_version":true,"etag":"x"}"#,
+            r#"{"path":"/bob/e.jpg","size":6,"version_id":"v2","is_current_version":true}"#,
             "\n",
             r#"{"path":"/docs/x","size":null,"snapshot":null}"#,
             "\n",
@@ -196,6 +196,91 @@ fn jsonl_listing() {
         .run()
         .code(0)
         .stdout("/bobkids/c.jpg\n/bob/d.jpg\n/docs/x\n");
+}
+
+#[test]
+fn jsonl_listing_keys_are_strict() {
+    let dir = listing_dir();
+    // Today's silent wrong answers: a snapshot read as its base blob, a
+    // size lost, a lease not seen.
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/docs/plan.xlsx\",\"snapshottime\":\"2011-03-09T01:42:34.936Z\",\"Size\":5}\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.jsonl"])
+        .run()
+        .error(&[r#"l.jsonl:1:27: unknown key "snapshottime": did you mean "snapshot"?"#])
+        .stdout_empty();
+    dir.write("l.jsonl", "{\"path\":\"/bob/a\",\"Size\":5}\n");
+    dir.cmd(&["preview", "selection.xml", "l.jsonl"])
+        .run()
+        .error(&[
+            r#"l.jsonl:1:18: unknown key "Size": did you mean "size"? (keys are case-sensitive)"#,
+        ]);
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/bob/a\"}\n{\"path\":\"/bob/b\",\"lease\":\"leased\"}\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.jsonl", "--summary"])
+        .run()
+        .error(&[r#"l.jsonl:2:18: unknown key "lease": did you mean "leased"?"#]);
+    // Another tool's keys: refused, unless skipped on purpose, which the
+    // summary says; a misspelling is refused all the same.
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/bob/a\",\"etag\":\"0x8D\",\"size\":5}\n{\"path\":\"/bob/b\",\"size\":6}\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.jsonl"])
+        .run()
+        .error(&[
+            "l.jsonl:1:18: unknown key \"etag\"",
+            "--ignore-unknown-keys",
+        ]);
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "l.jsonl",
+        "--ignore-unknown-keys",
+        "--summary",
+    ])
+    .run()
+    .code(0)
+    .stdout("/bob/a\n/bob/b\n")
+    .stderr_has(&[
+        "bytes selected:            11 ",
+        "unknown keys ignored:      1 rows",
+    ]);
+    dir.write(
+        "l.jsonl",
+        "{\"path\":\"/bob/a\",\"etag\":\"x\",\"Size\":5}\n",
+    );
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "l.jsonl",
+        "--ignore-unknown-keys",
+    ])
+    .run()
+    .error(&[r#"l.jsonl:1:29: unknown key "Size": did you mean "size"?"#]);
+}
+
+#[test]
+fn list_blobs_xml_misspelt_elements_are_errors() {
+    let dir = listing_dir();
+    dir.write(
+        "l.xml",
+        "<EnumerationResults ContainerName=\"bob\"><Blobs>\n\
+         <Blob><Name>a</Name><Properties><Creation-Time>x</Creation-Time>\
+         <Content-Lenght>5</Content-Lenght><LeaseStatus>locked</LeaseStatus>\
+         </Properties></Blob>\n</Blobs></EnumerationResults>",
+    );
+    dir.cmd(&["preview", "selection.xml", "l.xml", "--drive-size", "1TB"])
+        .run()
+        .error(&[
+            "l.xml:2:65: <Content-Lenght> in a blob's <Properties>",
+            "did you mean <Content-Length>?",
+        ])
+        .stdout_empty();
 }
 
 #[test]
@@ -392,6 +477,40 @@ fn inventory_csv() {
     );
 }
 
+#[test]
+fn inventory_csv_columns_are_strict_and_versions_as_the_service_writes_them() {
+    let dir = listing_dir();
+    // A column blobsel reads, misspelt: the sizes were silently lost.
+    dir.write(
+        "inv.csv",
+        "Name,Creation-Time,Content-Lenght,LeaseStatus,Etag\nbob/a,x,5,unlocked,0x1\n",
+    );
+    dir.cmd(&["preview", "selection.xml", "inv.csv", "--summary"])
+        .run()
+        .error(&[
+            "inv.csv:1: column 3 is named \"Content-Lenght\": did you mean \"Content-Length\"?",
+        ])
+        .stdout_empty();
+    // A version without IsCurrentVersion true is a previous one, as in
+    // jsonl and List Blobs responses: never exported.
+    dir.write(
+        "inv.csv",
+        "Name,VersionId,IsCurrentVersion,LeaseStatus\n\
+         bob/a,2024-01-01T00:00:00.0000000Z,,unlocked\n\
+         bob/a,2024-02-01T00:00:00.0000000Z,true,unlocked\n",
+    );
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "inv.csv",
+        "--invert",
+        "--explain",
+    ])
+    .run()
+    .code(0)
+    .stdout("/bob/a\tprevious version\n");
+}
+
 #[cfg(feature = "parquet")]
 #[test]
 fn inventory_parquet() {
@@ -449,12 +568,15 @@ fn inventory_parquet() {
 // preview: which format, and stdin
 
 #[test]
-fn format_from_extension() {
+fn format_from_extension_else_from_content() {
     let dir = listing_dir();
     let jsonl = "{\"path\":\"/bob/a\"}\n";
     let csv = "Name\nbob/a\n";
     let xml = "<EnumerationResults ContainerName=\"bob\"><Blobs><Blob><Name>a</Name>\
                </Blob></Blobs></EnumerationResults>";
+    let bom_jsonl = "\u{FEFF}\n{\"path\":\"/bob/a\"}\n";
+    let xml_declared = format!("<?xml version=\"1.0\"?>\n{xml}");
+    let inventory = "Etag,Name,Content-Length\n1,bob/a,5\n";
     for (name, content) in [
         ("l.jsonl", jsonl),
         ("l.ndjson", jsonl),
@@ -462,8 +584,14 @@ fn format_from_extension() {
         ("l.csv", csv),
         ("l.xml", xml),
         ("l.txt", "bob/a\n"),
+        // The extension says nothing: the content decides.
         ("l.list", "bob/a\n"),
         ("noext", "bob/a\n"),
+        ("l.json", bom_jsonl),
+        ("noext2", jsonl),
+        ("l.out", inventory),
+        ("inventory", csv),
+        ("page1", &xml_declared),
     ] {
         dir.write(name, content);
         let expected = if content.starts_with("bob/") {
@@ -476,12 +604,91 @@ fn format_from_extension() {
             .code(0)
             .stdout(expected)
             .stderr_empty();
+        // On stdin, always from the content.
+        dir.cmd(&["preview", "selection.xml"])
+            .stdin(content)
+            .run()
+            .code(0)
+            .stdout(expected)
+            .stderr_empty();
     }
     // Read as lines, a JSON line is an invalid line, not a blob.
     dir.write("json.txt", jsonl);
     dir.cmd(&["preview", "selection.xml", "json.txt"])
         .run()
         .error(&["json.txt:1:"]);
+}
+
+#[test]
+fn stdin_is_read_once_when_its_format_is_detected() {
+    let dir = listing_dir();
+    let xml = "<?xml version=\"1.0\"?>\n<EnumerationResults ContainerName=\"bob\"><Blobs>\
+               <Blob><Name>a</Name></Blob></Blobs></EnumerationResults>";
+    dir.write("l.out", "Etag,Name,Content-Length\n1,bob/a,5\n");
+    dir.cmd(&["preview", "selection.xml", "l.out", "-"])
+        .stdin(xml)
+        .run()
+        .code(0)
+        .stdout("/bob/a\n/bob/a\n");
+    // Stdin is read once: its head (for detection) and then the rest.
+    let many: String = (0..5000)
+        .map(|i| format!("{{\"path\":\"/bob/{i:05}\",\"size\":1}}\n"))
+        .collect();
+    let run = dir
+        .cmd(&["preview", "selection.xml", "--summary-only"])
+        .stdin(many)
+        .run();
+    run.code(0)
+        .stdout_has("blobs read:                5000\n")
+        .stdout_has("bytes selected:            5000 ");
+}
+
+#[test]
+fn a_listing_that_fails_on_line_1_names_its_format_and_how_to_choose_another() {
+    let dir = listing_dir();
+    // .txt is lines by convention; the content says otherwise.
+    dir.write("l.txt", "{\"path\":\"/bob/a\"}\n");
+    dir.cmd(&["preview", "selection.xml", "l.txt"])
+        .run()
+        .error(&[
+            "l.txt:1: ",
+            "(read as lines, from the extension .txt; it looks like jsonl: give \
+             --listing-format jsonl)",
+        ]);
+    dir.cmd(&[
+        "preview",
+        "selection.xml",
+        "l.txt",
+        "--listing-format",
+        "csv",
+    ])
+    .run()
+    .error(&[
+        "(read as csv, as --listing-format says; it looks like jsonl: give --listing-format jsonl)",
+    ]);
+    // Detected, and still wrong: a JSON array is no listing format.
+    dir.write("l.json", "[{\"path\":\"/bob/a\"}]\n");
+    dir.cmd(&["preview", "selection.xml", "l.json"])
+        .run()
+        .error(&[
+            "l.json:1: ",
+            "(read as lines, detected from its content; to read it as another format, \
+             give --listing-format lines|jsonl|xml|csv|parquet)",
+        ]);
+    dir.cmd(&["preview", "selection.xml"])
+        .stdin("<BlobList><BlobPath>/bob/a</BlobPath></BlobList>")
+        .run()
+        .error(&["<stdin>:1:1: ", "(read as xml, detected from its content;"]);
+    // An error further on, or about the content in the format claimed,
+    // carries no format hint.
+    dir.write("l.jsonl", "{\"path\":\"/bob/a\"}\n{\"path\":\"/bob\"}\n");
+    let run = dir.cmd(&["preview", "selection.xml", "l.jsonl"]).run();
+    run.error(&["l.jsonl:2: "]);
+    assert!(!run.stderr.contains("--listing-format"), "{}", run.stderr);
+    dir.write("l.csv", "Name,Snapshots\nbob/a,x\n");
+    let run = dir.cmd(&["preview", "selection.xml", "l.csv"]).run();
+    run.error(&["l.csv:1: ", "did you mean \"Snapshot\"?"]);
+    assert!(!run.stderr.contains("--listing-format"), "{}", run.stderr);
 }
 
 #[test]
@@ -633,7 +840,8 @@ fn output_jsonl_objects() {
          "blob_type": "BlockBlob", "leased": false, "version_id": null},
         {"path": "/docs/report.docx", "snapshot": null, "size": 400000000000u64,
          "rule": "BlobPath /docs/report.docx IncludeSnapshots=false (selection.xml:8:3)",
-         "blob_type": "BlockBlob", "leased": false, "version_id": "2024-05-01T00:00:00.0000000Z"},
+         "blob_type": "BlockBlob", "leased": false, "version_id": "2024-05-01T00:00:00.0000000Z",
+         "is_current_version": true},
         {"path": "/bob/notes.txt", "snapshot": null, "size": 3000,
          "rule": "BlobPathPrefix /bob (selection.xml:5:3)",
          "blob_type": "AppendBlob", "leased": false, "version_id": null},

@@ -132,6 +132,83 @@ impl ListingEntry {
     }
 }
 
+/// What Azure writes about a blob that blobsel does not read: the other
+/// fields of the blob and container inventory schemas (as an inventory
+/// policy's `schemaFields` names them, and the CSV's hyphenated
+/// spellings) and the other elements of a List Blobs response's `<Blob>`
+/// and `<Properties>`. None of them is taken for a misspelling of a field
+/// blobsel reads (`LeaseStatus` is not `LeaseState`, nor `Version`
+/// `VersionId`).
+pub(crate) const AZURE_OTHER_FIELDS: &[&str] = &[
+    "Creation-Time",
+    "Last-Modified",
+    "Etag",
+    "Content-MD5",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-CRC64",
+    "Content-Disposition",
+    "Cache-Control",
+    "AccessTierChangeTime",
+    "AccessTierInferred",
+    "Tags",
+    "TagCount",
+    "Expiry-Time",
+    "hdi_isfolder",
+    "Owner",
+    "Group",
+    "Permissions",
+    "Acl",
+    "ResourceType",
+    "Placeholder",
+    "Metadata",
+    "OrMetadata",
+    "HasVersionsOnly",
+    "LastAccessTime",
+    "LeaseStatus",
+    "LeaseDuration",
+    "Deleted",
+    "DeletionId",
+    "DeleteId",
+    "DeletedTime",
+    "RemainingRetentionDays",
+    "ImmutabilityPolicyUntilDate",
+    "ImmutabilityPolicyMode",
+    "LegalHold",
+    "CopyId",
+    "CopyStatus",
+    "CopySource",
+    "CopyProgress",
+    "CopyCompletionTime",
+    "CopyStatusDescription",
+    "CopyDestinationSnapshot",
+    "DestinationSnapshot",
+    "IncrementalCopy",
+    "CustomerProvidedKeySha256",
+    "EncryptionScope",
+    "EncryptionContext",
+    "RehydratePriority",
+    "ArchiveStatus",
+    "Sealed",
+    "x-ms-blob-sequence-number",
+    // Container inventories.
+    "PublicAccess",
+    "HasImmutabilityPolicy",
+    "HasLegalHold",
+    "DefaultEncryptionScope",
+    "DenyEncryptionScopeOverride",
+    "ImmutableStorageWithVersioningEnabled",
+    "Version",
+];
+
+/// Whether `name` is one of [`AZURE_OTHER_FIELDS`], but for case and
+/// separators (`ContentType` and `Content-Type` are one field).
+pub(crate) fn is_other_azure_field(name: &str) -> bool {
+    AZURE_OTHER_FIELDS
+        .iter()
+        .any(|f| crate::suggest::same_name(f, name))
+}
+
 /// A snapshot time read from a listing's field.
 pub(crate) fn parse_snapshot(text: &str) -> Result<SnapshotTime, Error> {
     SnapshotTime::parse(text.as_bytes()).map_err(to_listing_error)

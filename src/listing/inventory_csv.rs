@@ -3,13 +3,16 @@
 //! The header row comes first. `Name` is required and includes the container
 //! (`container/blob`); `Snapshot`, `Content-Length`, `BlobType`,
 //! `LeaseState`, `VersionId` and `IsCurrentVersion` are used when present.
-//! Columns are matched by header name (any case); the others are ignored. An
-//! empty cell means absent.
+//! Columns are matched by header name (any case); the inventory's other
+//! fields are ignored, but a header that looks like a misspelling of a
+//! column blobsel reads (`Content_Length`, `Snapshots`) is an error. An
+//! empty cell means absent; a row with a `VersionId` is the current version
+//! only when its `IsCurrentVersion` says `true`.
 
 use std::io::Read;
 
 use crate::error::{Error, ErrorKind};
-use crate::listing::parse_snapshot;
+use crate::listing::{invalid, is_other_azure_field, parse_snapshot};
 use crate::listing::{parse_blob_type, parse_bool, parse_lease_state, ListingEntry, ListingReader};
 
 /// The column of each field an inventory may have.
@@ -31,6 +34,7 @@ impl Columns {
         let headers: Vec<&str> = headers.into_iter().collect();
         let mut name = None;
         let mut c = Columns::default();
+        let mut misspelt = None;
         for (i, &header) in headers.iter().enumerate() {
             let header = header.trim_start_matches('\u{FEFF}').trim();
             let is = |s: &str| header.eq_ignore_ascii_case(s);
@@ -49,6 +53,9 @@ impl Columns {
             } else if is("IsCurrentVersion") {
                 &mut c.is_current_version
             } else {
+                if misspelt.is_none() {
+                    misspelt = misspelt_column(header).map(|near| (i, header, near));
+                }
                 continue;
             };
             if let Some(first) = slot.replace(i) {
@@ -63,9 +70,45 @@ impl Columns {
                 ));
             }
         }
+        match misspelt {
+            // Without a Name (not one misspelt), it is no inventory at all.
+            Some((_, _, near)) if name.is_none() && near != "Name" => {}
+            Some((i, header, near)) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidListing,
+                    format!(
+                        "column {} is named {header:?}: did you mean {near:?}? blobsel \
+                         reads {near} from an inventory; rename the header (an Azure \
+                         inventory's other columns are fine)",
+                        i + 1
+                    ),
+                ))
+            }
+            None => {}
+        }
         c.name = name.ok_or_else(|| no_name_column(&headers))?;
         Ok(c)
     }
+}
+
+/// The columns blobsel reads.
+const COLUMNS: [&str; 7] = [
+    "Name",
+    "Snapshot",
+    "Content-Length",
+    "BlobType",
+    "LeaseState",
+    "VersionId",
+    "IsCurrentVersion",
+];
+
+/// The column blobsel reads that `header` (not one of them) looks like a
+/// misspelling of, unless it is another field of an Azure inventory.
+fn misspelt_column(header: &str) -> Option<&'static str> {
+    if is_other_azure_field(header) {
+        return None;
+    }
+    crate::suggest::closest(header, &COLUMNS)
 }
 
 /// The error for a header without `Name`.
@@ -104,6 +147,8 @@ pub(crate) struct Cells<'a> {
     pub(crate) lease_state: Option<&'a str>,
     pub(crate) version_id: Option<&'a str>,
     pub(crate) is_current_version: Option<bool>,
+    /// Whether the inventory has an `IsCurrentVersion` column.
+    pub(crate) has_current_column: bool,
 }
 
 impl Cells<'_> {
@@ -117,7 +162,20 @@ impl Cells<'_> {
         entry.blob_type = self.blob_type.map(parse_blob_type).transpose()?;
         entry.leased = self.lease_state.map(parse_lease_state).transpose()?;
         entry.version_id = self.version_id.map(str::to_string);
-        entry.is_current_version = self.is_current_version;
+        // As the service writes it, and as the jsonl and List Blobs readers
+        // take it: only the current version says so (docs/semantics.md §9.2).
+        entry.is_current_version = match self.is_current_version {
+            None if self.version_id.is_some() && !self.has_current_column => {
+                return Err(invalid(
+                    "this row has a VersionId but the inventory has no IsCurrentVersion \
+                     column, so blobsel cannot tell the current version from previous \
+                     ones: add IsCurrentVersion to the inventory rule's schema fields"
+                        .to_string(),
+                ))
+            }
+            None if self.version_id.is_some() => Some(false),
+            flag => flag,
+        };
         Ok(())
     }
 }
@@ -261,6 +319,7 @@ fn row_cells<'r>(record: &'r csv::ByteRecord, c: &Columns) -> Result<Cells<'r>, 
         lease_state: text(c.lease_state)?,
         version_id: text(c.version_id)?,
         is_current_version,
+        has_current_column: c.is_current_version.is_some(),
     })
 }
 
@@ -275,6 +334,7 @@ fn csv_error(e: &csv::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::listing::entry::AZURE_OTHER_FIELDS;
     use crate::listing::test_util::{kind_line, paths, read_all};
     use crate::listing::{BlobType, ListingFormat};
 
@@ -413,5 +473,75 @@ mod tests {
             "{e}"
         );
         assert!(e.message().contains(r#""Container", "Blob""#), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_column_is_an_error_and_other_inventory_fields_are_not() {
+        for (header, near) in [
+            ("Name,Content-Lenght", "Content-Length"),
+            ("Name,content_length", "Content-Length"),
+            ("Name,ContentLength", "Content-Length"),
+            ("Name,Snapshots", "Snapshot"),
+            ("Name,Blob Type", "BlobType"),
+            ("Name,IsCurrentVerison", "IsCurrentVersion"),
+            ("Name,Lease-State", "LeaseState"),
+            ("Nmae,Content-Length", "Name"),
+        ] {
+            let e = read(&format!("{header}\nphotos/a,1\n")).unwrap_err();
+            assert_eq!(kind_line(&e), (ErrorKind::InvalidListing, 1), "{e}");
+            assert!(
+                e.message().contains(&format!("did you mean {near:?}?")),
+                "{header}: {e}"
+            );
+        }
+        // Every field of an Azure inventory reads, in any case.
+        let mut header = String::from("Name");
+        let mut row = String::from("photos/a");
+        // With the fields List Blobs responses have and blobsel reads there.
+        let fields = AZURE_OTHER_FIELDS.iter().chain(&[
+            "AccessTier",
+            "ContentType",
+            "Content-Type",
+            "ServerEncrypted",
+        ]);
+        for f in fields.clone() {
+            header.push(',');
+            header.push_str(f);
+            row.push_str(",x");
+        }
+        for h in [header.clone(), header.to_ascii_lowercase()] {
+            let entries = read(&format!("{h}\n{row}\n")).unwrap();
+            assert_eq!(paths(&entries), ["/photos/a"]);
+        }
+        for f in fields {
+            assert_eq!(misspelt_column(f), None, "{f}");
+        }
+    }
+
+    #[test]
+    fn a_version_without_the_flag_is_a_previous_version() {
+        use crate::listing::Exportability::{Exportable, PreviousVersion};
+        let csv = "Name,VersionId,IsCurrentVersion\n\
+                   photos/a,2024-01-01T00:00:00.0000000Z,\n\
+                   photos/a,2024-02-01T00:00:00.0000000Z,true\n\
+                   photos/b,,\n";
+        let kinds: Vec<_> = read(csv)
+            .unwrap()
+            .iter()
+            .map(|e| (e.is_current_version, e.exportability()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Some(false), PreviousVersion),
+                (Some(true), Exportable),
+                (None, Exportable)
+            ]
+        );
+        // Without the column, a version cannot be told: an error, not a guess.
+        let e =
+            read("Name,VersionId\nphotos/b,\nphotos/a,2024-01-01T00:00:00.0000000Z\n").unwrap_err();
+        assert_eq!(kind_line(&e), (ErrorKind::InvalidListing, 3), "{e}");
+        assert!(e.message().contains("add IsCurrentVersion"), "{e}");
     }
 }

@@ -155,6 +155,7 @@ fn fill(row: &Row, c: &Columns, entry: &mut ListingEntry) -> Result<(), Error> {
                 Some(s) => Some(crate::listing::parse_bool(s, "IsCurrentVersion")?),
             },
         },
+        has_current_column: c.is_current_version.is_some(),
     };
     cells.fill(entry)?;
     if snapshot_time.is_some() {
@@ -418,6 +419,34 @@ mod tests {
             (e.kind(), e.source_name()),
             (ErrorKind::Io, Some("/nonexistent/inv.parquet"))
         );
+    }
+
+    #[test]
+    fn columns_as_strict_as_the_csv_and_versions_as_the_service_writes_them() {
+        use crate::listing::Exportability::{Exportable, PreviousVersion};
+        let file = write(&[
+            Col::Text("Name", vec![Some("photos/a")]),
+            Col::Long("ContentLength", vec![Some(5)]),
+        ]);
+        let e = read(&file).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "inv.parquet: column 2 is named \"ContentLength\": did you mean \"Content-Length\"?"
+            ),
+            "{e}"
+        );
+        let file = write(&[
+            Col::Text("Name", vec![Some("photos/a"), Some("photos/a")]),
+            Col::Text("LeaseStatus", vec![Some("locked"), None]),
+            Col::Text("VersionId", vec![Some("v1"), Some("v2")]),
+            Col::Bool("IsCurrentVersion", vec![None, Some(true)]),
+        ]);
+        let kinds: Vec<_> = read(&file)
+            .unwrap()
+            .iter()
+            .map(ListingEntry::exportability)
+            .collect();
+        assert_eq!(kinds, [PreviousVersion, Exportable]);
     }
 
     #[test]

@@ -14,14 +14,19 @@
 //! | `version_id`, `is_current_version` | blob versions: a row with a version id is the current version only with `is_current_version` `true` (as the service writes it) |
 //! | `committed` | `false` for an uncommitted blob |
 //!
-//! `null` (and an empty string) means absent. Unknown keys are ignored, so
-//! blobsel's own `--output jsonl` reads back. Blank lines are skipped.
+//! `null` (and an empty string) means absent. Blank lines are skipped.
+//! Keys are case-sensitive. Any other key is an error with its line and
+//! column, that names the key meant when it looks like a misspelling
+//! (`Size`, `snapshottime`); `rule`, which blobsel's own `--output jsonl`
+//! writes, is skipped so that output reads back. With
+//! [`JsonlReader::ignore_unknown_keys`], other keys are skipped too, and
+//! only near misses are errors.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::io::BufRead;
 
-use serde::de::{Deserializer, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Position};
@@ -50,31 +55,212 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+/// A key blobsel reads, by the field it fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    Path,
+    Container,
+    Name,
+    Snapshot,
+    Size,
+    BlobType,
+    LeaseState,
+    Leased,
+    VersionId,
+    IsCurrentVersion,
+    Committed,
+    /// A key blobsel's own `--output jsonl` writes and the reader skips.
+    Output,
+}
+
+/// Every key (and alias) a row may have. Keys are case-sensitive.
+const KEYS: [(&str, Key); 20] = [
+    ("path", Key::Path),
+    ("container", Key::Container),
+    ("name", Key::Name),
+    ("snapshot", Key::Snapshot),
+    ("size", Key::Size),
+    ("contentLength", Key::Size),
+    ("Content-Length", Key::Size),
+    ("blob_type", Key::BlobType),
+    ("blobType", Key::BlobType),
+    ("lease_state", Key::LeaseState),
+    ("leaseState", Key::LeaseState),
+    ("leased", Key::Leased),
+    ("version_id", Key::VersionId),
+    ("versionId", Key::VersionId),
+    ("is_current_version", Key::IsCurrentVersion),
+    ("isCurrentVersion", Key::IsCurrentVersion),
+    ("committed", Key::Committed),
+    ("rule", Key::Output),
+    ("reason", Key::Output),
+    ("larger_than_drive", Key::Output),
+];
+
+/// The key names, for near misses.
+const KEY_NAMES: [&str; KEYS.len()] = {
+    let mut names = [""; KEYS.len()];
+    let mut i = 0;
+    while i < KEYS.len() {
+        names[i] = KEYS[i].0;
+        i += 1;
+    }
+    names
+};
+
+fn key(name: &str) -> Option<Key> {
+    KEYS.iter().find(|(k, _)| *k == name).map(|&(_, key)| key)
+}
+
+/// A key blobsel does not read, refused: where it is among the object's
+/// keys, and the known key it looks like.
+struct Refused<'a> {
+    index: usize,
+    key: Text<'a>,
+    near: Option<&'static str>,
+}
+
 /// One line's object; every key optional.
-#[derive(Deserialize)]
+#[derive(Default)]
 struct Row<'a> {
-    #[serde(borrow, default)]
     path: Option<Text<'a>>,
-    #[serde(borrow, default)]
     container: Option<Text<'a>>,
-    #[serde(borrow, default)]
     name: Option<Text<'a>>,
-    #[serde(borrow, default)]
     snapshot: Option<Text<'a>>,
-    #[serde(default, alias = "contentLength", alias = "Content-Length")]
     size: Option<u64>,
-    #[serde(borrow, default, alias = "blobType")]
     blob_type: Option<Text<'a>>,
-    #[serde(borrow, default, alias = "leaseState")]
     lease_state: Option<Text<'a>>,
-    #[serde(default)]
     leased: Option<bool>,
-    #[serde(borrow, default, alias = "versionId")]
     version_id: Option<Text<'a>>,
-    #[serde(default, alias = "isCurrentVersion")]
     is_current_version: Option<bool>,
-    #[serde(default)]
     committed: Option<bool>,
+    /// The first key refused.
+    refused: Option<Refused<'a>>,
+    /// Whether keys were skipped (with `ignore_unknown_keys`).
+    ignored: bool,
+}
+
+/// Reads a [`Row`]: every key known, or refused, or (with
+/// `ignore_unknown_keys`, when it is no near miss of a known one) skipped.
+struct RowVisitor {
+    ignore_unknown_keys: bool,
+}
+
+impl<'de> Visitor<'de> for RowVisitor {
+    type Value = Row<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row<'de>, A::Error> {
+        let mut row = Row::default();
+        let mut seen = 0u32;
+        let mut index = 0;
+        while let Some(name) = map.next_key::<Text<'de>>()? {
+            index += 1;
+            let Some(k) = key(&name.0) else {
+                map.next_value::<IgnoredAny>()?;
+                if row.refused.is_none() {
+                    let near = crate::suggest::closest(&name.0, &KEY_NAMES);
+                    if near.is_some() || !self.ignore_unknown_keys {
+                        row.refused = Some(Refused {
+                            index: index - 1,
+                            key: name,
+                            near,
+                        });
+                    } else {
+                        row.ignored = true;
+                    }
+                }
+                continue;
+            };
+            let bit = 1 << k as u32;
+            if seen & bit != 0 {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate key {}: a key (or one of its aliases) is given once",
+                    quoted(&name.0)
+                )));
+            }
+            seen |= bit;
+            match k {
+                Key::Path => row.path = map.next_value()?,
+                Key::Container => row.container = map.next_value()?,
+                Key::Name => row.name = map.next_value()?,
+                Key::Snapshot => row.snapshot = map.next_value()?,
+                Key::Size => row.size = map.next_value()?,
+                Key::BlobType => row.blob_type = map.next_value()?,
+                Key::LeaseState => row.lease_state = map.next_value()?,
+                Key::Leased => row.leased = map.next_value()?,
+                Key::VersionId => row.version_id = map.next_value()?,
+                Key::IsCurrentVersion => row.is_current_version = map.next_value()?,
+                Key::Committed => row.committed = map.next_value()?,
+                Key::Output => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(row)
+    }
+}
+
+impl Refused<'_> {
+    /// The error for this key.
+    fn error(&self, ignoring: bool) -> Error {
+        let key = quoted(&self.key.0);
+        let message = match self.near {
+            Some(near) if near.eq_ignore_ascii_case(&self.key.0) => format!(
+                "unknown key {key}: did you mean {}? (keys are case-sensitive)",
+                quoted(near)
+            ),
+            Some(near) if ignoring => format!(
+                "unknown key {key}: did you mean {}? (--ignore-unknown-keys skips \
+                 only keys unlike those blobsel reads)",
+                quoted(near)
+            ),
+            Some(near) => format!("unknown key {key}: did you mean {}?", quoted(near)),
+            None => format!(
+                "unknown key {key}: blobsel reads path (or container and name), \
+                 snapshot, size, blob_type, lease_state, leased, version_id, \
+                 is_current_version and committed; to skip other keys, give \
+                 --ignore-unknown-keys"
+            ),
+        };
+        invalid(message)
+    }
+}
+
+/// The byte offset of the opening quote of the `index`-th key (0-based)
+/// of the JSON object `line` holds.
+fn key_offset(line: &[u8], index: usize) -> Option<usize> {
+    let (mut depth, mut expect_key, mut keys) = (0usize, false, 0usize);
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b'"' => {
+                if depth == 1 && expect_key {
+                    if keys == index {
+                        return Some(i);
+                    }
+                    keys += 1;
+                    expect_key = false;
+                }
+                i += 1;
+                while i < line.len() && line[i] != b'"' {
+                    i += if line[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            open @ (b'{' | b'[') => {
+                depth += 1;
+                expect_key = depth == 1 && open == b'{';
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The value of an optional string key: `None` when absent, null or empty.
@@ -85,17 +271,21 @@ fn present<'r>(value: &'r Option<Text<'_>>) -> Option<&'r str> {
         .filter(|s| !s.is_empty())
 }
 
-/// Fills `entry` from one line's JSON object (not blank). Errors carry the
-/// column for JSON errors, nothing else.
-fn parse_object(line: &[u8], entry: &mut ListingEntry) -> Result<(), (Error, Option<u32>)> {
+/// Fills `entry` from one line's JSON object (not blank); `Ok(true)` when
+/// keys were skipped. Errors carry the column for JSON errors and refused
+/// keys, nothing else.
+fn parse_object(
+    line: &[u8],
+    entry: &mut ListingEntry,
+    ignore_unknown_keys: bool,
+) -> Result<bool, (Error, Option<u32>)> {
     if let Err(e) = std::str::from_utf8(line) {
         let column = Position::from_offset(line, e.valid_up_to()).column;
         let message =
             "invalid UTF-8: listings are UTF-8 text (convert the file, e.g. with iconv -t UTF-8)";
         return Err((Error::new(ErrorKind::Encoding, message), Some(column)));
     }
-    // A derived struct also takes a JSON array (fields in order): only an
-    // object is a row.
+    // Only an object is a row.
     if let Some(at) = line.iter().position(|b| !b.is_ascii_whitespace()) {
         if line[at] != b'{' {
             let column = Position::from_offset(line, at).column;
@@ -104,25 +294,37 @@ fn parse_object(line: &[u8], entry: &mut ListingEntry) -> Result<(), (Error, Opt
             return Err((Error::new(ErrorKind::InvalidListing, message), Some(column)));
         }
     }
-    let row: Row<'_> = serde_json::from_slice(line).map_err(|e| {
-        let kind = match e.classify() {
-            serde_json::error::Category::Data => ErrorKind::InvalidListing,
-            serde_json::error::Category::Io => ErrorKind::Io,
-            _ => ErrorKind::Syntax,
-        };
-        let text = e.to_string();
-        let message = match text.rfind(" at line ") {
-            Some(at) => &text[..at],
-            None => &text,
-        };
-        let message = format!(
-            "{message}: each line must be one JSON object like \
-             {{\"path\": \"/photos/a.jpg\"}}"
-        );
-        let column = u32::try_from(e.column()).unwrap_or(u32::MAX).max(1);
-        (Error::new(kind, message), Some(column))
-    })?;
-    fill(&row, entry).map_err(|e| (e, None))
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let row = (&mut de)
+        .deserialize_map(RowVisitor {
+            ignore_unknown_keys,
+        })
+        .and_then(|row| de.end().map(|()| row))
+        .map_err(|e| {
+            let kind = match e.classify() {
+                serde_json::error::Category::Data => ErrorKind::InvalidListing,
+                serde_json::error::Category::Io => ErrorKind::Io,
+                _ => ErrorKind::Syntax,
+            };
+            let text = e.to_string();
+            let message = match text.rfind(" at line ") {
+                Some(at) => &text[..at],
+                None => &text,
+            };
+            let message = format!(
+                "{message}: each line must be one JSON object like \
+                 {{\"path\": \"/photos/a.jpg\"}}"
+            );
+            let column = u32::try_from(e.column()).unwrap_or(u32::MAX).max(1);
+            (Error::new(kind, message), Some(column))
+        })?;
+    if let Some(refused) = &row.refused {
+        let column =
+            key_offset(line, refused.index).map(|at| Position::from_offset(line, at).column);
+        return Err((refused.error(ignore_unknown_keys), column));
+    }
+    fill(&row, entry).map_err(|e| (e, None))?;
+    Ok(row.ignored)
 }
 
 fn fill(row: &Row<'_>, entry: &mut ListingEntry) -> Result<(), Error> {
@@ -183,6 +385,8 @@ pub struct JsonlReader<R: BufRead> {
     source: String,
     buf: Vec<u8>,
     line: u64,
+    ignore_unknown_keys: bool,
+    ignored_rows: u64,
 }
 
 impl<R: BufRead> JsonlReader<R> {
@@ -194,11 +398,26 @@ impl<R: BufRead> JsonlReader<R> {
             source: source_name.into(),
             buf: Vec::with_capacity(256),
             line: 0,
+            ignore_unknown_keys: false,
+            ignored_rows: 0,
         }
+    }
+
+    /// With `true`, keys blobsel does not read are skipped (and the rows
+    /// that had them counted: [`ListingReader::rows_with_ignored_keys`])
+    /// instead of refused; a key that looks like a misspelling of one it
+    /// reads (`Size`, `snapshottime`) is still an error. Off by default.
+    pub fn ignore_unknown_keys(mut self, yes: bool) -> JsonlReader<R> {
+        self.ignore_unknown_keys = yes;
+        self
     }
 }
 
 impl<R: BufRead> ListingReader for JsonlReader<R> {
+    fn rows_with_ignored_keys(&self) -> u64 {
+        self.ignored_rows
+    }
+
     fn read_entry(&mut self, entry: &mut ListingEntry) -> Result<bool, Error> {
         entry.clear();
         loop {
@@ -221,8 +440,9 @@ impl<R: BufRead> ListingReader for JsonlReader<R> {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            return match parse_object(bytes, entry) {
-                Ok(()) => {
+            return match parse_object(bytes, entry, self.ignore_unknown_keys) {
+                Ok(ignored) => {
+                    self.ignored_rows += u64::from(ignored);
                     entry.line = self.line;
                     Ok(true)
                 }
@@ -294,8 +514,9 @@ mod tests {
         );
         assert_eq!((e.version_id, e.is_current_version), (None, Some(true)));
 
-        // Unknown keys (blobsel's own output has "rule") are ignored.
-        let e = one(r#"{"rule":"/photos/","path":"/photos/a","Content-Length":3,"leased":true,"extra":{"x":[1]}}"#).unwrap();
+        // "rule" (blobsel's own output has it) is skipped.
+        let e = one(r#"{"rule":"/photos/","path":"/photos/a","Content-Length":3,"leased":true}"#)
+            .unwrap();
         assert_eq!((e.size, e.leased), (Some(3), Some(true)));
         // Escapes, nulls, empty strings, path agreeing with container and name.
         let e = one(r#"{"path":"/photos/a\u00e9\"b","snapshot":null,"size":null,"blob_type":""}"#)
@@ -468,5 +689,90 @@ mod tests {
             }
             assert!(!e.message().contains(" at line "), "{e}");
         }
+    }
+
+    /// Reads `line` as line 2 of a file, with or without skipping keys.
+    fn second(line: &str, ignore: bool) -> Result<(Vec<ListingEntry>, u64), Error> {
+        let input = format!("{{\"path\":\"/photos/ok\"}}\n{line}\n");
+        let mut reader = JsonlReader::new(input.as_bytes(), "test.in").ignore_unknown_keys(ignore);
+        let mut entry = ListingEntry::default();
+        let mut out = Vec::new();
+        while reader.read_entry(&mut entry)? {
+            out.push(entry.clone());
+        }
+        Ok((out, reader.rows_with_ignored_keys()))
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_where_they_are() {
+        // (line 2, the column of the key, what the message says)
+        for (line, column, says) in [
+            (
+                r#"{"path":"/docs/plan.xlsx","snapshottime":"2011-03-09T01:42:34Z","Size":5}"#,
+                27,
+                r#"unknown key "snapshottime": did you mean "snapshot"?"#,
+            ),
+            (
+                r#"{"path":"/docs/plan.xlsx","Size":5}"#,
+                27,
+                r#"unknown key "Size": did you mean "size"? (keys are case-sensitive)"#,
+            ),
+            (
+                r#"{"path":"/docs/plan.xlsx","lease":"leased"}"#,
+                27,
+                r#"did you mean "leased"?"#,
+            ),
+            (
+                r#"{"path":"/docs/é","rule":{"a":"}","b":[1,{"c":2}]},"lease_sate":"leased"}"#,
+                52,
+                r#"unknown key "lease_sate": did you mean "lease_state"?"#,
+            ),
+            (
+                r#"{ "etag" : "x", "path":"/docs/a"}"#,
+                3,
+                r#"unknown key "etag": blobsel reads path"#,
+            ),
+            (
+                r#"{"path":"/docs/a","Path":"/docs/a"}"#,
+                19,
+                r#"did you mean "path"?"#,
+            ),
+            (
+                r#"{"p\u0061th":"/docs/a","pa\"th":1}"#,
+                24,
+                r#"unknown key "pa\"th": did you mean "path"?"#,
+            ),
+        ] {
+            let e = second(line, false).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidListing, "{line}: {e}");
+            assert!(
+                e.to_string().starts_with(&format!("test.in:2:{column}: ")),
+                "{line}: {e}"
+            );
+            assert!(e.message().contains(says), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn ignoring_unknown_keys_skips_other_tools_keys_but_not_misspellings() {
+        let (rows, ignored) = second(
+            r#"{"path":"/docs/a","etag":"0x8D","lastModified":"x","size":5}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!((rows.len(), rows[1].size, ignored), (2, Some(5), 1));
+        let e = second(r#"{"path":"/docs/a","etag":"0x8D","Size":5}"#, true).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("test.in:2:33: unknown key \"Size\": did you mean \"size\"?"),
+            "{e}"
+        );
+        let e = second(r#"{"path":"/docs/a","snapshottime":"x"}"#, true).unwrap_err();
+        assert!(
+            e.message().contains("--ignore-unknown-keys skips only"),
+            "{e}"
+        );
+        // Without the option, the same row is refused.
+        assert!(second(r#"{"path":"/docs/a","etag":"0x8D"}"#, false).is_err());
     }
 }

@@ -4,8 +4,11 @@
 //! DOM) and accepts several pages `cat`ed into one file, each with its own
 //! XML declaration. The container of every blob is the page's
 //! `ContainerName` attribute. `BlobPrefix` elements (virtual directories of
-//! a delimiter listing) are not blobs and are skipped; unknown elements are
-//! ignored (the service adds properties over time). A DOCTYPE is rejected.
+//! a delimiter listing) are not blobs and are skipped; elements blobsel does
+//! not read are ignored (the service adds properties over time), except in
+//! `<Blob>` and its `<Properties>` one that looks like a misspelling of an
+//! element it reads (`<Content-Lenght>`, `<snapshot>`), which is an error.
+//! A DOCTYPE is rejected.
 //!
 //! # Uncommitted blobs
 //!
@@ -36,7 +39,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::listing::{invalid, parse_snapshot, quoted};
+use crate::listing::{invalid, is_other_azure_field, parse_snapshot, quoted};
 use crate::listing::{
     parse_blob_type, parse_bool, parse_lease_state, BlobType, ListingEntry, ListingReader,
 };
@@ -229,7 +232,13 @@ impl State {
                 ))
                 .at(before))
             }
-            Some(parent) => parent.child(name.as_ref()),
+            Some(parent) => {
+                let tag = parent.child(name.as_ref());
+                if tag == Tag::Other {
+                    check_misspelt(parent, name.as_ref()).map_err(|e| e.at(before))?;
+                }
+                tag
+            }
         };
         match tag {
             Tag::Blob => {
@@ -362,6 +371,50 @@ impl State {
             .at(at));
         }
         Ok(())
+    }
+}
+
+/// The elements of a `<Blob>` blobsel reads.
+const BLOB_READ: [&str; 5] = [
+    "Name",
+    "Snapshot",
+    "VersionId",
+    "IsCurrentVersion",
+    "Properties",
+];
+
+/// The elements of a blob's `<Properties>` blobsel reads.
+const PROPERTIES_READ: [&str; 6] = [
+    "Content-Length",
+    "BlobType",
+    "LeaseState",
+    "Content-Type",
+    "ServerEncrypted",
+    "AccessTier",
+];
+
+/// An element of `<Blob>` or `<Properties>` that blobsel does not read:
+/// an error when it looks like a misspelling of one it reads (XML is
+/// case-sensitive: `<content-length>` is not `<Content-Length>`), unless
+/// the service writes it.
+fn check_misspelt(parent: Tag, name: &[u8]) -> Result<(), Error> {
+    let (read, within): (&[&str], &str) = match parent {
+        Tag::Blob => (&BLOB_READ, "<Blob>"),
+        Tag::Properties => (&PROPERTIES_READ, "a blob's <Properties>"),
+        _ => return Ok(()),
+    };
+    let Ok(name) = std::str::from_utf8(name) else {
+        return Ok(());
+    };
+    if is_other_azure_field(name) {
+        return Ok(());
+    }
+    match crate::suggest::closest(name, read) {
+        Some(near) => Err(invalid(format!(
+            "<{name}> in {within} is not an element of a List Blobs response: \
+             did you mean <{near}>? (element names are case-sensitive)"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -819,6 +872,24 @@ mod tests {
                 4,
                 43,
             ),
+            (
+                blob("<Name>a</Name><Properties><Content-Lenght>5</Content-Lenght></Properties>"),
+                ErrorKind::InvalidListing,
+                4,
+                33,
+            ),
+            (
+                blob("<Name>a</Name><snapshot>2011-03-09T01:42:34Z</snapshot>"),
+                ErrorKind::InvalidListing,
+                4,
+                21,
+            ),
+            (
+                blob("<Name>a</Name><Properties><Leasestate>leased</Leasestate></Properties>"),
+                ErrorKind::InvalidListing,
+                4,
+                33,
+            ),
             (blob("<Name>a&bogus;</Name>"), ErrorKind::Syntax, 4, 13),
             (blob("<Name>a</Nam>"), ErrorKind::Syntax, 4, 14),
             (
@@ -873,6 +944,32 @@ mod tests {
             .bytes()
             .map(|b| if b == b'~' { 0xff } else { b })
             .collect();
+        // Every element the service writes reads, and elsewhere (in
+        // <Metadata>, say) any name goes.
+        let all: String = PROPERTIES_READ
+            .iter()
+            .chain(crate::listing::entry::AZURE_OTHER_FIELDS)
+            .map(|p| format!("<{p}>1</{p}>"))
+            .collect();
+        let others: String = [
+            "Deleted",
+            "Metadata",
+            "Tags",
+            "OrMetadata",
+            "HasVersionsOnly",
+        ]
+        .iter()
+        .map(|p| format!("<{p}/>"))
+        .collect();
+        let text = page(&format!(
+            "<Blob><Name>a</Name>{others}<Metadata><Content-Lenght>1</Content-Lenght>\
+             </Metadata><Properties>{}</Properties></Blob>",
+            all.replace("<BlobType>1<", "<BlobType>BlockBlob<")
+                .replace("<LeaseState>1<", "<LeaseState>leased<")
+                .replace("<ServerEncrypted>1<", "<ServerEncrypted>true<")
+        ));
+        let entries = read(text.as_bytes()).unwrap();
+        assert_eq!((entries[0].size, entries[0].leased), (Some(1), Some(true)));
         let e = read(&bad).unwrap_err();
         assert_eq!(
             (kind_line(&e), e.position().unwrap().column),

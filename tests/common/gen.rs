@@ -500,7 +500,8 @@ pub fn jsonl(rows: &[Row]) -> String {
         if row.state == State::Uncommitted {
             obj.insert("committed".into(), false.into());
         }
-        obj.insert("etag".into(), format!("0x{i:X}").into());
+        // A key blobsel's own `--output jsonl` writes, which reads skip.
+        obj.insert("rule".into(), format!("rule {i}").into());
         s.push_str(&serde_json::Value::Object(obj).to_string());
         s.push_str(if row.crlf { "\r\n" } else { "\n" });
         if row.blank_after {

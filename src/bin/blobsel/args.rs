@@ -129,9 +129,16 @@ pub struct PreviewArgs {
     #[arg(value_name = "LISTING")]
     pub listings: Vec<PathBuf>,
     /// The listing format [default: from the extension: .xml, .csv,
-    /// .parquet, .jsonl/.ndjson, else lines].
+    /// .parquet, .jsonl/.ndjson, .txt (lines); else detected from the
+    /// content: a JSON object is jsonl, `<` xml, a header with Name csv,
+    /// anything else lines].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub listing_format: Option<FormatArg>,
+    /// Skip jsonl keys blobsel does not read (other tools' extra keys)
+    /// instead of refusing them; a key that looks like a misspelling of one
+    /// it reads is still an error. The summary counts the rows skipped.
+    #[arg(long)]
+    pub ignore_unknown_keys: bool,
     /// How to print the blobs: text, jsonl (an object a blob), or json
     /// (with --summary-only: the summary as one object). To write to a
     /// file, use -o/--output-file.

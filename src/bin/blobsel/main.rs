@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod listings;
 mod live;
 mod output;
 mod preview;
@@ -20,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use blobsel::{ErrorKind, ListingFormat, Matcher, ParseOptions, Selection};
 use clap::{CommandFactory, Parser};
 
-use args::{Cli, Command, FormatArg, OutputArg, SelectionArgs};
+use args::{Cli, Command, OutputArg, SelectionArgs};
 use summary::SummaryMode;
 
 /// Set by Ctrl-C; long loops check it and stop cleanly, so an `-o` FILE's
@@ -182,7 +183,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     };
     let listings = match account {
         Some(_) => Vec::new(),
-        None => resolve_listings(&a.listings, a.listing_format)?,
+        None => listings::resolve(&a.listings, a.listing_format)?,
     };
     for path in listings.iter().filter_map(|l| l.path.as_deref()) {
         if let Some(kind) = sniff::selection_kind(&sniff::head_of(path)) {
@@ -228,6 +229,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
         why,
         matcher,
         listings,
+        ignore_unknown_keys: a.ignore_unknown_keys,
         jsonl: a.output == OutputArg::Jsonl,
         summary_json: a.output == OutputArg::Json,
         explain: a.explain,
@@ -432,52 +434,4 @@ fn parse_opened(
         selection.rules()?;
     }
     Ok(selection)
-}
-
-fn resolve_listings(
-    paths: &[std::path::PathBuf],
-    format: Option<FormatArg>,
-) -> Result<Vec<preview::Listing>> {
-    let explicit = format.map(|f| match f {
-        FormatArg::Lines => ListingFormat::Lines,
-        FormatArg::Jsonl => ListingFormat::Jsonl,
-        FormatArg::Xml => ListingFormat::ListBlobsXml,
-        FormatArg::Csv => ListingFormat::InventoryCsv,
-        FormatArg::Parquet => ListingFormat::InventoryParquet,
-    });
-    if paths.is_empty() {
-        if std::io::IsTerminal::is_terminal(&io::stdin()) {
-            eprintln!("blobsel: reading the listing from the terminal (end it with Ctrl-D; give LISTING files, or --account-url, to read elsewhere)");
-        }
-        return Ok(vec![preview::Listing {
-            path: None,
-            format: explicit.unwrap_or(ListingFormat::Lines),
-        }]);
-    }
-    let mut out = Vec::new();
-    for p in paths {
-        if p == Path::new("-") {
-            out.push(preview::Listing {
-                path: None,
-                format: explicit.unwrap_or(ListingFormat::Lines),
-            });
-        } else {
-            if !p.exists() {
-                let missing = io::Error::from(io::ErrorKind::NotFound);
-                return Err(output::cannot_open(p, &missing));
-            }
-            if p.is_dir() {
-                bail!(
-                    "{}: is a directory; give the listing files inside it",
-                    p.display()
-                );
-            }
-            let format = explicit.unwrap_or_else(|| ListingFormat::from_path(p));
-            out.push(preview::Listing {
-                path: Some(p.clone()),
-                format,
-            });
-        }
-    }
-    Ok(out)
 }

@@ -20,6 +20,8 @@ pub struct Config {
     /// and --output jsonl.
     pub why: Option<crate::why::WhyNot>,
     pub listings: Vec<Listing>,
+    /// Skip jsonl keys blobsel does not read (`--ignore-unknown-keys`).
+    pub ignore_unknown_keys: bool,
     pub jsonl: bool,
     /// With `SummaryMode::Only`: the summary as one JSON object.
     pub summary_json: bool,
@@ -38,6 +40,10 @@ pub struct Config {
 pub struct Listing {
     pub path: Option<PathBuf>,
     pub format: ListingFormat,
+    /// How the format was chosen, for errors.
+    pub from: crate::listings::FormatFrom,
+    /// Bytes of stdin already read (to detect the format), read first.
+    pub head: Vec<u8>,
 }
 
 impl Listing {
@@ -68,16 +74,23 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let progress = crate::progress::Progress::new(cfg.progress, total_bytes(&cfg.listings));
     for listing in &cfg.listings {
         let name = listing.name();
-        match listing.format {
-            ListingFormat::Lines => {
-                let input = open(listing)?;
-                lines(cfg, input, &name, &mut out, &mut stats, &progress)?;
-            }
+        let before = stats.read;
+        let read = match listing.format {
+            ListingFormat::Lines => open(listing)
+                .and_then(|input| lines(cfg, input, &name, &mut out, &mut stats, &progress)),
             format => {
-                let mut reader = open_structured(listing, format, &name, &progress)?;
-                entries(cfg, &mut *reader, &mut out, &mut stats)?;
+                let options =
+                    listing::ReadOptions::default().ignore_unknown_keys(cfg.ignore_unknown_keys);
+                open_structured(listing, format, &name, options, &progress).and_then(|mut r| {
+                    entries(cfg, &mut *r, &mut out, &mut stats)?;
+                    stats.rows_with_ignored_keys += r.rows_with_ignored_keys();
+                    Ok(())
+                })
             }
-        }
+        };
+        // A listing read in the wrong format fails on its first record.
+        let first = listing.format != ListingFormat::Lines && stats.read == before;
+        read.map_err(|e| crate::listings::hint(e, listing, first))?;
     }
     progress.finish();
     if cfg.summary == SummaryMode::Only && cfg.summary_json {
@@ -109,7 +122,7 @@ fn total_bytes(listings: &[Listing]) -> Option<u64> {
 fn open(listing: &Listing) -> Result<Box<dyn Read + Send>> {
     Ok(match &listing.path {
         Some(p) => Box::new(crate::output::open_file(p)?),
-        None => Box::new(io::stdin()),
+        None => Box::new(io::Cursor::new(listing.head.clone()).chain(io::stdin())),
     })
 }
 
@@ -117,6 +130,7 @@ fn open_structured<'a>(
     listing: &Listing,
     format: ListingFormat,
     name: &str,
+    options: listing::ReadOptions,
     progress: &'a crate::progress::Progress,
 ) -> Result<Box<dyn ListingReader + 'a>> {
     #[cfg(feature = "parquet")]
@@ -128,7 +142,7 @@ fn open_structured<'a>(
     }
     let input = progress.wrap(open(listing)?);
     let input: Box<dyn BufRead + 'a> = Box::new(BufReader::with_capacity(256 * 1024, input));
-    Ok(listing::open_reader(format, input, name)?)
+    Ok(listing::open_reader_with(format, input, name, options)?)
 }
 
 // ---------------------------------------------------------------------------
@@ -187,6 +201,7 @@ fn write_entry(cfg: &Config, e: &ListingEntry, rule: Option<RuleId>, buf: &mut V
             blob_type: e.blob_type,
             leased: e.leased,
             version_id: e.version_id.as_deref(),
+            is_current_version: e.is_current_version,
             larger_than_drive: matches!((e.size, cfg.drive_size), (Some(n), Some(d)) if n > d),
         };
         write_json(&row, buf);
@@ -222,6 +237,10 @@ struct JsonRow<'a> {
     blob_type: Option<blobsel::BlobType>,
     leased: Option<bool>,
     version_id: Option<&'a str>,
+    /// Whether the row is the current version (with a version id: without
+    /// it, a row read back is taken as a previous version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_current_version: Option<bool>,
     /// With --drive-size: the blob cannot be exported, being larger than a
     /// drive.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -340,6 +359,7 @@ fn match_chunk(cfg: &Config, finds: &mut listing::Finds<'_, '_>) -> ChunkOut {
                     blob_type: None,
                     leased: None,
                     version_id: None,
+                    is_current_version: None,
                     larger_than_drive: false,
                 };
                 write_json(&row, &mut r.out);

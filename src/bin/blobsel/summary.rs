@@ -30,6 +30,8 @@ pub struct Stats {
     pub uncommitted: u64,
     pub previous_versions: u64,
     pub leased_selected: u64,
+    /// Rows whose unknown keys were skipped (`--ignore-unknown-keys`).
+    pub rows_with_ignored_keys: u64,
     pub tally: Tally,
     /// Sizes of the selected blobs, kept only for a drive estimate.
     pub sizes: Option<Vec<u64>>,
@@ -182,6 +184,13 @@ impl Stats {
             "leased blobs selected:     {} (exported from a snapshot the service takes; if that fails they are listed as incomplete)",
             self.leased_selected
         )?;
+        if self.rows_with_ignored_keys > 0 {
+            writeln!(
+                w,
+                "unknown keys ignored:      {} rows (--ignore-unknown-keys)",
+                self.rows_with_ignored_keys
+            )?;
+        }
         let (effective, duplicate, covered) = status_counts(m);
         writeln!(
             w,

@@ -137,7 +137,7 @@ fn preview(
             let selection =
                 crate::load_selection(&a.sel, &ParseOptions::default(), crate::IndexUse::Rules)?;
             let matcher = selection.compile()?;
-            let listings = crate::resolve_listings(&a.listings, a.listing_format)?;
+            let listings = crate::listings::resolve(&a.listings, a.listing_format)?;
             preview_listings(&matcher, &listings, failed)?
         }
     })
