@@ -1327,7 +1327,8 @@ fn invalid_selection_errors_name_file_line_and_column() {
         (
             "bool.xml",
             "<BlobList>\n  <BlobPath IncludeSnapshots=\"yes\">abc/b</BlobPath>\n</BlobList>\n",
-            &["bool.xml:2:3:", "IncludeSnapshots"],
+            // An attribute's value is pointed at, not its element.
+            &["bool.xml:2:31:", "IncludeSnapshots"],
         ),
         (
             "open.xml",
