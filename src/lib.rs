@@ -124,7 +124,7 @@ pub use crate::matcher::{
 };
 pub use crate::path::BlobPath;
 pub use crate::rule::{Origin, Rule, RuleKind};
-pub use crate::selection::{Form, ParseOptions, Selection, MAX_INLINE_BLOB_LIST_BYTES};
+pub use crate::selection::{Errors, Form, ParseOptions, Selection, MAX_INLINE_BLOB_LIST_BYTES};
 pub use crate::snapshot::SnapshotTime;
 
 mod error;

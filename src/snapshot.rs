@@ -15,9 +15,12 @@ use crate::error::{Error, ErrorKind};
 /// chronological.
 ///
 /// Accepted text: `YYYY-MM-DDTHH:MM:SS[.f{1,7}]` followed by `Z` (or a
-/// numeric offset `±HH:MM`, converted to UTC). [`Display`](fmt::Display)
-/// writes the canonical form with exactly 7 fractional digits and `Z`,
-/// which is what the Blob service returns.
+/// numeric offset `±HH:MM`, converted to UTC; `blobsel check` warns about a
+/// selection that writes one, docs/semantics.md §2.4). An error names the
+/// field that is wrong (`month 13`, `hour 24`, `fraction of 8 digits`).
+/// [`Display`](fmt::Display) writes the canonical form with exactly 7
+/// fractional digits and `Z`, which is what the Blob service returns;
+/// [`Debug`](fmt::Debug) shows the same instant, `SnapshotTime(2011-…Z)`.
 ///
 /// ```
 /// use blobsel::SnapshotTime;
@@ -27,8 +30,15 @@ use crate::error::{Error, ErrorKind};
 /// assert_eq!(a.to_string(), "2011-03-09T01:42:34.9360000Z");
 /// # Ok::<(), blobsel::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SnapshotTime(u64);
+
+impl fmt::Debug for SnapshotTime {
+    /// `SnapshotTime(2011-03-09T01:42:34.9360000Z)`: the instant, not ticks.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SnapshotTime({self})")
+    }
+}
 
 const TICKS_PER_SECOND: u64 = 10_000_000;
 const SECONDS_PER_DAY: u64 = 86_400;
@@ -47,12 +57,11 @@ impl SnapshotTime {
     /// Parses a snapshot time from bytes; see the type's documentation for
     /// the accepted forms.
     pub fn parse(text: &[u8]) -> Result<SnapshotTime, Error> {
-        parse(text).ok_or_else(|| {
+        parse(text).map_err(|why| {
             Error::new(
                 ErrorKind::InvalidSnapshotTime,
                 format!(
-                    "invalid snapshot time {:?}: expected a UTC time like \
-                     2011-03-09T01:42:34.9360000Z (at most 7 fractional digits)",
+                    "invalid snapshot time {:?}: {why}",
                     String::from_utf8_lossy(text)
                 ),
             )
@@ -97,43 +106,114 @@ fn digits(text: &[u8], n: usize) -> Option<u64> {
     })
 }
 
-fn parse(t: &[u8]) -> Option<SnapshotTime> {
-    // YYYY-MM-DDTHH:MM:SS
-    if t.len() < 20 || t[4] != b'-' || t[7] != b'-' || !matches!(t[10], b'T' | b't') {
-        return None;
+/// What the accepted form is, for messages.
+const FORM: &str = "expected YYYY-MM-DDTHH:MM:SS, up to 7 fractional digits and Z (or an offset \
+                    \u{b1}HH:MM, converted to UTC), like 2011-03-09T01:42:34.9360000Z";
+
+/// The offset written after a snapshot time, when it is not UTC (`Z`,
+/// `+00:00`, `-00:00`): `+01:00` in `2011-03-09T02:42:34.936+01:00`. Only
+/// meaningful for text that [`SnapshotTime::parse`] accepts.
+pub(crate) fn non_utc_offset(text: &[u8]) -> Option<&str> {
+    let tail = text.get(text.len().checked_sub(6)?..)?;
+    let tail = std::str::from_utf8(tail).ok()?;
+    (tail.starts_with(['+', '-']) && &tail[1..] != "00:00").then_some(tail)
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Parses, or says which field is wrong.
+fn parse(t: &[u8]) -> Result<SnapshotTime, String> {
+    // YYYY-MM-DDTHH:MM:SS: the shape first, then each field's range.
+    let shape = |what: &str| format!("{what}: {FORM}");
+    if t.len() >= 11 && t[10] == b' ' {
+        return Err(shape("a space between date and time, where 'T' belongs"));
     }
-    if t[13] != b':' || t[16] != b':' {
-        return None;
+    if t.len() < 19
+        || t[4] != b'-'
+        || t[7] != b'-'
+        || !matches!(t[10], b'T' | b't')
+        || t[13] != b':'
+        || t[16] != b':'
+    {
+        return Err(shape("not a date and time"));
     }
-    let year = digits(t, 4)?;
-    let month = digits(&t[5..], 2)?;
-    let day = digits(&t[8..], 2)?;
-    let hour = digits(&t[11..], 2)?;
-    let minute = digits(&t[14..], 2)?;
-    let second = digits(&t[17..], 2)?;
-    if year == 0 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
+    let field = |at: usize, n: usize, name: &str| {
+        digits(&t[at..], n).ok_or_else(|| shape(&format!("the {name} is not {n} digits")))
+    };
+    let year = field(0, 4, "year")?;
+    let month = field(5, 2, "month")?;
+    let day = field(8, 2, "day")?;
+    let hour = field(11, 2, "hour")?;
+    let minute = field(14, 2, "minute")?;
+    let second = field(17, 2, "second")?;
+    if year == 0 {
+        return Err("year 0000: years run from 0001 to 9999".into());
     }
-    if hour > 23 || minute > 59 || second > 59 {
-        return None;
+    if !(1..=12).contains(&month) {
+        return Err(format!("month {month}: months run from 01 to 12"));
+    }
+    let month_days = days_in_month(year, month);
+    if day == 0 {
+        return Err("day 00: days run from 01".into());
+    }
+    if day > month_days {
+        let name = MONTHS[(month - 1) as usize];
+        return Err(if month == 2 && day == 29 {
+            format!("day 29 of February {year:04}, which is not a leap year")
+        } else {
+            format!("day {day} of a {month_days}-day month ({name})")
+        });
+    }
+    if hour > 23 {
+        return Err(format!("hour {hour}: hours run from 00 to 23"));
+    }
+    if minute > 59 {
+        return Err(format!("minute {minute}: minutes run from 00 to 59"));
+    }
+    if second > 59 {
+        return Err(format!(
+            "second {second}: seconds run from 00 to 59 (no leap seconds)"
+        ));
     }
     let mut rest = &t[19..];
     let mut fraction = 0u64;
     if let Some((b'.', tail)) = rest.split_first() {
         let n = tail.iter().take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 || n > 7 {
-            return None;
+        if n == 0 {
+            return Err("'.' without fractional digits: write digits after it, or drop it".into());
         }
-        fraction = digits(tail, n)? * 10u64.pow(7 - n as u32);
+        if n > 7 {
+            return Err(format!(
+                "fraction of {n} digits: at most 7 (snapshot times count 100-nanosecond ticks)"
+            ));
+        }
+        fraction = digits(tail, n).unwrap_or(0) * 10u64.pow(7 - n as u32);
         rest = &tail[n..];
     }
     let offset_seconds: i64 = match rest {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let h = digits(&[*h1, *h2], 2)?;
-            let m = digits(&[*m1, *m2], 2)?;
+            let bad = || shape("the offset is not \u{b1}HH:MM");
+            let h = digits(&[*h1, *h2], 2).ok_or_else(bad)?;
+            let m = digits(&[*m1, *m2], 2).ok_or_else(bad)?;
             if h > 23 || m > 59 {
-                return None;
+                return Err(format!(
+                    "offset {}: offset hours run from 00 to 23, minutes from 00 to 59",
+                    String::from_utf8_lossy(rest)
+                ));
             }
             let s = (h * 3600 + m * 60) as i64;
             if *sign == b'+' {
@@ -142,15 +222,33 @@ fn parse(t: &[u8]) -> Option<SnapshotTime> {
                 -s
             }
         }
-        _ => return None,
+        [] => return Err("no time zone: add Z for UTC".into()),
+        [b'Z' | b'z', more @ ..] => {
+            return Err(format!(
+                "{:?} after the Z: nothing may follow the time zone",
+                String::from_utf8_lossy(more)
+            ))
+        }
+        _ => {
+            return Err(shape(&format!(
+                "{:?} where Z or an offset \u{b1}HH:MM belongs",
+                String::from_utf8_lossy(rest)
+            )))
+        }
     };
     let days = days_from_civil(year, month, day);
     let local = (days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second) as i64;
-    let utc = u64::try_from(local - offset_seconds).ok()?;
-    let ticks = utc.checked_mul(TICKS_PER_SECOND)?.checked_add(fraction)?;
+    let range = || "with its offset, the instant falls outside years 0001 to 9999".to_string();
+    let utc = u64::try_from(local - offset_seconds).map_err(|_| range())?;
+    let ticks = utc
+        .checked_mul(TICKS_PER_SECOND)
+        .and_then(|t| t.checked_add(fraction))
+        .ok_or_else(range)?;
     // Keep the year within 0001..=9999 after the offset is applied.
-    (ticks < days_from_civil(10_000, 1, 1) * SECONDS_PER_DAY * TICKS_PER_SECOND)
-        .then_some(SnapshotTime(ticks))
+    if ticks >= days_from_civil(10_000, 1, 1) * SECONDS_PER_DAY * TICKS_PER_SECOND {
+        return Err(range());
+    }
+    Ok(SnapshotTime(ticks))
 }
 
 fn is_leap(y: u64) -> bool {
@@ -264,6 +362,76 @@ mod tests {
         ] {
             let e = s.parse::<SnapshotTime>().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidSnapshotTime, "{s}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_that_is_wrong() {
+        for (text, says) in [
+            ("2011-13-09T01:42:34Z", "month 13"),
+            ("2011-04-31T01:42:34Z", "day 31 of a 30-day month (April)"),
+            (
+                "2011-02-29T01:42:34Z",
+                "day 29 of February 2011, which is not a leap year",
+            ),
+            ("2011-03-00T01:42:34Z", "day 00"),
+            ("0000-01-01T00:00:00Z", "year 0000"),
+            ("2011-03-09T24:00:00Z", "hour 24"),
+            ("2011-03-09T01:60:34Z", "minute 60"),
+            ("2011-03-09T01:42:60Z", "second 60"),
+            (
+                "2011-03-09T01:42:34.93600001Z",
+                "fraction of 8 digits: at most 7",
+            ),
+            ("2011-03-09T01:42:34.Z", "'.' without fractional digits"),
+            ("2011-03-09T01:42:34", "no time zone: add Z"),
+            ("2011-03-09 01:42:34Z", "a space between date and time"),
+            ("2011-03-09T01:42:34+24:00", "offset +24:00"),
+            ("0001-01-01T00:00:00+01:00", "outside years 0001 to 9999"),
+            ("2011-03-09T01:42:34ZZ", "\"Z\" after the Z"),
+            ("2011-03-09T01:42:34.936Z ", "\" \" after the Z"),
+            ("2011-03-09T01:42:34UTC", "\"UTC\" where Z"),
+            ("yesterday", "not a date and time"),
+        ] {
+            let e = text.parse::<SnapshotTime>().unwrap_err();
+            assert!(
+                e.message()
+                    .starts_with(&format!("invalid snapshot time {text:?}: ")),
+                "{e}"
+            );
+            assert!(e.message().contains(says), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_instant() {
+        assert_eq!(
+            format!("{:?}", t("2011-03-09T01:42:34.936Z")),
+            "SnapshotTime(2011-03-09T01:42:34.9360000Z)"
+        );
+        assert_eq!(
+            format!("{:?}", Some(t("0001-01-01T00:00:00Z"))),
+            "Some(SnapshotTime(0001-01-01T00:00:00.0000000Z))"
+        );
+    }
+
+    #[test]
+    fn non_utc_offsets_are_told_apart() {
+        assert_eq!(
+            non_utc_offset(b"2011-03-09T02:42:34.936+01:00"),
+            Some("+01:00")
+        );
+        assert_eq!(
+            non_utc_offset(b"2011-03-08T23:42:34.936-02:00"),
+            Some("-02:00")
+        );
+        for utc in [
+            "2011-03-09T01:42:34Z",
+            "2011-03-09T01:42:34+00:00",
+            "2011-03-09T01:42:34-00:00",
+            "Z",
+        ] {
+            assert_eq!(non_utc_offset(utc.as_bytes()), None, "{utc}");
         }
     }
 }

@@ -976,55 +976,55 @@ const ERRORS: &[ErrCase] = &[
         "IncludeSnapshots=\"yes\"",
         "<BlobList>\n  <BlobPath IncludeSnapshots=\"yes\">c00/a</BlobPath>\n</BlobList>",
         InvalidIncludeSnapshots,
-        (2, 3),
+        (2, 31),
     ),
     err(
         "IncludeSnapshots=\"TRUE\"",
         "<BlobList>\n  <BlobPath IncludeSnapshots=\"TRUE\">c00/a</BlobPath>\n</BlobList>",
         InvalidIncludeSnapshots,
-        (2, 3),
+        (2, 31),
     ),
     err(
         "IncludeSnapshots=\"False\"",
         "<BlobList>\n  <BlobPath IncludeSnapshots=\"False\">c00/a</BlobPath>\n</BlobList>",
         InvalidIncludeSnapshots,
-        (2, 3),
+        (2, 31),
     ),
     err(
         "IncludeSnapshots=\"\"",
         "<BlobList>\n  <BlobPath IncludeSnapshots=\"\">c00/a</BlobPath>\n</BlobList>",
         InvalidIncludeSnapshots,
-        (2, 3),
+        (2, 31),
     ),
     err(
         "IncludeSnapshots=\"2\"",
         "<BlobList>\n  <BlobPath IncludeSnapshots=\"2\">c00/a</BlobPath>\n</BlobList>",
         InvalidIncludeSnapshots,
-        (2, 3),
+        (2, 31),
     ),
     err(
         "SnapshotTime without a time",
         "<BlobList>\n  <BlobPath SnapshotTime=\"2011-03-09\">c00/a</BlobPath>\n</BlobList>",
         InvalidSnapshotTime,
-        (2, 3),
+        (2, 27),
     ),
     err(
         "SnapshotTime with 8 fractional digits",
         "<BlobList>\n  <BlobPath SnapshotTime=\"2011-03-09T01:42:34.93600001Z\">c00/a</BlobPath>\n</BlobList>",
         InvalidSnapshotTime,
-        (2, 3),
+        (2, 27),
     ),
     err(
         "SnapshotTime on a day that does not exist",
         "<BlobList>\n  <BlobPath SnapshotTime=\"2011-02-29T01:42:34Z\">c00/a</BlobPath>\n</BlobList>",
         InvalidSnapshotTime,
-        (2, 3),
+        (2, 27),
     ),
     err(
         "SnapshotTime that is not a time",
         "<BlobList>\n  <BlobPath SnapshotTime=\"yesterday\">c00/a</BlobPath>\n</BlobList>",
         InvalidSnapshotTime,
-        (2, 3),
+        (2, 27),
     ),
     err(
         "both attributes (IncludeSnapshots true)",
@@ -1908,4 +1908,203 @@ fn supplied_blob_list_with_bom_read_one_byte_at_a_time() {
     sel.supply_blob_list(OneByte(xml.as_bytes()), "list.xml")
         .unwrap_or_else(|e| panic!("one byte at a time: {e}"));
     assert_eq!(keys(&sel), vec![expected_rule("prefix /bob/")]);
+}
+
+// ---------------------------------------------------------------------------
+// Nothing silently wrong (issue 16): every error of a selection, errors that
+// name the field, a Debug that shows the instant, `find_path` as the CLI.
+
+/// Each error's kind and `line:column`.
+fn kinds_at(errors: &blobsel::Errors) -> Vec<(ErrorKind, String)> {
+    errors
+        .as_slice()
+        .iter()
+        .map(|e| (e.kind(), e.position().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn check_finds_every_error_parse_the_first() {
+    let xml = "<BlobList>\n\
+        <BlobPath SnapshotTime=\"2011-13-09T01:42:34Z\">c00/a</BlobPath>\n\
+        <BlobPathPrefix>x/</BlobPathPrefix>\n\
+        <BlobPaths>c00/b</BlobPaths>\n\
+        <BlobPath Foo=\"1\">/Photos/a</BlobPath>\n\
+        <BlobPath>c00/<b/>x</BlobPath>\n\
+        <BlobPath IncludeSnapshots=\"yes\">c00/c</BlobPath>\n\
+        <BlobPath>c00/fine</BlobPath>\n\
+        </BlobList>\n";
+    let first = Selection::parse(xml.as_bytes(), "list.xml").unwrap_err();
+    let errors = Selection::check(xml.as_bytes(), "list.xml").unwrap_err();
+    assert_eq!(
+        errors.first(),
+        &first,
+        "parse stops at the first check finds"
+    );
+    assert_eq!(
+        kinds_at(&errors),
+        [
+            (ErrorKind::InvalidSnapshotTime, "2:25".to_string()),
+            (ErrorKind::PrefixWithoutSlash, "3:1".into()),
+            (ErrorKind::UnknownElement, "4:1".into()),
+            (ErrorKind::UnknownAttribute, "5:1".into()),
+            (ErrorKind::InvalidContainerName, "5:1".into()),
+            (ErrorKind::UnknownElement, "6:15".into()),
+            (ErrorKind::InvalidIncludeSnapshots, "7:29".into()),
+        ]
+    );
+    assert_eq!((errors.total(), errors.omitted()), (7, 0));
+    assert!(errors
+        .as_slice()
+        .iter()
+        .all(|e| e.source_name() == Some("list.xml")));
+    assert!(errors
+        .to_string()
+        .starts_with("list.xml:2:25: invalid snapshot time \"2011-13-09T01:42:34Z\": month 13"));
+
+    // Over the limit: kept up to it, the rest counted.
+    let mut options = ParseOptions::default();
+    options.collect_errors(3);
+    let errors = options.check(xml.as_bytes(), "list.xml").unwrap_err();
+    assert_eq!(
+        (errors.as_slice().len(), errors.total(), errors.omitted()),
+        (3, 7, 4)
+    );
+    assert!(
+        errors.to_string().ends_with("\n… and 4 more errors"),
+        "{errors}"
+    );
+
+    // A syntax error ends the reading: it comes last.
+    let broken = "<BlobList>\n<BlobPathPrefix>x/</BlobPathPrefix>\n<BlobPath>c00/a</Blob>\n<BlobPathPrefix>y/</BlobPathPrefix>\n";
+    let errors = Selection::check(broken.as_bytes(), "b.xml").unwrap_err();
+    let kinds: Vec<ErrorKind> = errors.as_slice().iter().map(|e| e.kind()).collect();
+    assert_eq!(kinds, [ErrorKind::PrefixWithoutSlash, ErrorKind::Syntax]);
+
+    // No error: the same selection as parse.
+    let good = "<BlobList><BlobPath>c00/a</BlobPath></BlobList>";
+    let checked = Selection::check(good.as_bytes(), "g.xml").unwrap();
+    let parsed = Selection::parse(good.as_bytes(), "g.xml").unwrap();
+    assert_eq!(keys(&checked), keys(&parsed));
+}
+
+#[test]
+fn check_finds_every_error_of_a_json_job() {
+    let job = r#"{
+  "Properties": {"Type": "Export", "ContainerSas": "photos?sv=1&sig=x"},
+  "Export": {"BlobList": {
+    "BlobPath": ["photos/a.jpg", "videos/b.mp4", 7, "/Photos/c"],
+    "BlobPathPrefix": ["/photos/", "/videos/", "nope/"],
+    "BlobPathPrefixes": []
+  }}
+}"#;
+    let first = Selection::parse(job.as_bytes(), "job.json").unwrap_err();
+    let errors = Selection::check(job.as_bytes(), "job.json").unwrap_err();
+    assert_eq!(
+        kinds_at(&errors),
+        [
+            // In document order: the lists are read after the keys.
+            (ErrorKind::OutsideContainerSas, "4:34".to_string()),
+            (ErrorKind::WrongType, "4:50".into()),
+            (ErrorKind::InvalidContainerName, "4:53".into()),
+            (ErrorKind::OutsideContainerSas, "5:36".into()),
+            (ErrorKind::PrefixWithoutSlash, "5:48".into()),
+            (ErrorKind::UnknownKey, "6:5".into()),
+        ]
+    );
+    assert!(errors.as_slice().contains(&first), "{first}");
+}
+
+#[test]
+fn snapshot_time_errors_point_at_the_value_and_name_the_field() {
+    for (time, says) in [
+        ("2011-13-09T01:42:34Z", "month 13"),
+        ("2011-04-31T01:42:34Z", "day 31 of a 30-day month (April)"),
+        ("2011-03-09T24:42:34Z", "hour 24"),
+        (
+            "2011-03-09T01:42:34.12345678Z",
+            "fraction of 8 digits: at most 7",
+        ),
+    ] {
+        let xml = format!(
+            "<BlobList>\n  <BlobPath SnapshotTime=\"{time}\">c00/a</BlobPath>\n</BlobList>"
+        );
+        let e = Selection::parse(xml.as_bytes(), "list.xml").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidSnapshotTime);
+        // The value's first character, after `SnapshotTime="`.
+        assert_eq!(
+            e.position(),
+            Some(Position {
+                line: 2,
+                column: 27
+            }),
+            "{e}"
+        );
+        assert!(e.message().contains(says), "{e}");
+    }
+}
+
+#[test]
+fn snapshot_time_debug_shows_the_instant() {
+    let t: SnapshotTime = "2011-03-09T01:42:34.936Z".parse().unwrap();
+    assert_eq!(
+        format!("{t:?}"),
+        "SnapshotTime(2011-03-09T01:42:34.9360000Z)"
+    );
+    let rule = Selection::parse(
+        &b"<BlobList><BlobPath SnapshotTime=\"2011-03-09T01:42:34.936Z\">c00/a</BlobPath></BlobList>"[..],
+        "l.xml",
+    )
+    .unwrap();
+    let debug = format!("{:?}", rule.rules().unwrap()[0].kind());
+    assert_eq!(
+        debug,
+        "Snapshot(SnapshotTime(2011-03-09T01:42:34.9360000Z))"
+    );
+}
+
+#[test]
+fn non_utc_snapshot_times_are_converted_and_told() {
+    let xml = "<BlobList>\n\
+        <BlobPath SnapshotTime=\"2011-03-09T02:42:34.936+01:00\">c00/a</BlobPath>\n\
+        <BlobPath SnapshotTime=\"2011-03-09T01:42:34.936+00:00\">c00/b</BlobPath>\n\
+        <BlobPath SnapshotTime=\"2011-03-09T01:42:34.936Z\">c00/c</BlobPath>\n\
+        </BlobList>";
+    let sel = Selection::parse(xml.as_bytes(), "l.xml").unwrap();
+    let t: SnapshotTime = "2011-03-09T01:42:34.936Z".parse().unwrap();
+    assert!(sel
+        .rules()
+        .unwrap()
+        .iter()
+        .all(|r| r.snapshot_time() == Some(t)));
+    let told: Vec<(&str, &str)> = sel
+        .non_utc_snapshot_times()
+        .map(|(r, text)| (r.text(), text))
+        .collect();
+    assert_eq!(told, [("/c00/a", "2011-03-09T02:42:34.936+01:00")]);
+}
+
+#[test]
+fn find_path_takes_a_path_without_its_leading_slash_as_the_cli_does() {
+    let sel = parse(
+        "l.xml",
+        "<BlobList><BlobPathPrefix>/photos/</BlobPathPrefix><BlobPath>videos/a.mp4</BlobPath></BlobList>",
+    );
+    let m = sel.compile().unwrap();
+    for (rooted, unrooted, want) in [
+        ("/photos/a.jpg", "photos/a.jpg", Some(RuleId(0))),
+        ("/videos/a.mp4", "videos/a.mp4", Some(RuleId(1))),
+        ("/videos/b.mp4", "videos/b.mp4", None),
+    ] {
+        assert_eq!(m.find_path(rooted.as_bytes(), None), want, "{rooted}");
+        assert_eq!(m.find_path(unrooted.as_bytes(), None), want, "{unrooted}");
+        assert_eq!(m.find_unrooted(unrooted.as_bytes(), None), want);
+    }
+    let everything = parse(
+        "all.xml",
+        "<BlobList><BlobPathPrefix>/</BlobPathPrefix></BlobList>",
+    );
+    let m = everything.compile().unwrap();
+    assert_eq!(m.find_path(b"", None), None, "an empty path is no blob");
+    assert_eq!(m.find_path(b"c00/x", None), Some(RuleId(0)));
 }

@@ -357,13 +357,18 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         (0..self.rows.len() as u32).map(move |i| self.rule(RuleId(i)))
     }
 
-    /// The rule that selects the blob at canonical path `path`
-    /// (`/container/blob`) and `snapshot` (`None`: the base blob), if any.
+    /// The rule that selects the blob at `path` and `snapshot` (`None`: the
+    /// base blob), if any; `path` is `/container/blob` or, as the CLI's
+    /// listings accept it, `container/blob`.
+    ///
+    /// No container name begins with `/`, so the two forms cannot be
+    /// confused. An empty path names no blob and selects nothing.
     #[inline]
     pub fn find_path(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
         match path.split_first() {
             Some((b'/', rest)) => self.find_unrooted(rest, snapshot),
-            _ => None, // every key begins with '/'
+            Some(_) => self.find_unrooted(path, snapshot),
+            None => None,
         }
     }
 

@@ -14,9 +14,12 @@ use crate::plan::Plan;
 use crate::rule::Rule;
 use crate::text;
 
+mod errors;
 mod json;
 mod xml;
 
+pub use self::errors::Errors;
+use self::errors::Sink;
 pub use self::json::MAX_INLINE_BLOB_LIST_BYTES;
 
 /// The form a selection was written in (docs/semantics.md §1), detected from content.
@@ -37,12 +40,14 @@ pub enum Form {
 #[derive(Clone, Debug)]
 pub struct ParseOptions {
     enforce_inline_limit: bool,
+    error_limit: usize,
 }
 
 impl Default for ParseOptions {
     fn default() -> ParseOptions {
         ParseOptions {
             enforce_inline_limit: true,
+            error_limit: 100,
         }
     }
 }
@@ -57,16 +62,65 @@ impl ParseOptions {
         self
     }
 
+    /// How many errors [`ParseOptions::check`] keeps (default 100, at least
+    /// 1); it counts those past the limit without keeping them.
+    pub fn collect_errors(&mut self, limit: usize) -> &mut ParseOptions {
+        self.error_limit = limit.max(1);
+        self
+    }
+
     /// Reads a selection in any form from `input`, detected from its first
     /// bytes: `<` is blob list XML (streamed, never held whole), `{` is one
     /// of the JSON forms. `source` names the input in errors and origins.
+    /// Stops at the first error; [`ParseOptions::check`] finds them all.
     pub fn parse<R: Read>(&self, input: R, source: &str) -> Result<Selection, Error> {
         let source: Arc<str> = source.into();
-        self.parse_inner(input, &source)
+        self.parse_inner(input, &source, &mut Sink::first())
             .map_err(|e| e.in_source(&*source))
     }
 
-    fn parse_inner<R: Read>(&self, input: R, source: &Arc<str>) -> Result<Selection, Error> {
+    /// Reads a selection as [`ParseOptions::parse`] does, but reads on after
+    /// an error of one rule or key (a bad path, attribute value, unknown
+    /// element, attribute or key, a rule outside the container SAS, …) and
+    /// returns every error found, up to the [limit](ParseOptions::collect_errors),
+    /// in document order. An error that leaves the rest unreadable
+    /// (malformed XML or JSON, a DOCTYPE, a job that is not an export job)
+    /// ends the reading and is the last error.
+    ///
+    /// ```
+    /// let xml = "<BlobList>\n<BlobPath>/Photos/a.jpg</BlobPath>\n<BlobPathPrefix>x/</BlobPathPrefix>\n</BlobList>";
+    /// let errors = blobsel::ParseOptions::default().check(xml.as_bytes(), "list.xml").unwrap_err();
+    /// assert_eq!(errors.total(), 2);
+    /// assert!(errors.as_slice()[1].to_string().starts_with("list.xml:3:1: "));
+    /// ```
+    pub fn check<R: Read>(&self, input: R, source: &str) -> Result<Selection, Errors> {
+        let name: Arc<str> = source.into();
+        let mut sink = Sink::collecting(self.error_limit);
+        let result = self.parse_inner(input, &name, &mut sink);
+        sink.finish(result, source)
+    }
+
+    /// Supplies the content of the blob list blob a selection names, as
+    /// [`Selection::supply_blob_list`] does, with every error found as
+    /// [`ParseOptions::check`] finds them. On error the selection is left
+    /// as it was.
+    pub fn check_blob_list<R: Read>(
+        &self,
+        selection: &mut Selection,
+        xml: R,
+        source: &str,
+    ) -> Result<(), Errors> {
+        let mut sink = Sink::collecting(self.error_limit);
+        let result = selection.supply_inner(xml, source, &mut sink);
+        sink.finish(result, source)
+    }
+
+    fn parse_inner<R: Read>(
+        &self,
+        input: R,
+        source: &Arc<str>,
+        sink: &mut Sink,
+    ) -> Result<Selection, Error> {
         let head = text::head(input).map_err(text::io_error)?;
         if !matches!(head.encoding, text::Encoding::Utf8 { .. }) {
             // Rare: decode whole, then read as UTF-8.
@@ -80,27 +134,28 @@ impl ParseOptions {
                 0
             };
             let utf8 = text::decode_utf16(&bytes[skip..], big)?;
-            return self.parse_inner(utf8.as_bytes(), source);
+            return self.parse_inner(utf8.as_bytes(), source, sink);
         }
         match head.first {
             Some(b'<') => {
-                let rules = xml::read_blob_list(head.stream, source)?;
-                Ok(Selection::with_rules(
-                    Form::BlobListXml,
-                    source.clone(),
-                    rules,
-                ))
+                let list = xml::read_blob_list(head.stream, source, sink)?;
+                let mut selection =
+                    Selection::with_rules(Form::BlobListXml, source.clone(), list.rules);
+                selection.offsets = list.offsets;
+                Ok(selection)
             }
             Some(b'{') => {
                 let mut bytes = Vec::new();
                 let mut stream = head.stream;
                 stream.read_to_end(&mut bytes).map_err(text::io_error)?;
-                let parsed = json::parse(&bytes, source)?;
+                let parsed = json::parse(&bytes, source, sink)?;
                 let selection = Selection::from_json(source.clone(), parsed);
                 if self.enforce_inline_limit {
-                    selection.check_inline_limit()?;
+                    if let Err(e) = selection.check_inline_limit() {
+                        sink.push(e)?;
+                    }
                 }
-                selection.check_container_sas(&selection.rules)?;
+                selection.check_container_sas(&selection.rules, sink)?;
                 Ok(selection)
             }
             Some(_) => Err(Error::new(
@@ -131,12 +186,21 @@ pub struct Selection {
     blob_list_supplied: bool,
     container_sas: Option<String>,
     inline_bytes: Option<(usize, Position)>,
+    /// `SnapshotTime`s written with a non-UTC offset: rule index, text.
+    offsets: Vec<(usize, Box<str>)>,
 }
 
 impl Selection {
-    /// Reads a selection in any form with the default [`ParseOptions`].
+    /// Reads a selection in any form with the default [`ParseOptions`],
+    /// stopping at the first error.
     pub fn parse<R: Read>(input: R, source: &str) -> Result<Selection, Error> {
         ParseOptions::default().parse(input, source)
+    }
+
+    /// Reads a selection with the default [`ParseOptions`], finding every
+    /// error (up to 100): see [`ParseOptions::check`].
+    pub fn check<R: Read>(input: R, source: &str) -> Result<Selection, Errors> {
+        ParseOptions::default().check(input, source)
     }
 
     /// A selection made of `rules`, as if read from a blob list.
@@ -153,6 +217,7 @@ impl Selection {
             blob_list_supplied: false,
             container_sas: None,
             inline_bytes: None,
+            offsets: Vec::new(),
         }
     }
 
@@ -165,6 +230,7 @@ impl Selection {
             blob_list_supplied: false,
             container_sas: p.container_sas,
             inline_bytes: p.inline_bytes,
+            offsets: Vec::new(),
         }
     }
 
@@ -192,13 +258,37 @@ impl Selection {
     /// Supplies the XML content of the blob list blob (from a file, or
     /// fetched from the account); `source` names it in errors and origins.
     pub fn supply_blob_list<R: Read>(&mut self, xml: R, source: &str) -> Result<(), Error> {
+        self.supply_inner(xml, source, &mut Sink::first())
+            .map_err(|e| e.in_source(source))
+    }
+
+    fn supply_inner<R: Read>(
+        &mut self,
+        xml: R,
+        source: &str,
+        sink: &mut Sink,
+    ) -> Result<(), Error> {
         let name: Arc<str> = source.into();
-        let rules = xml::read_blob_list(xml, &name).map_err(|e| e.in_source(source))?;
+        let list = xml::read_blob_list(xml, &name, sink)?;
         // Refused rules must not stay: check before taking them.
-        self.check_container_sas(&rules)?;
-        self.rules = rules;
+        self.check_container_sas(&list.rules, sink)?;
+        if !sink.is_clean() {
+            return Ok(()); // the errors say what is wrong; nothing is taken
+        }
+        self.rules = list.rules;
+        self.offsets = list.offsets;
         self.blob_list_supplied = true;
         Ok(())
+    }
+
+    /// The rules whose `SnapshotTime` was written with an offset other than
+    /// UTC's (`+01:00`), each with the text as written. blobsel converts
+    /// such a time to UTC (docs/semantics.md §2.4); the Blob service names
+    /// snapshots in UTC, so `blobsel check` warns about each.
+    pub fn non_utc_snapshot_times(&self) -> impl Iterator<Item = (&Rule, &str)> + '_ {
+        self.offsets
+            .iter()
+            .filter_map(|(i, text)| Some((self.rules.get(*i)?, &**text)))
     }
 
     /// The container of the job's container SAS, if it has one: every rule
@@ -249,7 +339,7 @@ impl Selection {
         }
     }
 
-    fn check_container_sas(&self, rules: &[Rule]) -> Result<(), Error> {
+    fn check_container_sas(&self, rules: &[Rule], sink: &mut Sink) -> Result<(), Error> {
         let Some(container) = &self.container_sas else {
             return Ok(());
         };
@@ -260,15 +350,17 @@ impl Selection {
         };
         if let Some((path, pos)) = &self.blob_list_blob {
             if !inside(path) {
-                return Err(Error::new(
-                    ErrorKind::OutsideContainerSas,
-                    format!(
-                        "BlobListBlobPath {path} is outside container {container:?}, the only \
+                sink.push(
+                    Error::new(
+                        ErrorKind::OutsideContainerSas,
+                        format!(
+                            "BlobListBlobPath {path} is outside container {container:?}, the only \
                          one the job's ContainerSas can read: move the blob list blob into \
                          {container:?}, or use StorageAccountKey"
-                    ),
-                )
-                .at(*pos));
+                        ),
+                    )
+                    .at(*pos),
+                )?;
             }
         }
         for rule in rules {
@@ -285,7 +377,7 @@ impl Selection {
                 if let Some(p) = rule.origin().position {
                     e = e.at(p);
                 }
-                return Err(e);
+                sink.push(e)?;
             }
         }
         Ok(())
@@ -333,7 +425,7 @@ impl Selection {
         let mut n = 0;
         for pretty in [true, false] {
             let text = render(&doc, pretty);
-            n = json::parse(text.as_bytes(), &self.source)?
+            n = json::parse(text.as_bytes(), &self.source, &mut Sink::first())?
                 .inline_bytes
                 .map_or(0, |(n, _)| n);
             if n <= json::MAX_INLINE_BLOB_LIST_BYTES {

@@ -21,9 +21,10 @@ use std::sync::Arc;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::errors::Sink;
 use crate::error::{Error, ErrorKind, Position};
 use crate::rule::{Origin, Rule, RuleKind};
-use crate::snapshot::SnapshotTime;
+use crate::snapshot::{self, SnapshotTime};
 use crate::text::{self, Counting};
 
 mod wellformed;
@@ -35,27 +36,49 @@ const PATH: &[u8] = b"BlobPath";
 const PREFIX: &[u8] = b"BlobPathPrefix";
 const ESCAPES: &str = "&lt; &gt; &amp; &apos; &quot; and character references";
 
+/// What a blob list says: its rules, and the `SnapshotTime`s written with
+/// an offset other than UTC's (the index of the rule, the text as written).
+#[derive(Default)]
+pub(crate) struct BlobList {
+    pub rules: Vec<Rule>,
+    pub offsets: Vec<(usize, Box<str>)>,
+}
+
 /// Reads the rules of a blob list XML document. Handles a byte-order mark
 /// and UTF-16; errors carry `line:column` (the caller adds the source name).
-pub(crate) fn read_blob_list<R: Read>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
+/// An error of one entry goes to `sink`, and reading goes on when it says
+/// so; what leaves the rest unreadable is returned.
+pub(crate) fn read_blob_list<R: Read>(
+    input: R,
+    source: &Arc<str>,
+    sink: &mut Sink,
+) -> Result<BlobList, Error> {
     let head = text::head(input).map_err(text::io_error)?;
     match head.encoding {
-        text::Encoding::Utf8 { .. } => {
-            parse(BufReader::with_capacity(64 * 1024, head.stream), source)
-        }
+        text::Encoding::Utf8 { .. } => parse(
+            BufReader::with_capacity(64 * 1024, head.stream),
+            source,
+            sink,
+        ),
         text::Encoding::Utf16Le { bom } | text::Encoding::Utf16Be { bom } => {
             let big = matches!(head.encoding, text::Encoding::Utf16Be { .. });
             let mut bytes = Vec::new();
             let mut stream = head.stream;
             stream.read_to_end(&mut bytes).map_err(text::io_error)?;
             let utf8 = text::decode_utf16(&bytes[if bom { 2 } else { 0 }..], big)?;
-            parse(utf8.as_bytes(), source)
+            parse(utf8.as_bytes(), source, sink)
         }
     }
 }
 
-/// One `BlobPath`/`BlobPathPrefix` being read.
+/// One `BlobPath`/`BlobPathPrefix` (or an element in its place) being read.
 struct Entry {
+    /// No error so far: the entry makes a rule.
+    valid: bool,
+    /// A `BlobPath`/`BlobPathPrefix` whose text is a path to check.
+    known: bool,
+    /// The `SnapshotTime` as written, when its offset is not UTC's.
+    offset_time: Option<Box<str>>,
     prefix: bool,
     kind: RuleKind,
     position: Position,
@@ -66,12 +89,14 @@ struct Entry {
     trailing_ws: usize,
 }
 
-fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
+fn parse<R: BufRead>(input: R, source: &Arc<str>, sink: &mut Sink) -> Result<BlobList, Error> {
     let mut reader = Reader::from_reader(Counting::new(input));
     reader.config_mut().trim_text(false);
     let mut buf = Vec::with_capacity(256);
-    let mut rules = Vec::new();
-    let mut depth = 0u32; // 0: outside the root, 1: in BlobList, 2: in an entry
+    let mut list = BlobList::default();
+    // 0: outside the root, 1: in BlobList, 2: in an entry, 3 and more:
+    // inside an element misplaced in an entry (an error).
+    let mut depth = 0u32;
     let mut seen_root = false;
     let mut seen_decl = false;
     let mut entry: Option<Entry> = None;
@@ -88,6 +113,7 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
             .read_event_into(&mut buf)
             .map_err(|e| syntax(e, pos, &reader))?;
         after_text = matches!(event, Event::Text(_));
+        let opens = matches!(event, Event::Start(_));
         match event {
             Event::DocType(_) => {
                 return Err(Error::new(
@@ -103,36 +129,46 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
                 wellformed::check_decl(&decl, place, pos)?;
             }
             Event::Start(start) if depth == 0 => {
-                open_root(&start, seen_root, pos)?;
+                open_root(&start, seen_root, pos, sink)?;
                 seen_root = true;
                 depth = 1;
             }
             Event::Empty(start) if depth == 0 => {
-                open_root(&start, seen_root, pos)?; // `<BlobList/>`: no rules
+                open_root(&start, seen_root, pos, sink)?; // `<BlobList/>`: no rules
                 seen_root = true;
             }
             Event::Start(start) if depth == 1 => {
-                entry = Some(open_entry(&start, pos)?);
+                entry = Some(open_entry(&start, pos, sink)?);
                 depth = 2;
             }
             Event::Empty(start) if depth == 1 => {
-                let e = open_entry(&start, pos)?;
-                rules.push(close_entry(e, source)?);
+                let e = open_entry(&start, pos, sink)?;
+                close_entry(e, source, &mut list, sink)?;
             }
             Event::Start(start) | Event::Empty(start) => {
-                return Err(Error::new(
-                    ErrorKind::UnknownElement,
-                    format!(
-                        "unexpected element {:?} inside <BlobPath>/<BlobPathPrefix>: \
-                         a path is text only",
-                        String::from_utf8_lossy(start.name().as_ref())
-                    ),
-                )
-                .at(pos))
+                sink.push(
+                    Error::new(
+                        ErrorKind::UnknownElement,
+                        format!(
+                            "unexpected element {:?} inside <BlobPath>/<BlobPathPrefix>: \
+                             a path is text only",
+                            String::from_utf8_lossy(start.name().as_ref())
+                        ),
+                    )
+                    .at(pos),
+                )?;
+                // Reading on: the entry's text is no path to check.
+                if let Some(e) = entry.as_mut() {
+                    e.valid = false;
+                    e.known = false;
+                }
+                if opens {
+                    depth += 1;
+                }
             }
             Event::End(_) if depth == 2 => {
                 if let Some(e) = entry.take() {
-                    rules.push(close_entry(e, source)?);
+                    close_entry(e, source, &mut list, sink)?;
                 }
                 depth = 1;
             }
@@ -142,8 +178,8 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
                 match entry.as_mut() {
                     Some(e) => append_text(e, raw, &t, pos)?,
                     None if raw.iter().all(|b| is_xml_ws(*b)) => {}
-                    None => {
-                        return Err(Error::new(
+                    None => sink.push(
+                        Error::new(
                             ErrorKind::Syntax,
                             format!(
                                 "unexpected text {:?} {}: paths belong inside <BlobPath> or \
@@ -156,8 +192,8 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
                                 }
                             ),
                         )
-                        .at(pos))
-                    }
+                        .at(pos),
+                    )?,
                 }
             }
             Event::CData(c) => match entry.as_mut() {
@@ -168,13 +204,13 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
                     e.at_start &= s.is_empty();
                     e.trailing_ws = 0;
                 }
-                None => {
-                    return Err(Error::new(
+                None => sink.push(
+                    Error::new(
                         ErrorKind::Syntax,
                         "unexpected CDATA outside <BlobPath>/<BlobPathPrefix>",
                     )
-                    .at(pos))
-                }
+                    .at(pos),
+                )?,
             },
             Event::Comment(c) => wellformed::check_comment(&c, pos)?,
             // quick-xml reports `<?xml` followed by whitespace or `?>` as a
@@ -204,7 +240,7 @@ fn parse<R: BufRead>(input: R, source: &Arc<str>) -> Result<Vec<Rule>, Error> {
         )
         .at(reader.get_ref().position()));
     }
-    Ok(rules)
+    Ok(list)
 }
 
 /// Where a declaration of `len` bytes between `<?` and `?>`, just read,
@@ -220,11 +256,16 @@ fn decl_place<R: BufRead>(after_more: bool, reader: &Reader<Counting<R>>, len: u
     }
 }
 
-fn open_root(start: &BytesStart<'_>, seen_root: bool, pos: Position) -> Result<(), Error> {
+fn open_root(
+    start: &BytesStart<'_>,
+    seen_root: bool,
+    pos: Position,
+    sink: &mut Sink,
+) -> Result<(), Error> {
     if seen_root || start.name().as_ref() != ROOT {
         return Err(unexpected_root(start, seen_root, pos));
     }
-    check_root_attributes(start, pos)
+    check_root_attributes(start, pos, sink)
 }
 
 fn is_xml_ws(b: u8) -> bool {
@@ -280,24 +321,41 @@ fn append_text(
     Ok(())
 }
 
-fn open_entry(start: &BytesStart<'_>, pos: Position) -> Result<Entry, Error> {
+fn open_entry(start: &BytesStart<'_>, pos: Position, sink: &mut Sink) -> Result<Entry, Error> {
+    let mut e = Entry {
+        valid: true,
+        known: true,
+        offset_time: None,
+        prefix: false,
+        kind: RuleKind::Path,
+        position: pos,
+        content: String::new(),
+        at_start: true,
+        trailing_ws: 0,
+    };
     let name = start.name();
-    let prefix = match name.as_ref() {
-        PATH => false,
-        PREFIX => true,
+    match name.as_ref() {
+        PATH => {}
+        PREFIX => e.prefix = true,
         other => {
             let other = String::from_utf8_lossy(other);
             let hint = suggest(&other);
-            return Err(Error::new(
-                ErrorKind::UnknownElement,
-                format!(
-                    "unknown element {other:?} in <BlobList>{hint}: only <BlobPath> and \
-                     <BlobPathPrefix> are allowed (names are case-sensitive)"
-                ),
-            )
-            .at(pos));
+            sink.push(
+                Error::new(
+                    ErrorKind::UnknownElement,
+                    format!(
+                        "unknown element {other:?} in <BlobList>{hint}: only <BlobPath> and \
+                         <BlobPathPrefix> are allowed (names are case-sensitive)"
+                    ),
+                )
+                .at(pos),
+            )?;
+            // Reading on: its text is no path, its attributes no rule's.
+            e.valid = false;
+            e.known = false;
+            return Ok(e);
         }
-    };
+    }
     let mut include: Option<bool> = None;
     let mut time: Option<SnapshotTime> = None;
     for attr in start.attributes() {
@@ -305,85 +363,126 @@ fn open_entry(start: &BytesStart<'_>, pos: Position) -> Result<Entry, Error> {
             Error::new(ErrorKind::Syntax, format!("malformed attribute: {e}")).at(pos)
         })?;
         let key = attr.key.as_ref();
-        wellformed::check_attribute_value(
-            &attr.value,
-            wellformed::value_position(start, &attr.value, pos),
-        )?;
+        // Errors about a value point at it, not at the element.
+        let at = wellformed::value_position(start, &attr.value, pos);
+        wellformed::check_attribute_value(&attr.value, at)?;
         let value = attr.unescape_value().map_err(|e| {
-            Error::new(ErrorKind::Syntax, format!("malformed attribute value: {e}")).at(pos)
+            Error::new(ErrorKind::Syntax, format!("malformed attribute value: {e}")).at(at)
         })?;
-        match (prefix, key) {
-            (false, b"IncludeSnapshots") => {
-                include = Some(match value.trim() {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    v => {
-                        return Err(Error::new(
-                            ErrorKind::InvalidIncludeSnapshots,
-                            format!("IncludeSnapshots={v:?}: write \"true\" or \"false\""),
-                        )
-                        .at(pos))
-                    }
-                })
-            }
+        let problem = match (e.prefix, key) {
+            (false, b"IncludeSnapshots") => match value.trim() {
+                "true" | "1" => {
+                    include = Some(true);
+                    None
+                }
+                "false" | "0" => {
+                    include = Some(false);
+                    None
+                }
+                v => Some(
+                    Error::new(
+                        ErrorKind::InvalidIncludeSnapshots,
+                        format!("IncludeSnapshots={v:?}: write \"true\" or \"false\""),
+                    )
+                    .at(at),
+                ),
+            },
             (false, b"SnapshotTime") => {
-                time = Some(SnapshotTime::parse(value.trim().as_bytes()).map_err(|e| e.at(pos))?)
+                let text = value.trim();
+                match SnapshotTime::parse(text.as_bytes()) {
+                    Ok(t) => {
+                        time = Some(t);
+                        if snapshot::non_utc_offset(text.as_bytes()).is_some() {
+                            e.offset_time = Some(text.into());
+                        }
+                        None
+                    }
+                    Err(err) => Some(err.at(at)),
+                }
             }
             _ => {
                 let key = String::from_utf8_lossy(key);
-                let allowed = if prefix {
+                let allowed = if e.prefix {
                     "<BlobPathPrefix> takes no attributes"
                 } else {
                     "<BlobPath> takes IncludeSnapshots or SnapshotTime (case-sensitive)"
                 };
-                return Err(Error::new(
-                    ErrorKind::UnknownAttribute,
-                    format!("unknown attribute {key:?}: {allowed}"),
+                Some(
+                    Error::new(
+                        ErrorKind::UnknownAttribute,
+                        format!("unknown attribute {key:?}: {allowed}"),
+                    )
+                    .at(pos),
                 )
-                .at(pos));
             }
+        };
+        if let Some(problem) = problem {
+            sink.push(problem)?;
+            e.valid = false;
         }
     }
-    let kind =
-        match (prefix, include, time) {
-            (true, ..) => RuleKind::Prefix,
-            (false, Some(_), Some(_)) => return Err(Error::new(
-                ErrorKind::ConflictingAttributes,
-                "<BlobPath> has both IncludeSnapshots and SnapshotTime: keep one (SnapshotTime \
-                 selects one snapshot; IncludeSnapshots says whether all snapshots come along)",
-            )
-            .at(pos)),
-            (false, Some(false), None) => RuleKind::PathWithoutSnapshots,
-            (false, _, Some(t)) => RuleKind::Snapshot(t),
-            (false, _, None) => RuleKind::Path,
-        };
-    Ok(Entry {
-        prefix,
-        kind,
-        position: pos,
-        content: String::new(),
-        at_start: true,
-        trailing_ws: 0,
-    })
+    e.kind = match (e.prefix, include, time) {
+        (true, ..) => RuleKind::Prefix,
+        (false, Some(_), Some(_)) => {
+            sink.push(
+                Error::new(
+                    ErrorKind::ConflictingAttributes,
+                    "<BlobPath> has both IncludeSnapshots and SnapshotTime: keep one \
+                     (SnapshotTime selects one snapshot; IncludeSnapshots says whether all \
+                     snapshots come along)",
+                )
+                .at(pos),
+            )?;
+            e.valid = false;
+            RuleKind::Path
+        }
+        (false, Some(false), None) => RuleKind::PathWithoutSnapshots,
+        (false, _, Some(t)) => RuleKind::Snapshot(t),
+        (false, _, None) => RuleKind::Path,
+    };
+    Ok(e)
 }
 
-fn close_entry(mut e: Entry, source: &Arc<str>) -> Result<Rule, Error> {
+/// Ends an entry: checks its path, and adds its rule to `list` when
+/// nothing was wrong with it.
+fn close_entry(
+    mut e: Entry,
+    source: &Arc<str>,
+    list: &mut BlobList,
+    sink: &mut Sink,
+) -> Result<(), Error> {
+    if !e.known {
+        return Ok(());
+    }
     let keep = e.content.len() - e.trailing_ws.min(e.content.len());
     e.content.truncate(keep);
     let origin = Origin {
         source: source.clone(),
         position: Some(e.position),
     };
-    let position = e.position;
     let result = if e.prefix {
         Rule::prefix(&e.content, origin)
     } else {
         Rule::path(&e.content, e.kind, origin)
     };
-    result.map_err(|err| err.at(position))
+    match result {
+        Ok(rule) if e.valid => {
+            if let Some(text) = e.offset_time {
+                list.offsets.push((list.rules.len(), text));
+            }
+            list.rules.push(rule);
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(err) => sink.push(err.at(e.position)),
+    }
 }
 
-fn check_root_attributes(start: &BytesStart<'_>, pos: Position) -> Result<(), Error> {
+fn check_root_attributes(
+    start: &BytesStart<'_>,
+    pos: Position,
+    sink: &mut Sink,
+) -> Result<(), Error> {
     for attr in start.attributes() {
         let attr = attr.map_err(|e| {
             Error::new(ErrorKind::Syntax, format!("malformed attribute: {e}")).at(pos)
@@ -394,14 +493,16 @@ fn check_root_attributes(start: &BytesStart<'_>, pos: Position) -> Result<(), Er
             wellformed::value_position(start, &attr.value, pos),
         )?;
         if !(key == b"xmlns" || key.starts_with(b"xmlns:") || key.starts_with(b"xml:")) {
-            return Err(Error::new(
-                ErrorKind::UnknownAttribute,
-                format!(
-                    "unknown attribute {:?} on <BlobList>: it takes none",
-                    String::from_utf8_lossy(key)
-                ),
-            )
-            .at(pos));
+            sink.push(
+                Error::new(
+                    ErrorKind::UnknownAttribute,
+                    format!(
+                        "unknown attribute {:?} on <BlobList>: it takes none",
+                        String::from_utf8_lossy(key)
+                    ),
+                )
+                .at(pos),
+            )?;
         }
     }
     Ok(())

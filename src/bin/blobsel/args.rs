@@ -47,15 +47,36 @@ pub enum Command {
     /// Print the blobs of a listing that the job exports, in input order.
     #[command(after_help = EXAMPLES)]
     Preview(PreviewArgs),
-    /// Validate a selection and warn about what is likely a mistake.
+    /// Validate a selection: every error in it, or its warnings.
+    ///
+    /// Reads the selection (and the blob list blob given with --blob-list).
+    /// When it is invalid, prints every error in it, up to 100, one a line on
+    /// stderr as SOURCE:LINE:COLUMN: message. When it is valid, prints to
+    /// stdout one `warning:` line for each thing that is likely a mistake (a
+    /// rule that duplicates or is covered by another, a prefix that can never
+    /// match or that spans several containers, a SnapshotTime not in UTC, an
+    /// inline BlobList close to 32 KiB, no rules at all), then one line that
+    /// names the form and counts the rules and warnings.
+    #[command(after_help = CHECK_EXIT)]
     Check(CheckArgs),
     /// Compile a selection into an index file, which `preview` reads in its
     /// place without parsing and compiling it again.
+    ///
+    /// Writes the index to FILE and one line to stderr (the rules compiled,
+    /// the file, its size), after the warnings `blobsel check` would print
+    /// (also on stderr). Stops at the selection's first error; `blobsel
+    /// check` lists them all.
+    #[command(after_help = COMPILE_EXIT)]
     Compile(CompileArgs),
     /// Convert a selection between blob list XML and the JSON forms.
     Convert(ConvertArgs),
-    /// The fewest List Containers / List Blobs calls that see every blob the
-    /// selection can select.
+    /// Print the fewest List Containers / List Blobs calls that see every
+    /// blob the selection can select.
+    ///
+    /// These are the calls `preview --account-url` makes: one line (or JSON
+    /// object) a container, or a container-name prefix for a prefix that ends
+    /// inside a container name, with the blob-name prefixes to list in it.
+    #[command(after_help = PLAN_EXIT)]
     Plan(PlanArgs),
     /// After the export: check the returned drives against the preview.
     #[command(long_about = VERIFY_ABOUT, after_help = VERIFY_EXAMPLES)]
@@ -112,11 +133,17 @@ pub enum OutputArg {
 
 /// Parses `--output FORMAT`; a value that is no format is most likely a
 /// file name meant for `-o/--output-file`, and the error says so.
-fn output_format(text: &str) -> Result<OutputArg, String> {
-    OutputArg::from_str(text, true).map_err(|_| {
+fn output_format<T: ValueEnum>(text: &str) -> Result<T, String> {
+    T::from_str(text, true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
         format!(
-            "{text:?} is not an output format (text, jsonl, json): --output chooses the \
-             format; to write the output to a file, use -o/--output-file {text}"
+            "{text:?} is not an output format ({}): --output chooses the format; to write \
+             the output to a file, use -o/--output-file {text}",
+            names.join(", ")
         )
     })
 }
@@ -142,7 +169,7 @@ pub struct PreviewArgs {
     /// How to print the blobs: text, jsonl (an object a blob), or json
     /// (with --summary-only: the summary as one object). To write to a
     /// file, use -o/--output-file.
-    #[arg(long, value_parser = output_format, default_value = "text", value_name = "FORMAT")]
+    #[arg(long, value_parser = output_format::<OutputArg>, default_value = "text", value_name = "FORMAT")]
     pub output: OutputArg,
     /// Add the rule that selected each blob as a last tab-separated column.
     #[arg(long)]
@@ -249,7 +276,23 @@ pub enum AuthMode {
     Login,
 }
 
+const CHECK_EXIT: &str = "\
+Exit status: 0 valid (with or without warnings), 1 valid but with warnings and --strict,
+2 invalid (or unreadable).";
+
+const COMPILE_EXIT: &str = "\
+Exit status: 0 index written (warnings do not stop it), 1 warnings with --strict (no index
+written), 2 error.";
+
+const PLAN_EXIT: &str = "\
+Exit status: 0 calls printed, 1 nothing to list (no rule can select a blob), 2 error.";
+
+/// The SELECTION of the commands that take a selection and no listing.
+const SELECTION_ONLY: &str = "The selection: blob list XML, an Export JSON fragment, a Put Job \
+    request body or an ARM job; the form is detected from the content. `-` reads it from stdin";
+
 #[derive(Debug, Args)]
+#[command(mut_arg("selection", |a| a.help(SELECTION_ONLY)))]
 pub struct CompileArgs {
     #[command(flatten)]
     pub sel: SelectionArgs,
@@ -258,12 +301,20 @@ pub struct CompileArgs {
     /// --account-url still needs the selection).
     #[arg(short = 'o', long = "output-file", value_name = "FILE")]
     pub output_file: PathBuf,
+    /// Treat warnings as errors: with any, write no index and exit 1.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("selection", |a| a.help(SELECTION_ONLY)))]
 pub struct CheckArgs {
     #[command(flatten)]
     pub sel: SelectionArgs,
+    /// Exit 1 when there are warnings (for CI pipelines); the output is the
+    /// same.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -298,12 +349,28 @@ pub struct ConvertArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("selection", |a| a.help(
+    "The selection: blob list XML, an Export JSON fragment, a Put Job request body, an ARM \
+     job, or an index written by `blobsel compile`; the form is detected from the content. \
+     `-` reads it from stdin"
+)))]
 pub struct PlanArgs {
     #[command(flatten)]
     pub sel: SelectionArgs,
-    /// How to print the plan: text, or jsonl (an object a call).
-    #[arg(long, value_parser = output_format, default_value = "text", value_name = "FORMAT")]
-    pub output: OutputArg,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub output: PlanOutputArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutputArg {
+    /// One call a line: `container NAME: prefix=P …`, `containers starting
+    /// with P: …` or `every container: …`; `(all blobs)` for the whole
+    /// container.
+    Text,
+    /// One JSON object a line: {"scope":{"kind":"container" or
+    /// "name_prefix","name":…},"blob_prefixes":[…]}, "" for all blobs.
+    Jsonl,
 }
 
 const VERIFY_ABOUT: &str = "\

@@ -6,38 +6,42 @@ use anyhow::{bail, Context, Result};
 use blobsel::plan::ContainerScope;
 use blobsel::{Form, Matcher, RuleKind, RuleStatus, Selection};
 
-use crate::args::{OutputArg, TargetArg};
+use crate::args::{PlanOutputArg, TargetArg};
 use crate::output::Output;
 
-/// Validates and lints. Returns the number of warnings.
-pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Result<usize> {
-    let mut warnings = 0;
-    let mut warn = |w: &mut dyn Write, msg: String| -> Result<()> {
-        warnings += 1;
-        writeln!(w, "warning: {msg}")?;
-        Ok(())
-    };
+/// What `check` warns about (and `compile` shows): each a message, without
+/// `warning: `.
+pub fn warnings(selection: &Selection, matcher: &Matcher) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
     if let Some(n) = selection.inline_json_bytes() {
         // Over the limit, parsing failed already.
         if n > blobsel::MAX_INLINE_BLOB_LIST_BYTES * 9 / 10 {
-            warn(
-                w,
-                format!(
-                    "{}: the inline BlobList is {n} bytes, close to the 32 KiB limit",
-                    selection.source()
-                ),
-            )?;
+            warnings.push(format!(
+                "{}: the inline BlobList is {n} bytes, close to the 32 KiB limit",
+                selection.source()
+            ));
         }
     }
     for rule in matcher.rules() {
         match rule.status {
             RuleStatus::Duplicate { of } => {
-                warn(w, format!("{rule} duplicates {}", matcher.rule(of)))?
+                warnings.push(format!("{rule} duplicates {}", matcher.rule(of)))
             }
             RuleStatus::Covered { by } => {
-                warn(w, format!("{rule} is covered by {}", matcher.rule(by)))?
+                warnings.push(format!("{rule} is covered by {}", matcher.rule(by)))
             }
             RuleStatus::Effective => {}
+        }
+    }
+    for (rule, written) in selection.non_utc_snapshot_times() {
+        if let Some(t) = rule.snapshot_time() {
+            warnings.push(format!(
+                "BlobPath {} ({}): SnapshotTime {written:?} is not in UTC; blobsel converts it to {t}, \
+                 but the Blob service names snapshots in UTC and does not document how it \
+                 reads an offset: write SnapshotTime=\"{t}\"",
+                rule.text(),
+                rule.origin()
+            ));
         }
     }
     for (i, rule) in selection.rules()?.iter().enumerate() {
@@ -49,26 +53,47 @@ pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Res
         }
         let at = rule.origin();
         if let Some(why) = rule.never_matches() {
-            warn(w, format!("{rule} ({at}) can never match: {why}"))?;
+            warnings.push(format!("{rule} ({at}) can never match: {why}"));
         } else if rule.spans_containers() && selection.container_sas().is_none() {
-            let c = &rule.text()[1..];
-            let msg = if c.is_empty() {
-                "takes every blob in every container of the account".to_string()
-            } else if blobsel::path::is_valid_container_name(c.as_bytes()) {
-                format!(
-                    "ends inside a container name, so it spans every container whose name starts \
-                     with {c:?} (e.g. {c}kids): write \"/{c}/\" for the container {c:?} alone"
-                )
-            } else {
-                // No container is named just so ("ab", "a-"): only longer
-                // names can match.
-                format!(
-                    "ends inside a container name, so it spans every container whose name starts \
-                     with {c:?} (no container is named {c:?} itself)"
-                )
-            };
-            warn(w, format!("{rule} ({at}) {msg}"))?;
+            warnings.push(format!("{rule} ({at}) {}", spanning(&rule.text()[1..])));
         }
+    }
+    if selection.rules()?.is_empty() {
+        warnings.push(format!(
+            "{}: the selection has no rules: it exports nothing",
+            selection.source()
+        ));
+    }
+    Ok(warnings)
+}
+
+/// What a prefix `/c` that ends inside a container name spans. Without a
+/// listing no container name is known, so examples are patterns only
+/// (`c`, `c2`, `…`), never a name that looks real.
+fn spanning(c: &str) -> String {
+    if c.is_empty() {
+        "takes every blob in every container of the account".to_string()
+    } else if blobsel::path::is_valid_container_name(c.as_bytes()) {
+        format!(
+            "ends inside a container name, so it spans every container whose name starts \
+             with {c:?} ({c}, {c}2, …): write \"/{c}/\" for the container {c:?} alone"
+        )
+    } else {
+        // No container is named just so ("ab", "a-"): only longer names
+        // can match.
+        format!(
+            "ends inside a container name, so it spans every container whose name starts \
+             with {c:?} (no container is named {c:?} itself)"
+        )
+    }
+}
+
+/// Validates and lints: prints the warnings and a summary line. Returns
+/// the number of warnings.
+pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Result<usize> {
+    let warnings = warnings(selection, matcher)?;
+    for msg in &warnings {
+        writeln!(w, "warning: {msg}")?;
     }
     let (mut prefixes, mut paths, mut no_snaps, mut snaps) = (0, 0, 0, 0);
     for rule in selection.rules()? {
@@ -78,15 +103,6 @@ pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Res
             RuleKind::PathWithoutSnapshots => no_snaps += 1,
             RuleKind::Snapshot(_) => snaps += 1,
         }
-    }
-    if selection.rules()?.is_empty() {
-        warn(
-            w,
-            format!(
-                "{}: the selection has no rules: it exports nothing",
-                selection.source()
-            ),
-        )?;
     }
     let form = match selection.form() {
         Form::BlobListXml => "blob list XML",
@@ -104,13 +120,13 @@ pub fn check(selection: &Selection, matcher: &Matcher, w: &mut dyn Write) -> Res
         plural(paths, "path"),
         plural(no_snaps, "path without snapshots"),
         plural(snaps, "snapshot"),
-        plural(warnings, "warning"),
+        plural(warnings.len(), "warning"),
     )?;
-    Ok(warnings)
+    Ok(warnings.len())
 }
 
 /// `1 rule`, `2 rules`, `2 prefixes`, `2 paths without snapshots`.
-fn plural(n: usize, what: &str) -> String {
+pub fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         return format!("1 {what}");
     }
@@ -151,15 +167,15 @@ pub fn convert(
     Ok(())
 }
 
-pub fn plan(selection: &Selection, output: OutputArg, w: &mut dyn Write) -> Result<usize> {
+pub fn plan(selection: &Selection, output: PlanOutputArg, w: &mut dyn Write) -> Result<usize> {
     let plan = selection.plan()?;
     for step in &plan.steps {
         match output {
-            OutputArg::Jsonl | OutputArg::Json => {
+            PlanOutputArg::Jsonl => {
                 serde_json::to_writer(&mut *w, step)?;
                 writeln!(w)?;
             }
-            OutputArg::Text => {
+            PlanOutputArg::Text => {
                 let (what, name) = match &step.scope {
                     ContainerScope::Container(c) => ("container", c.clone()),
                     ContainerScope::NamePrefix(p) if p.is_empty() => {

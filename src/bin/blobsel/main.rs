@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use blobsel::{ErrorKind, ListingFormat, Matcher, ParseOptions, Selection};
+use blobsel::{ErrorKind, Errors, ListingFormat, Matcher, ParseOptions, Selection};
 use clap::{CommandFactory, Parser};
 
 use args::{Cli, Command, OutputArg, SelectionArgs};
@@ -86,15 +86,47 @@ fn run() -> Result<ExitCode> {
         Command::Check(a) => {
             // What the service refuses (an inline list over 32 KiB, a blob
             // list blob not given) is an error here as in every command.
-            let selection = load_selection(&a.sel, &ParseOptions::default(), IndexUse::Refuse)?;
+            let selection = match check_selection(&a.sel)? {
+                Ok(selection) => selection,
+                Err(errors) => {
+                    report_errors(&errors)?;
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let mut out = io::stdout().lock();
             let matcher = selection.compile()?;
-            commands::check(&selection, &matcher, &mut out)?;
+            let warnings = commands::check(&selection, &matcher, &mut out)?;
+            out.flush()?;
+            if a.strict && warnings > 0 {
+                eprintln!(
+                    "blobsel: {}: {}, and --strict fails on warnings",
+                    selection.source(),
+                    commands::plural(warnings, "warning")
+                );
+                return Ok(ExitCode::from(1));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Compile(a) => {
             let selection = load_selection(&a.sel, &ParseOptions::default(), IndexUse::Refuse)?;
             let matcher = selection.compile()?;
+            // check's warnings, on stderr: stdout stays free.
+            let warnings = commands::warnings(&selection, &matcher)?;
+            let mut err = io::stderr().lock();
+            for msg in &warnings {
+                writeln!(err, "warning: {msg}")?;
+            }
+            if a.strict && !warnings.is_empty() {
+                writeln!(
+                    err,
+                    "blobsel: {}: {}, and --strict fails on warnings: {} not written",
+                    selection.source(),
+                    commands::plural(warnings.len(), "warning"),
+                    a.output_file.display()
+                )?;
+                return Ok(ExitCode::from(1));
+            }
+            drop(err);
             let mut out = output::Output::open(Some(&a.output_file))?;
             out.write_all(matcher.as_bytes())?;
             out.finish()?;
@@ -123,9 +155,6 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(a) => {
-            if a.output == OutputArg::Json {
-                bail!("plan writes text or jsonl (one object a call): use --output jsonl");
-            }
             let selection = load_selection(&a.sel, &ParseOptions::default(), IndexUse::Rules)?;
             let mut out = io::stdout().lock();
             let steps = commands::plan(&selection, a.output, &mut out)?;
@@ -320,10 +349,7 @@ fn load(
                 },
             };
         }
-        (Opened::Index(_), _) if index == IndexUse::Refuse => bail!(
-            "{name} is a compiled index (blobsel compile): give the selection it was compiled \
-             from (preview, convert and plan read an index; check and compile do not)"
-        ),
+        (Opened::Index(_), _) if index == IndexUse::Refuse => return Err(index_refused(&name)),
         (Opened::Index(_), Some(list)) => return Err(index_with_blob_list(&name, list)),
         (Opened::Index(bytes), None) => bytes,
     };
@@ -348,6 +374,82 @@ fn swapped(name: &str, kind: &str, is: &str, wanted: &str) -> anyhow::Error {
         "{name} looks like {kind}, which is {is}, not {wanted}: were SELECTION and LISTING \
          swapped? The order is `blobsel preview SELECTION [LISTING...]` (SELECTION: blob \
          list XML or a JSON export job)"
+    )
+}
+
+fn index_refused(name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{name} is a compiled index (blobsel compile): give the selection it was compiled \
+         from (preview, convert and plan read an index; check and compile do not)"
+    )
+}
+
+/// `check`'s SELECTION, read with every error found (up to 100), in it and
+/// in the blob list blob given with --blob-list. `Err` for what stops
+/// before reading (a missing file, an index).
+fn check_selection(a: &SelectionArgs) -> Result<std::result::Result<Selection, Errors>> {
+    let name = selection_name(&a.selection);
+    let (text, head) = match open_selection(&a.selection)? {
+        Opened::Selection { text, head } => (text, head),
+        Opened::Index(_) => return Err(index_refused(&name)),
+    };
+    let options = ParseOptions::default();
+    let mut selection = match options.check(text, &name) {
+        Ok(selection) => selection,
+        Err(errors) => match sniff::listing_kind(&head) {
+            Some(kind) => return Err(swapped(&name, kind, "a listing", "a selection")),
+            None => return Ok(Err(errors)),
+        },
+    };
+    match (&a.blob_list, selection.blob_list_blob_path().is_some()) {
+        (Some(path), true) => {
+            let file = output::open_file(path)?;
+            let source = path.display().to_string();
+            if let Err(errors) = options.check_blob_list(&mut selection, file, &source) {
+                return Ok(Err(errors));
+            }
+        }
+        (Some(path), false) => return Err(blob_list_not_named(path, &name)),
+        (None, _) => {}
+    }
+    if let Err(e) = selection.rules() {
+        return Ok(Err(e.into()));
+    }
+    Ok(Ok(selection))
+}
+
+/// Prints `errors` to stderr, one `blobsel: SOURCE:LINE:COLUMN: message` a
+/// line, then how many were not shown and how many there were.
+fn report_errors(errors: &Errors) -> Result<()> {
+    let mut err = io::stderr().lock();
+    for e in errors {
+        writeln!(err, "blobsel: {e}")?;
+    }
+    if errors.omitted() > 0 {
+        writeln!(
+            err,
+            "blobsel: … and {} more error{} (the first {} are shown)",
+            errors.omitted(),
+            if errors.omitted() == 1 { "" } else { "s" },
+            errors.as_slice().len()
+        )?;
+    }
+    if errors.total() > 1 {
+        let source = errors.first().source_name().unwrap_or("the selection");
+        writeln!(
+            err,
+            "blobsel: {source}: {}",
+            commands::plural(errors.total(), "error")
+        )?;
+    }
+    Ok(())
+}
+
+fn blob_list_not_named(path: &Path, name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--blob-list {} was given, but {name} has no BlobListBlobPath: it names its blobs \
+         itself; drop --blob-list",
+        path.display()
     )
 }
 
@@ -423,11 +525,7 @@ fn parse_opened(
             let file = output::open_file(path)?;
             selection.supply_blob_list(file, &path.display().to_string())?;
         }
-        (Some(path), false) => bail!(
-            "--blob-list {} was given, but {name} has no BlobListBlobPath: it names its blobs \
-             itself; drop --blob-list",
-            path.display()
-        ),
+        (Some(path), false) => return Err(blob_list_not_named(path, &name)),
         (None, _) => {}
     }
     if need_rules {

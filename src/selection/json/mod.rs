@@ -5,6 +5,7 @@ mod value;
 
 use std::sync::Arc;
 
+use super::errors::Sink;
 use super::Form;
 use crate::error::{Error, ErrorKind, Position};
 use crate::path::BlobPath;
@@ -48,6 +49,9 @@ const CAMEL: Keys = Keys {
 struct Ctx<'a> {
     text: &'a [u8],
     source: &'a Arc<str>,
+    /// Where an error of one rule or key goes (reading goes on when it
+    /// says so).
+    sink: std::cell::RefCell<&'a mut Sink>,
     /// The last offset turned into a position: rules are visited in
     /// document order, so each position is counted on from the last one
     /// (counting from the start each time would be quadratic).
@@ -66,6 +70,11 @@ impl Ctx<'_> {
         p
     }
 
+    /// Reports an error of one rule or key: `Err` to stop at it.
+    fn report(&self, e: Error) -> Result<(), Error> {
+        self.sink.borrow_mut().push(e)
+    }
+
     fn err(&self, kind: ErrorKind, offset: usize, key_path: &str, msg: String) -> Error {
         let e = Error::new(kind, msg).at(self.pos(offset));
         if key_path.is_empty() {
@@ -76,12 +85,15 @@ impl Ctx<'_> {
     }
 }
 
-/// Parses any JSON form, detected from its keys.
-pub(crate) fn parse(text: &[u8], source: &Arc<str>) -> Result<Parsed, Error> {
+/// Parses any JSON form, detected from its keys. An error of one rule or
+/// key goes to `sink`, and reading goes on when it says so; what leaves the
+/// rest unreadable is returned.
+pub(crate) fn parse(text: &[u8], source: &Arc<str>, sink: &mut Sink) -> Result<Parsed, Error> {
     let root = value::parse(text)?;
     let cx = Ctx {
         text,
         source,
+        sink: std::cell::RefCell::new(sink),
         last: std::cell::Cell::new((0, Position { line: 1, column: 1 })),
     };
     let Value::Object(members) = &root.value else {
@@ -190,7 +202,7 @@ fn no_duplicates(
         if let Some(i) = keys.iter().position(|k| k.eq_ignore_ascii_case(key)) {
             match first[i] {
                 None => first[i] = Some((key.as_str(), *at)),
-                Some(f) => return Err(duplicate(cx, key, f, *at, path)),
+                Some(f) => cx.report(duplicate(cx, key, f, *at, path))?,
             }
         }
     }
@@ -228,7 +240,13 @@ fn put_job(cx: &Ctx<'_>, root: &Node) -> Result<Parsed, Error> {
     }
     let job_type = props_members.and_then(|m| get(m, "Type"));
     let sas = match props_members.and_then(|m| get(m, "ContainerSas")) {
-        Some(node) => Some(container_of_sas(cx, node)?),
+        Some(node) => match container_of_sas(cx, node) {
+            Ok(container) => Some(container),
+            Err(e) => {
+                cx.report(e)?; // read on as if without it
+                None
+            }
+        },
         None => None,
     };
     let misplaced = props_members.is_some_and(|m| get(m, "Export").is_some());
@@ -507,7 +525,7 @@ fn check_keys(
                 .find(|a| a.eq_ignore_ascii_case(key))
                 .map(|a| format!(" (did you mean {a:?}?)"))
                 .unwrap_or_default();
-            return Err(cx.err(
+            cx.report(cx.err(
                 ErrorKind::UnknownKey,
                 *at,
                 path,
@@ -515,7 +533,7 @@ fn check_keys(
                     "unknown key {key:?}{near}: only {} are allowed here (case-sensitive)",
                     allowed.join(" and ")
                 ),
-            ));
+            ))?;
         }
     }
     no_duplicates(cx, members, allowed, path)
@@ -539,28 +557,32 @@ fn blob_list(cx: &Ctx<'_>, list: &Node, path: &str, keys: &Keys) -> Result<Vec<R
     let mut rules = Vec::new();
     for (key, _, node) in members {
         let prefix = key == keys.blob_path_prefix;
+        if !prefix && key != keys.blob_path {
+            continue; // an unknown key, reported
+        }
         let key_path = format!("{path}.{key}");
         let items = match &node.value {
             Value::Null => continue,
             Value::Array(items) => items,
             other => {
-                return Err(cx.err(
+                cx.report(cx.err(
                     ErrorKind::WrongType,
                     node.start,
                     &key_path,
                     format!("expected a list of strings, found {}", other.type_name()),
-                ))
+                ))?;
+                continue;
             }
         };
         for (i, item) in items.iter().enumerate() {
-            let item_path = format!("{key_path}[{i}]");
             let Value::String(s) = &item.value else {
-                return Err(cx.err(
+                cx.report(cx.err(
                     ErrorKind::WrongType,
                     item.start,
-                    &item_path,
+                    &format!("{key_path}[{i}]"),
                     format!("expected a string, found {}", item.value.type_name()),
-                ));
+                ))?;
+                continue;
             };
             let origin = Origin {
                 source: cx.source.clone(),
@@ -571,7 +593,13 @@ fn blob_list(cx: &Ctx<'_>, list: &Node, path: &str, keys: &Keys) -> Result<Vec<R
             } else {
                 Rule::path(s, RuleKind::Path, origin)
             };
-            rules.push(rule.map_err(|e| e.at(cx.pos(item.start)).with_key_path(item_path))?);
+            match rule {
+                Ok(rule) => rules.push(rule),
+                Err(e) => cx.report(
+                    e.at(cx.pos(item.start))
+                        .with_key_path(format!("{key_path}[{i}]")),
+                )?,
+            }
         }
     }
     Ok(rules)
