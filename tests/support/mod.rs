@@ -38,13 +38,35 @@ pub fn azurite(test: &str) -> Option<String> {
     if let Ok(url) = std::fs::read_to_string(file) {
         return Some(url.trim().to_string());
     }
-    // Written to stderr itself, not with `eprintln!`, which the test harness
-    // captures and hides for a passing test.
-    let _ = writeln!(
-        std::io::stderr(),
-        "{test}: skipped: start Azurite with .ci/azurite.sh start (then export BLOBSEL_AZURITE_URL)"
-    );
+    let _ = test;
+    say_once_that_live_tests_did_not_run();
     None
+}
+
+/// What a `cargo test` without Azurite says, once for the whole run
+/// (every test binary is a child of the one `cargo` process; the first to
+/// get here says it), in README's words.
+pub fn say_once_that_live_tests_did_not_run() {
+    #[cfg(unix)]
+    let run = std::os::unix::process::parent_id();
+    #[cfg(not(unix))]
+    let run = std::process::id();
+    let marker = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("live-tests-skipped-{run}"));
+    let first = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(marker)
+        .is_ok();
+    if first {
+        // Written to stderr itself, not with `eprintln!`, which the test
+        // harness captures and hides for a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nNOTE: the live tests (against Azurite) did not run: no Azurite is running. \
+             To run them too: eval \"$(bash .ci/azurite.sh start)\" && cargo test\n"
+        );
+    }
 }
 
 /// The HTTPS Azurite that accepts bearer tokens (`--oauth basic`) and the
@@ -68,10 +90,8 @@ pub fn azurite_oauth(test: &str) -> Option<(String, std::path::PathBuf)> {
     if let Ok(url) = std::fs::read_to_string(format!("{dir}/endpoint")) {
         return Some((url.trim().to_string(), format!("{dir}/ca.pem").into()));
     }
-    let _ = writeln!(
-        std::io::stderr(),
-        "{test}: skipped: start Azurite with .ci/azurite.sh start (then export BLOBSEL_AZURITE_OAUTH_URL)"
-    );
+    let _ = test;
+    say_once_that_live_tests_did_not_run();
     None
 }
 
