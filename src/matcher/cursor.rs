@@ -128,12 +128,13 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         }
     }
 
-    /// Like [`Matcher::find_path`] (`/container/blob`).
+    /// Like [`Matcher::find_path`]: `/container/blob`, or `container/blob`.
     #[inline]
     pub fn find_path(&mut self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
         match path.split_first() {
             Some((b'/', rest)) => self.find_unrooted(rest, snapshot),
-            _ => None,
+            Some(_) => self.find_unrooted(path, snapshot),
+            None => None,
         }
     }
 
