@@ -1,13 +1,19 @@
 //! What the drive manifest and copy log readers share: the streaming
-//! quick-xml reader with positions, attribute and number parsing, errors.
+//! quick-xml reader with positions, the event loop ([`Driver`]) that keeps
+//! the stack of open elements and collects their text, attribute and
+//! number parsing, errors. Each reader keeps only its own [`Format`]: its
+//! element table and what it builds from the elements.
 
 use std::io::{self, BufRead, Read};
 
-use quick_xml::events::BytesStart;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
 use crate::text::SkipBom;
+
+/// Where a document begins: the position before anything is read.
+pub(crate) const START: Position = Position { line: 1, column: 1 };
 
 /// The reader both documents are read with: byte-order marks skipped,
 /// positions counted, `<a/>` seen as `<a></a>`.
@@ -105,6 +111,232 @@ pub(crate) fn position<R: BufRead>(reader: &XmlReader<R>) -> Position {
         .saturating_sub(u32::try_from(unread).unwrap_or(0))
         .max(1);
     at
+}
+
+/// One document format read by a [`Driver`]: its root element, its
+/// element table and what it does at a start and an end tag.
+pub(crate) trait Format {
+    /// Where an element sits.
+    type Tag: Copy;
+    /// What the driver yields, one at a time (a blob).
+    type Record;
+    /// The document, as messages name it ("a drive manifest").
+    const WHAT: &'static str;
+    /// The name of the root element.
+    const ROOT: &'static str;
+    /// The tag of the root element.
+    const ROOT_TAG: Self::Tag;
+    /// Why a second root is an error ("a manifest describes one drive").
+    const ONE_ROOT: &'static str;
+    /// The hint given when the root is another element.
+    const OTHER_ROOT: &'static str;
+    /// Why text outside the root is an error.
+    const OUTSIDE: &'static str;
+
+    /// The tag of a child element of `parent` named `name`.
+    fn child(parent: Self::Tag, name: &[u8]) -> Self::Tag;
+
+    /// Whether the element's text is collected for [`Format::end`].
+    fn collects_text(tag: Self::Tag) -> bool;
+
+    /// Handles the start tag of an element below the root (and the root
+    /// itself, as [`Format::ROOT_TAG`]) beginning at `at`.
+    fn start(
+        &mut self,
+        tag: Self::Tag,
+        start: &BytesStart<'_>,
+        record: &mut Self::Record,
+        at: Position,
+    ) -> Result<(), Error>;
+
+    /// Handles an end tag; `text` is what the element collected (as
+    /// written, untrimmed), from `at`. `Ok(true)` when it ends a record.
+    fn end(
+        &mut self,
+        tag: Self::Tag,
+        text: &str,
+        at: Position,
+        record: &mut Self::Record,
+    ) -> Result<bool, Error>;
+
+    /// Checks the whole document at its end (`at`), once the root closed.
+    fn finish(&self, _at: Position) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The open elements and the text being collected.
+struct Open<T> {
+    stack: Vec<T>,
+    text: String,
+    text_pos: Option<Position>,
+    roots: u32,
+    version: Option<String>,
+}
+
+/// The event loop of one document of format `F`, over any [`BufRead`]:
+/// one root element, its `Version` attribute, text collected by the
+/// innermost element that wants it, no DOCTYPE, no text outside the root,
+/// no truncation. Errors have a position but no source.
+pub(crate) struct Driver<R: BufRead, F: Format> {
+    reader: XmlReader<R>,
+    buf: Vec<u8>,
+    open: Open<F::Tag>,
+    format: F,
+}
+
+impl<R: BufRead, F: Format> Driver<R, F> {
+    pub(crate) fn new(input: R, format: F) -> Driver<R, F> {
+        Driver {
+            reader: new_reader(input),
+            buf: Vec::with_capacity(1024),
+            open: Open {
+                stack: Vec::new(),
+                text: String::new(),
+                text_pos: None,
+                roots: 0,
+                version: None,
+            },
+            format,
+        }
+    }
+
+    /// The format's state.
+    pub(crate) fn format(&self) -> &F {
+        &self.format
+    }
+
+    /// The root's `Version` attribute and the format's state.
+    pub(crate) fn into_parts(self) -> (Option<String>, F) {
+        (self.open.version, self.format)
+    }
+
+    /// Reads events up to the end of the next record, into `record`;
+    /// `Ok(false)` at the end of the document.
+    pub(crate) fn next_event(&mut self, record: &mut F::Record) -> Result<bool, Error> {
+        loop {
+            let before = position(&self.reader);
+            self.buf.clear();
+            let event = self
+                .reader
+                .read_event_into(&mut self.buf)
+                .map_err(|e| xml_error(e, F::WHAT).at(before))?;
+            let open = &mut self.open;
+            let collecting =
+                |open: &Open<F::Tag>| open.stack.last().is_some_and(|&t| F::collects_text(t));
+            match event {
+                Event::Start(start) => {
+                    let after = position(&self.reader);
+                    open.start(&mut self.format, &start, record, before, after)?
+                }
+                Event::Text(text) => {
+                    if collecting(open) {
+                        let text = text
+                            .unescape()
+                            .map_err(|e| xml_error(e, F::WHAT).at(before))?;
+                        open.text.push_str(&text);
+                    } else if open.stack.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
+                        return Err(outside::<F>(before));
+                    }
+                }
+                Event::CData(cdata) => {
+                    if collecting(open) {
+                        let text = cdata
+                            .decode()
+                            .map_err(|e| xml_error(e.into(), F::WHAT).at(before))?;
+                        open.text.push_str(&text);
+                    } else if open.stack.is_empty() {
+                        return Err(outside::<F>(before));
+                    }
+                }
+                Event::End(_) => {
+                    let Some(tag) = open.stack.pop() else {
+                        continue;
+                    };
+                    let at = open.text_pos.unwrap_or(START);
+                    if self.format.end(tag, &open.text, at, record)? {
+                        return Ok(true);
+                    }
+                }
+                Event::DocType(_) => return Err(doctype(F::WHAT).at(before)),
+                Event::Eof => {
+                    if !open.stack.is_empty() {
+                        return Err(truncated(F::WHAT).at(before));
+                    }
+                    if open.roots == 0 {
+                        return Err(
+                            invalid(format!("no <{}>: this is not {}", F::ROOT, F::WHAT))
+                                .at(before),
+                        );
+                    }
+                    self.format.finish(before)?;
+                    return Ok(false);
+                }
+                Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            }
+        }
+    }
+}
+
+impl<T: Copy> Open<T> {
+    /// A start tag: the root (once, with its `Version`), or an element of
+    /// the format's table; `before` and `after` are where it begins and ends.
+    fn start<F: Format<Tag = T>>(
+        &mut self,
+        format: &mut F,
+        start: &BytesStart<'_>,
+        record: &mut F::Record,
+        before: Position,
+        after: Position,
+    ) -> Result<(), Error> {
+        let name = start.name();
+        let tag = match self.stack.last() {
+            None if name.as_ref() == F::ROOT.as_bytes() => {
+                self.roots += 1;
+                if self.roots > 1 {
+                    return Err(
+                        invalid(format!("a second <{}>: {}", F::ROOT, F::ONE_ROOT)).at(before)
+                    );
+                }
+                for attr in start.attributes() {
+                    let attr = attr.map_err(|e| xml_error(e.into(), F::WHAT).at(before))?;
+                    if attr.key.as_ref() == b"Version" {
+                        let v = attr
+                            .unescape_value()
+                            .map_err(|e| xml_error(e, F::WHAT).at(before))?;
+                        self.version = Some(v.into_owned());
+                    }
+                }
+                F::ROOT_TAG
+            }
+            None => {
+                return Err(invalid(format!(
+                    "not {}: the root element is <{}>, not <{}> ({})",
+                    F::WHAT,
+                    String::from_utf8_lossy(name.as_ref()),
+                    F::ROOT,
+                    F::OTHER_ROOT
+                ))
+                .at(before))
+            }
+            Some(&parent) => F::child(parent, name.as_ref()),
+        };
+        format.start(tag, start, record, before)?;
+        if F::collects_text(tag) {
+            self.text.clear();
+            self.text_pos = Some(after);
+        }
+        self.stack.push(tag);
+        Ok(())
+    }
+}
+
+fn outside<F: Format>(at: Position) -> Error {
+    Error::new(
+        ErrorKind::Syntax,
+        format!("text outside <{}>: {}", F::ROOT, F::OUTSIDE),
+    )
+    .at(at)
 }
 
 /// An [`ErrorKind::InvalidManifest`] error.
