@@ -15,10 +15,8 @@ use quick_xml::events::BytesStart;
 
 use super::manifest::Layout;
 use super::status::{BlobStatus, DriveStatus, PartStatus};
-use super::xml::{attributes, invalid, parse_u64, Driver, Format, START};
+use super::xml::{self, attributes, invalid, parse_u64, Driver, Format, START};
 use crate::error::{Error, Position};
-use crate::path::quoted;
-use crate::path::BlobPath;
 use crate::snapshot::SnapshotTime;
 
 const WHAT: &str = "a copy log";
@@ -118,16 +116,11 @@ impl DriveLog {
     /// # Ok::<(), blobsel::Error>(())
     /// ```
     pub fn read<R: BufRead>(input: R, source_name: &str) -> Result<DriveLog, Error> {
-        let mut reader = LogReader::new(input, source_name);
-        let mut blobs = Vec::new();
-        let mut blob = LogBlob::default();
-        while reader.read_blob(&mut blob)? {
-            blobs.push(std::mem::take(&mut blob));
-        }
-        let (version, st) = reader.driver.into_parts();
+        let whole = LogReader::new(input, source_name).driver.read_all()?;
+        let (blobs, st) = (whole.records, whole.format);
         Ok(DriveLog {
-            source: reader.source,
-            version,
+            source: whole.source,
+            version: whole.version,
             drive_id: st.drive_id,
             blobs,
             status: st.status,
@@ -193,15 +186,13 @@ struct State {
 /// Reads a copy log one blob at a time, from any [`BufRead`].
 pub struct LogReader<R: BufRead> {
     driver: Driver<R, State>,
-    source: String,
 }
 
 impl<R: BufRead> LogReader<R> {
     /// A reader of `input`; `source_name` (a file name) is what errors name.
     pub fn new(input: R, source_name: impl Into<String>) -> LogReader<R> {
         LogReader {
-            driver: Driver::new(input, State::default()),
-            source: source_name.into(),
+            driver: Driver::new(input, source_name.into(), State::default()),
         }
     }
 
@@ -217,9 +208,7 @@ impl<R: BufRead> LogReader<R> {
 
     /// Reads the next blob into `blob` (cleared first); `Ok(false)` at the end.
     pub fn read_blob(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
-        self.driver
-            .next_event(blob)
-            .map_err(|e| e.in_source(&self.source))
+        self.driver.read(blob)
     }
 }
 
@@ -305,28 +294,20 @@ impl Format for State {
                 });
             }
             Tag::Block | Tag::PageRange => {
-                let a = attributes(start, WHAT).map_err(|e| e.at(before))?;
+                let mut a = attributes(start, WHAT).map_err(|e| e.at(before))?;
                 let what = if tag == Tag::Block {
                     "<Block>"
                 } else {
                     "<PageRange>"
                 };
-                let missing = |attr: &str| {
-                    invalid(format!(
-                        "{what} without {attr}: a copy log gives each one's Offset, Length \
-                         and Status"
-                    ))
-                    .at(before)
-                };
-                let offset = a.offset.ok_or_else(|| missing("Offset"))?;
-                let length = a.length.ok_or_else(|| missing("Length"))?;
-                let status = a.status.ok_or_else(|| missing("Status"))?;
-                if offset.checked_add(length).is_none() {
-                    return Err(invalid(format!(
-                        "{what} Offset {offset} + Length {length} is past any blob's end"
-                    ))
-                    .at(before));
-                }
+                let status = a.status.take();
+                let (offset, length, status) = xml::range(
+                    what,
+                    &a,
+                    ("Status", status),
+                    "a copy log gives each one's Offset, Length and Status",
+                )
+                .map_err(|e| e.at(before))?;
                 blob.ranges.push(LogRange {
                     offset,
                     length,
@@ -371,22 +352,12 @@ impl Format for State {
                 if self.has_path {
                     return Err(invalid("a second <BlobPath> in one <Blob>").at(pos));
                 }
-                let path = BlobPath::parse(text).map_err(|e| {
-                    invalid(format!("BlobPath {}: {}", quoted(text), e.message())).at(pos)
-                })?;
-                blob.path.push('/');
-                blob.path.push_str(path.container);
-                blob.path.push('/');
-                blob.path.push_str(path.name);
-                blob.container_len = path.container.len();
+                blob.container_len = xml::blob_path(text, &mut blob.path).map_err(|e| e.at(pos))?;
                 self.has_path = true;
             }
             Tag::FilePath => blob.file_path = Some(untrimmed.to_string()),
             Tag::Snapshot if !text.is_empty() => {
-                blob.snapshot = Some(
-                    SnapshotTime::parse(text.as_bytes())
-                        .map_err(|e| invalid(format!("Snapshot: {}", e.message())).at(pos))?,
-                );
+                blob.snapshot = Some(xml::snapshot(text).map_err(|e| e.at(pos))?);
             }
             Tag::Length => blob.length = Some(parse_u64(text, "Length").map_err(|e| e.at(pos))?),
             Tag::LastModified if !text.is_empty() => {

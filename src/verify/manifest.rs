@@ -25,10 +25,8 @@ use std::path::PathBuf;
 use quick_xml::events::BytesStart;
 
 use super::drive_path::{check_file_path, relative};
-use super::xml::{attributes, invalid, parse_u64, Driver, Format, START};
+use super::xml::{self, attributes, invalid, parse_u64, Driver, Format, START};
 use crate::error::{Error, Position};
-use crate::path::quoted;
-use crate::path::BlobPath;
 use crate::snapshot::SnapshotTime;
 
 const WHAT: &str = "a drive manifest";
@@ -177,16 +175,11 @@ impl DriveManifest {
     /// # Ok::<(), blobsel::Error>(())
     /// ```
     pub fn read<R: BufRead>(input: R, source_name: &str) -> Result<DriveManifest, Error> {
-        let mut reader = ManifestReader::new(input, source_name);
-        let mut blobs = Vec::new();
-        let mut blob = ManifestBlob::default();
-        while reader.read_blob(&mut blob)? {
-            blobs.push(std::mem::take(&mut blob));
-        }
-        let (version, st) = reader.driver.into_parts();
+        let whole = ManifestReader::new(input, source_name).driver.read_all()?;
+        let (blobs, st) = (whole.records, whole.format);
         Ok(DriveManifest {
-            source: reader.source,
-            version,
+            source: whole.source,
+            version: whole.version,
             drive_id: st.drive_id.unwrap_or_default(),
             blobs,
             list_files: st.list_files,
@@ -270,15 +263,13 @@ struct State {
 /// Reads a drive manifest one blob at a time, from any [`BufRead`].
 pub struct ManifestReader<R: BufRead> {
     driver: Driver<R, State>,
-    source: String,
 }
 
 impl<R: BufRead> ManifestReader<R> {
     /// A reader of `input`; `source_name` (a file name) is what errors name.
     pub fn new(input: R, source_name: impl Into<String>) -> ManifestReader<R> {
         ManifestReader {
-            driver: Driver::new(input, State::default()),
-            source: source_name.into(),
+            driver: Driver::new(input, source_name.into(), State::default()),
         }
     }
 
@@ -292,9 +283,7 @@ impl<R: BufRead> ManifestReader<R> {
     /// Reads the next blob into `blob` (cleared first). `Ok(false)` at the
     /// end of the manifest, which must then have had a `DriveId`.
     pub fn read_blob(&mut self, blob: &mut ManifestBlob) -> Result<bool, Error> {
-        self.driver
-            .next_event(blob)
-            .map_err(|e| e.in_source(&self.source))
+        self.driver.read(blob)
     }
 }
 
@@ -413,22 +402,13 @@ impl Format for State {
                 } else {
                     "<PageRange>"
                 };
-                let missing = |attr: &str| {
-                    invalid(format!(
-                        "{what} without {attr}: every block and page range has Offset, \
-                         Length and Hash"
-                    ))
-                    .at(before)
-                };
-                let offset = a.offset.ok_or_else(|| missing("Offset"))?;
-                let length = a.length.ok_or_else(|| missing("Length"))?;
-                let hash = a.hash.ok_or_else(|| missing("Hash"))?;
-                if offset.checked_add(length).is_none() {
-                    return Err(invalid(format!(
-                        "{what} Offset {offset} + Length {length} is past any blob's end"
-                    ))
-                    .at(before));
-                }
+                let (offset, length, hash) = xml::range(
+                    what,
+                    &a,
+                    ("Hash", a.hash),
+                    "every block and page range has Offset, Length and Hash",
+                )
+                .map_err(|e| e.at(before))?;
                 if let Some(prev) = blob.ranges.last() {
                     let (contiguous, kind) = (tag == Tag::Block, what);
                     if offset < prev.end() {
@@ -507,15 +487,7 @@ impl Format for State {
             Tag::BlobPath => {
                 once(&mut self.seen.path, tag, pos)?;
                 let text = text.trim();
-                let path = BlobPath::parse(text).map_err(|e| {
-                    invalid(format!("BlobPath {}: {}", quoted(text), e.message())).at(pos)
-                })?;
-                blob.path.clear();
-                blob.path.push('/');
-                blob.path.push_str(path.container);
-                blob.path.push('/');
-                blob.path.push_str(path.name);
-                blob.container_len = path.container.len();
+                blob.container_len = xml::blob_path(text, &mut blob.path).map_err(at)?;
             }
             Tag::FilePath => {
                 once(&mut self.seen.file, tag, pos)?;
@@ -527,11 +499,7 @@ impl Format for State {
                 once(&mut self.seen.snapshot, tag, pos)?;
                 let t = text.trim();
                 if !t.is_empty() {
-                    blob.snapshot = Some(
-                        SnapshotTime::parse(t.as_bytes())
-                            .map_err(|e| invalid(format!("Snapshot: {}", e.message())))
-                            .map_err(at)?,
-                    );
+                    blob.snapshot = Some(xml::snapshot(t).map_err(at)?);
                 }
             }
             Tag::Length => {

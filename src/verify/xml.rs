@@ -10,6 +10,8 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
+use crate::path::{quoted, BlobPath};
+use crate::snapshot::SnapshotTime;
 use crate::text::SkipBom;
 
 /// Where a document begins: the position before anything is read.
@@ -165,6 +167,14 @@ pub(crate) trait Format {
     }
 }
 
+/// A whole document, read by [`Driver::read_all`].
+pub(crate) struct Whole<F: Format> {
+    pub source: String,
+    pub version: Option<String>,
+    pub records: Vec<F::Record>,
+    pub format: F,
+}
+
 /// The open elements and the text being collected.
 struct Open<T> {
     stack: Vec<T>,
@@ -177,8 +187,9 @@ struct Open<T> {
 /// The event loop of one document of format `F`, over any [`BufRead`]:
 /// one root element, its `Version` attribute, text collected by the
 /// innermost element that wants it, no DOCTYPE, no text outside the root,
-/// no truncation. Errors have a position but no source.
+/// no truncation. Errors name the source and a position.
 pub(crate) struct Driver<R: BufRead, F: Format> {
+    source: String,
     reader: XmlReader<R>,
     buf: Vec<u8>,
     open: Open<F::Tag>,
@@ -186,8 +197,10 @@ pub(crate) struct Driver<R: BufRead, F: Format> {
 }
 
 impl<R: BufRead, F: Format> Driver<R, F> {
-    pub(crate) fn new(input: R, format: F) -> Driver<R, F> {
+    /// A driver of `input`; `source` (a file name) is what errors name.
+    pub(crate) fn new(input: R, source: String, format: F) -> Driver<R, F> {
         Driver {
+            source,
             reader: new_reader(input),
             buf: Vec::with_capacity(1024),
             open: Open {
@@ -206,14 +219,35 @@ impl<R: BufRead, F: Format> Driver<R, F> {
         &self.format
     }
 
-    /// The root's `Version` attribute and the format's state.
-    pub(crate) fn into_parts(self) -> (Option<String>, F) {
-        (self.open.version, self.format)
+    /// Reads the next record into `record`; `Ok(false)` at the end of the
+    /// document.
+    pub(crate) fn read(&mut self, record: &mut F::Record) -> Result<bool, Error> {
+        self.next_event(record)
+            .map_err(|e| e.in_source(&self.source))
+    }
+
+    /// Reads the whole document: its source, its root's `Version`, its
+    /// records in order and the format's final state.
+    pub(crate) fn read_all(mut self) -> Result<Whole<F>, Error>
+    where
+        F::Record: Default,
+    {
+        let mut records = Vec::new();
+        let mut record = F::Record::default();
+        while self.read(&mut record)? {
+            records.push(std::mem::take(&mut record));
+        }
+        Ok(Whole {
+            source: self.source,
+            version: self.open.version,
+            records,
+            format: self.format,
+        })
     }
 
     /// Reads events up to the end of the next record, into `record`;
-    /// `Ok(false)` at the end of the document.
-    pub(crate) fn next_event(&mut self, record: &mut F::Record) -> Result<bool, Error> {
+    /// `Ok(false)` at the end of the document. Errors have no source yet.
+    fn next_event(&mut self, record: &mut F::Record) -> Result<bool, Error> {
         loop {
             let before = position(&self.reader);
             self.buf.clear();
@@ -425,6 +459,46 @@ pub(crate) fn hex(hash: &[u8; 16]) -> String {
         let _ = write!(s, "{b:02X}");
         s
     })
+}
+
+/// A `BlobPath`'s text (trimmed) into `path` as the canonical
+/// `/container/name`; returns the container name's length.
+pub(crate) fn blob_path(text: &str, path: &mut String) -> Result<usize, Error> {
+    let parsed = BlobPath::parse(text)
+        .map_err(|e| invalid(format!("BlobPath {}: {}", quoted(text), e.message())))?;
+    path.clear();
+    path.push('/');
+    path.push_str(parsed.container);
+    path.push('/');
+    path.push_str(parsed.name);
+    Ok(parsed.container.len())
+}
+
+/// A `Snapshot`'s text (trimmed, not empty).
+pub(crate) fn snapshot(text: &str) -> Result<SnapshotTime, Error> {
+    SnapshotTime::parse(text.as_bytes()).map_err(|e| invalid(format!("Snapshot: {}", e.message())))
+}
+
+/// The `Offset` and `Length` of a `<Block>` or `<PageRange>` (`what`), and
+/// the `third` attribute each needs (`Hash`, `Status`: its name and value),
+/// all given (else the error ends with `rule`), the range's end within 64
+/// bits.
+pub(crate) fn range<T>(
+    what: &str,
+    a: &Attrs,
+    third: (&str, Option<T>),
+    rule: &str,
+) -> Result<(u64, u64, T), Error> {
+    let missing = |attr: &str| invalid(format!("{what} without {attr}: {rule}"));
+    let offset = a.offset.ok_or_else(|| missing("Offset"))?;
+    let length = a.length.ok_or_else(|| missing("Length"))?;
+    let value = third.1.ok_or_else(|| missing(third.0))?;
+    if offset.checked_add(length).is_none() {
+        return Err(invalid(format!(
+            "{what} Offset {offset} + Length {length} is past any blob's end"
+        )));
+    }
+    Ok((offset, length, value))
 }
 
 /// The attributes of a `Block` or `PageRange` (and the `Status` and `Hash`

@@ -170,7 +170,12 @@ fn print(a: &VerifyArgs, report: &Report) -> Result<ExitCode> {
 /// SELECTION for listing the account: its blob list blob may come from
 /// the account, so it need not have its rules yet.
 fn account_selection(a: &VerifyArgs) -> Result<Selection> {
-    match crate::load(&a.sel, &ParseOptions::default(), crate::IndexUse::Rules, false)? {
+    match crate::load(
+        &a.sel,
+        &ParseOptions::default(),
+        crate::IndexUse::Rules,
+        false,
+    )? {
         crate::Loaded::Selection(selection) => Ok(selection),
         crate::Loaded::Index { matcher, .. } => Ok(matcher.selection()?),
     }
