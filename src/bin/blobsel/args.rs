@@ -121,10 +121,9 @@ fn output_format(text: &str) -> Result<OutputArg, String> {
     })
 }
 
+/// The listing files `preview` and `verify` read, and their format.
 #[derive(Debug, Args)]
-pub struct PreviewArgs {
-    #[command(flatten)]
-    pub sel: SelectionArgs,
+pub struct ListingArgs {
     /// Listings of the account; none or '-' reads stdin.
     #[arg(value_name = "LISTING")]
     pub listings: Vec<PathBuf>,
@@ -132,6 +131,14 @@ pub struct PreviewArgs {
     /// .parquet, .jsonl/.ndjson, else lines].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub listing_format: Option<FormatArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    #[command(flatten)]
+    pub listing: ListingArgs,
     /// How to print the blobs: text, jsonl (an object a blob), or json
     /// (with --summary-only: the summary as one object). To write to a
     /// file, use -o/--output-file.
@@ -317,17 +324,14 @@ Exit status: 0 the drives hold exactly what the preview selects, whole;
 1 any finding; 2 error.";
 
 #[derive(Debug, Args)]
+#[command(mut_arg("listings", |a| a.help(
+    "Listings of the account when the job ran, as for `preview`; none or '-' reads stdin"
+)))]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub sel: SelectionArgs,
-    /// Listings of the account when the job ran, as for `preview`; none or
-    /// '-' reads stdin.
-    #[arg(value_name = "LISTING")]
-    pub listings: Vec<PathBuf>,
-    /// The listing format [default: from the extension: .xml, .csv,
-    /// .parquet, .jsonl/.ndjson, else lines].
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub listing_format: Option<FormatArg>,
+    #[command(flatten)]
+    pub listing: ListingArgs,
     /// A drive manifest (DriveManifest XML), one per drive of the job.
     #[arg(long = "manifest", value_name = "FILE", required = true)]
     pub manifests: Vec<PathBuf>,
