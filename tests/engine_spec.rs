@@ -2100,8 +2100,16 @@ fn find_path_takes_a_path_without_its_leading_slash_as_the_cli_does() {
         assert_eq!(m.find_path(unrooted.as_bytes(), None), want, "{unrooted}");
         assert_eq!(m.find_unrooted(unrooted.as_bytes(), None), want);
         let mut cursor = m.cursor();
-        assert_eq!(cursor.find_path(unrooted.as_bytes(), None), want, "cursor {unrooted}");
-        assert_eq!(cursor.find_path(rooted.as_bytes(), None), want, "cursor {rooted}");
+        assert_eq!(
+            cursor.find_path(unrooted.as_bytes(), None),
+            want,
+            "cursor {unrooted}"
+        );
+        assert_eq!(
+            cursor.find_path(rooted.as_bytes(), None),
+            want,
+            "cursor {rooted}"
+        );
     }
     let everything = parse(
         "all.xml",

@@ -125,15 +125,12 @@ fn run(dir: &Dir, args: &[String]) -> common::cli::Run {
 }
 
 fn verify(dir: &Dir) -> common::cli::Run {
-    dir.cmd(&[
-        "verify",
-        "selection.xml",
-        "listing.jsonl",
+    dir.cmd(&export::verify_args(&[
         "--manifest",
         "D1.manifest",
         "--drive",
         "drive-D1",
-    ])
+    ]))
     .run()
 }
 

@@ -125,16 +125,13 @@ fn a_whole_drive_is_clean_with_exit_0() {
         .unwrap();
     let end = m.find("    </BlobList>").unwrap();
     dir.write("9WM35C3U.manifest", format!("{}{}", &m[..start], &m[end..]));
-    dir.cmd(&[
-        "verify",
-        "selection.xml",
-        "listing.jsonl",
+    dir.cmd(&export::verify_args(&[
         "--manifest",
         "9WM35C3U.manifest",
         "--drive",
         "drive-9WM35C3U",
         "--summary",
-    ])
+    ]))
     .run()
     .code(0)
     .stdout_empty()
@@ -263,10 +260,7 @@ fn two_drives_duplicates_and_folders_matched_by_drive_id() {
     dir.write("listing.jsonl", export::listing(&blobs));
     dir.write("selection.xml", export::selection("photos"));
     // Folders given in the other order: their names tell the drive.
-    dir.cmd(&[
-        "verify",
-        "selection.xml",
-        "listing.jsonl",
+    dir.cmd(&export::verify_args(&[
         "--manifest",
         "D1.manifest",
         "--manifest",
@@ -275,7 +269,7 @@ fn two_drives_duplicates_and_folders_matched_by_drive_id() {
         "copy-of-D2",
         "--drive",
         "copy-of-D1",
-    ])
+    ]))
     .run()
     .code(1)
     .stdout(&text(&[

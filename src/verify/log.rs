@@ -11,18 +11,15 @@
 
 use std::io::BufRead;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use super::manifest::Layout;
 use super::status::{BlobStatus, DriveStatus, PartStatus};
-use super::xml::{self, attributes, invalid, parse_u64, XmlReader};
-use crate::error::{Error, ErrorKind, Position};
-use crate::path::quoted;
-use crate::path::BlobPath;
+use super::xml::{self, attributes, invalid, parse_u64, Driver, Format, START};
+use crate::error::{Error, Position};
 use crate::snapshot::SnapshotTime;
 
 const WHAT: &str = "a copy log";
-const START: Position = Position { line: 1, column: 1 };
 
 /// A block or page range of a copy log, with its status.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,18 +116,14 @@ impl DriveLog {
     /// # Ok::<(), blobsel::Error>(())
     /// ```
     pub fn read<R: BufRead>(input: R, source_name: &str) -> Result<DriveLog, Error> {
-        let mut reader = LogReader::new(input, source_name);
-        let mut blobs = Vec::new();
-        let mut blob = LogBlob::default();
-        while reader.read_blob(&mut blob)? {
-            blobs.push(std::mem::take(&mut blob));
-        }
+        let whole = LogReader::new(input, source_name).driver.read_all()?;
+        let (blobs, st) = (whole.records, whole.format);
         Ok(DriveLog {
-            source: reader.source,
-            version: reader.state.version,
-            drive_id: reader.state.drive_id,
+            source: whole.source,
+            version: whole.version,
+            drive_id: st.drive_id,
             blobs,
-            status: reader.state.status,
+            status: st.status,
         })
     }
 
@@ -182,9 +175,56 @@ enum Tag {
     Other,
 }
 
-impl Tag {
-    fn child(self, name: &[u8]) -> Tag {
-        match (self, name) {
+/// What the log has given so far, beyond the open elements.
+#[derive(Debug, Default)]
+struct State {
+    has_path: bool,
+    drive_id: Option<String>,
+    status: Option<DriveStatus>,
+}
+
+/// Reads a copy log one blob at a time, from any [`BufRead`].
+pub struct LogReader<R: BufRead> {
+    driver: Driver<R, State>,
+}
+
+impl<R: BufRead> LogReader<R> {
+    /// A reader of `input`; `source_name` (a file name) is what errors name.
+    pub fn new(input: R, source_name: impl Into<String>) -> LogReader<R> {
+        LogReader {
+            driver: Driver::new(input, source_name.into(), State::default()),
+        }
+    }
+
+    /// The `DriveId`, once read.
+    pub fn drive_id(&self) -> Option<&str> {
+        self.driver.format().drive_id.as_deref()
+    }
+
+    /// The drive's final `Status`, once read (it comes last).
+    pub fn drive_status(&self) -> Option<&DriveStatus> {
+        self.driver.format().status.as_ref()
+    }
+
+    /// Reads the next blob into `blob` (cleared first); `Ok(false)` at the end.
+    pub fn read_blob(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
+        self.driver.read(blob)
+    }
+}
+
+impl Format for State {
+    type Tag = Tag;
+    type Record = LogBlob;
+    const WHAT: &'static str = WHAT;
+    const ROOT: &'static str = "DriveLog";
+    const ROOT_TAG: Tag = Tag::Root;
+    const ONE_ROOT: &'static str = "a copy log is of one drive";
+    const OTHER_ROOT: &'static str =
+        "a drive manifest's root is <DriveManifest>: give it with --manifest";
+    const OUTSIDE: &'static str = "a copy log holds one <DriveLog> element";
+
+    fn child(parent: Tag, name: &[u8]) -> Tag {
+        match (parent, name) {
             (Tag::Root, b"DriveId") => Tag::DriveId,
             (Tag::Root, b"Status") => Tag::DriveStatus,
             (Tag::Root, b"Blob") | (Tag::BlobList, b"Blob") => Tag::Blob,
@@ -204,9 +244,9 @@ impl Tag {
         }
     }
 
-    fn collects_text(self) -> bool {
+    fn collects_text(tag: Tag) -> bool {
         matches!(
-            self,
+            tag,
             Tag::DriveId
                 | Tag::DriveStatus
                 | Tag::BlobPath
@@ -216,155 +256,14 @@ impl Tag {
                 | Tag::LastModified
         )
     }
-}
 
-#[derive(Debug, Default)]
-struct State {
-    stack: Vec<Tag>,
-    text: String,
-    text_pos: Option<Position>,
-    has_path: bool,
-    roots: u32,
-    version: Option<String>,
-    drive_id: Option<String>,
-    status: Option<DriveStatus>,
-}
-
-/// Reads a copy log one blob at a time, from any [`BufRead`].
-pub struct LogReader<R: BufRead> {
-    reader: XmlReader<R>,
-    buf: Vec<u8>,
-    state: State,
-    source: String,
-}
-
-impl<R: BufRead> LogReader<R> {
-    /// A reader of `input`; `source_name` (a file name) is what errors name.
-    pub fn new(input: R, source_name: impl Into<String>) -> LogReader<R> {
-        LogReader {
-            reader: xml::new_reader(input),
-            buf: Vec::with_capacity(1024),
-            state: State::default(),
-            source: source_name.into(),
-        }
-    }
-
-    /// The `DriveId`, once read.
-    pub fn drive_id(&self) -> Option<&str> {
-        self.state.drive_id.as_deref()
-    }
-
-    /// The drive's final `Status`, once read (it comes last).
-    pub fn drive_status(&self) -> Option<&DriveStatus> {
-        self.state.status.as_ref()
-    }
-
-    /// Reads the next blob into `blob` (cleared first); `Ok(false)` at the end.
-    pub fn read_blob(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
-        self.next(blob).map_err(|e| e.in_source(&self.source))
-    }
-
-    fn next(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
-        loop {
-            let before = xml::position(&self.reader);
-            self.buf.clear();
-            let event = self
-                .reader
-                .read_event_into(&mut self.buf)
-                .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
-            let st = &mut self.state;
-            match event {
-                Event::Start(start) => {
-                    let after = xml::position(&self.reader);
-                    st.start(&start, blob, before, after)?
-                }
-                Event::Text(text) => {
-                    if st.stack.last().is_some_and(|t| t.collects_text()) {
-                        let text = text
-                            .unescape()
-                            .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
-                        st.text.push_str(&text);
-                    } else if st.stack.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
-                        return Err(outside(before));
-                    }
-                }
-                Event::CData(cdata) => {
-                    if st.stack.last().is_some_and(|t| t.collects_text()) {
-                        let text = cdata
-                            .decode()
-                            .map_err(|e| xml::xml_error(e.into(), WHAT).at(before))?;
-                        st.text.push_str(&text);
-                    } else if st.stack.is_empty() {
-                        return Err(outside(before));
-                    }
-                }
-                Event::End(_) => {
-                    if st.end(blob)? {
-                        return Ok(true);
-                    }
-                }
-                Event::DocType(_) => return Err(xml::doctype(WHAT).at(before)),
-                Event::Eof => {
-                    if !st.stack.is_empty() {
-                        return Err(xml::truncated(WHAT).at(before));
-                    }
-                    if st.roots == 0 {
-                        return Err(invalid("no <DriveLog>: this is not a copy log").at(before));
-                    }
-                    return Ok(false);
-                }
-                Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            }
-        }
-    }
-}
-
-fn outside(at: Position) -> Error {
-    Error::new(
-        ErrorKind::Syntax,
-        "text outside <DriveLog>: a copy log holds one <DriveLog> element",
-    )
-    .at(at)
-}
-
-impl State {
     fn start(
         &mut self,
+        tag: Tag,
         start: &BytesStart<'_>,
         blob: &mut LogBlob,
         before: Position,
-        after: Position,
     ) -> Result<(), Error> {
-        let name = start.name();
-        let tag = match self.stack.last() {
-            None if name.as_ref() == b"DriveLog" => {
-                self.roots += 1;
-                if self.roots > 1 {
-                    return Err(
-                        invalid("a second <DriveLog>: a copy log is of one drive").at(before)
-                    );
-                }
-                for attr in start.attributes() {
-                    let attr = attr.map_err(|e| xml::xml_error(e.into(), WHAT).at(before))?;
-                    if attr.key.as_ref() == b"Version" {
-                        let v = attr
-                            .unescape_value()
-                            .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
-                        self.version = Some(v.into_owned());
-                    }
-                }
-                Tag::Root
-            }
-            None => {
-                return Err(invalid(format!(
-                    "not a copy log: the root element is <{}>, not <DriveLog> (a drive \
-                     manifest's root is <DriveManifest>: give it with --manifest)",
-                    String::from_utf8_lossy(name.as_ref())
-                ))
-                .at(before))
-            }
-            Some(&parent) => parent.child(name.as_ref()),
-        };
         let status = |what: &str| -> Result<String, Error> {
             let a = attributes(start, WHAT).map_err(|e| e.at(before))?;
             a.status.ok_or_else(|| {
@@ -395,28 +294,20 @@ impl State {
                 });
             }
             Tag::Block | Tag::PageRange => {
-                let a = attributes(start, WHAT).map_err(|e| e.at(before))?;
+                let mut a = attributes(start, WHAT).map_err(|e| e.at(before))?;
                 let what = if tag == Tag::Block {
                     "<Block>"
                 } else {
                     "<PageRange>"
                 };
-                let missing = |attr: &str| {
-                    invalid(format!(
-                        "{what} without {attr}: a copy log gives each one's Offset, Length \
-                         and Status"
-                    ))
-                    .at(before)
-                };
-                let offset = a.offset.ok_or_else(|| missing("Offset"))?;
-                let length = a.length.ok_or_else(|| missing("Length"))?;
-                let status = a.status.ok_or_else(|| missing("Status"))?;
-                if offset.checked_add(length).is_none() {
-                    return Err(invalid(format!(
-                        "{what} Offset {offset} + Length {length} is past any blob's end"
-                    ))
-                    .at(before));
-                }
+                let status = a.status.take();
+                let (offset, length, status) = xml::range(
+                    what,
+                    &a,
+                    ("Status", status),
+                    "a copy log gives each one's Offset, Length and Status",
+                )
+                .map_err(|e| e.at(before))?;
                 blob.ranges.push(LogRange {
                     offset,
                     length,
@@ -430,20 +321,17 @@ impl State {
             }
             _ => {}
         }
-        if tag.collects_text() {
-            self.text.clear();
-            self.text_pos = Some(after);
-        }
-        self.stack.push(tag);
         Ok(())
     }
 
-    fn end(&mut self, blob: &mut LogBlob) -> Result<bool, Error> {
-        let Some(tag) = self.stack.pop() else {
-            return Ok(false);
-        };
-        let pos = self.text_pos.unwrap_or(START);
-        let text = self.text.trim();
+    fn end(
+        &mut self,
+        tag: Tag,
+        untrimmed: &str,
+        pos: Position,
+        blob: &mut LogBlob,
+    ) -> Result<bool, Error> {
+        let text = untrimmed.trim();
         match tag {
             Tag::Blob => {
                 if !self.has_path {
@@ -464,22 +352,12 @@ impl State {
                 if self.has_path {
                     return Err(invalid("a second <BlobPath> in one <Blob>").at(pos));
                 }
-                let path = BlobPath::parse(text).map_err(|e| {
-                    invalid(format!("BlobPath {}: {}", quoted(text), e.message())).at(pos)
-                })?;
-                blob.path.push('/');
-                blob.path.push_str(path.container);
-                blob.path.push('/');
-                blob.path.push_str(path.name);
-                blob.container_len = path.container.len();
+                blob.container_len = xml::blob_path(text, &mut blob.path).map_err(|e| e.at(pos))?;
                 self.has_path = true;
             }
-            Tag::FilePath => blob.file_path = Some(self.text.clone()),
+            Tag::FilePath => blob.file_path = Some(untrimmed.to_string()),
             Tag::Snapshot if !text.is_empty() => {
-                blob.snapshot = Some(
-                    SnapshotTime::parse(text.as_bytes())
-                        .map_err(|e| invalid(format!("Snapshot: {}", e.message())).at(pos))?,
-                );
+                blob.snapshot = Some(xml::snapshot(text).map_err(|e| e.at(pos))?);
             }
             Tag::Length => blob.length = Some(parse_u64(text, "Length").map_err(|e| e.at(pos))?),
             Tag::LastModified if !text.is_empty() => {

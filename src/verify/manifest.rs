@@ -9,7 +9,8 @@
 //! its hashes are MD5s, its blocks are in offset order and cover
 //! `Length` with no gap or overlap, its page ranges are in offset order,
 //! do not overlap and end within `Length`. Anything else is an
-//! [`ErrorKind::InvalidManifest`] (or [`ErrorKind::UnsafeFilePath`]) error
+//! [`ErrorKind::InvalidManifest`](crate::ErrorKind::InvalidManifest) (or
+//! [`ErrorKind::UnsafeFilePath`](crate::ErrorKind::UnsafeFilePath)) error
 //! with the manifest's name and `line:column`. Unknown elements are
 //! ignored (`ClientCreator`, `ClientData`, `ImportDisposition`, and what
 //! the service adds later); a DOCTYPE is refused.
@@ -21,17 +22,14 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use super::drive_path::{check_file_path, relative};
-use super::xml::{self, attributes, invalid, parse_u64, XmlReader};
-use crate::error::{Error, ErrorKind, Position};
-use crate::path::quoted;
-use crate::path::BlobPath;
+use super::xml::{self, attributes, invalid, parse_u64, Driver, Format, START};
+use crate::error::{Error, Position};
 use crate::snapshot::SnapshotTime;
 
 const WHAT: &str = "a drive manifest";
-const START: Position = Position { line: 1, column: 1 };
 
 /// Whether a blob's bytes are listed as blocks or as page ranges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -177,16 +175,11 @@ impl DriveManifest {
     /// # Ok::<(), blobsel::Error>(())
     /// ```
     pub fn read<R: BufRead>(input: R, source_name: &str) -> Result<DriveManifest, Error> {
-        let mut reader = ManifestReader::new(input, source_name);
-        let mut blobs = Vec::new();
-        let mut blob = ManifestBlob::default();
-        while reader.read_blob(&mut blob)? {
-            blobs.push(std::mem::take(&mut blob));
-        }
-        let st = reader.state;
+        let whole = ManifestReader::new(input, source_name).driver.read_all()?;
+        let (blobs, st) = (whole.records, whole.format);
         Ok(DriveManifest {
-            source: reader.source,
-            version: st.version,
+            source: whole.source,
+            version: whole.version,
             drive_id: st.drive_id.unwrap_or_default(),
             blobs,
             list_files: st.list_files,
@@ -226,44 +219,6 @@ enum Tag {
 }
 
 impl Tag {
-    fn child(self, name: &[u8]) -> Tag {
-        match (self, name) {
-            (Tag::Root, b"Drive") => Tag::Drive,
-            (Tag::Drive, b"DriveId") => Tag::DriveId,
-            (Tag::Drive, b"StorageAccountKey" | b"ContainerSas") => Tag::Secret,
-            (Tag::Drive, b"BlobList") => Tag::BlobList,
-            (Tag::BlobList, b"MetadataPath") => Tag::ListMetadataPath,
-            (Tag::BlobList, b"PropertiesPath") => Tag::ListPropertiesPath,
-            (Tag::BlobList, b"Blob") => Tag::Blob,
-            (Tag::Blob, b"BlobPath") => Tag::BlobPath,
-            (Tag::Blob, b"FilePath") => Tag::FilePath,
-            (Tag::Blob, b"Snapshot") => Tag::Snapshot,
-            (Tag::Blob, b"Length") => Tag::Length,
-            (Tag::Blob, b"BlockList") => Tag::BlockList,
-            (Tag::Blob, b"PageRangeList") => Tag::PageRangeList,
-            (Tag::Blob, b"MetadataPath") => Tag::MetadataPath,
-            (Tag::Blob, b"PropertiesPath") => Tag::PropertiesPath,
-            (Tag::BlockList, b"Block") => Tag::Block,
-            (Tag::PageRangeList, b"PageRange") => Tag::PageRange,
-            _ => Tag::Other,
-        }
-    }
-
-    fn collects_text(self) -> bool {
-        matches!(
-            self,
-            Tag::DriveId
-                | Tag::ListMetadataPath
-                | Tag::ListPropertiesPath
-                | Tag::BlobPath
-                | Tag::FilePath
-                | Tag::Snapshot
-                | Tag::Length
-                | Tag::MetadataPath
-                | Tag::PropertiesPath
-        )
-    }
-
     fn element(self) -> &'static str {
         match self {
             Tag::DriveId => "<DriveId>",
@@ -293,38 +248,28 @@ struct Seen {
     ranges_at: Option<Position>,
 }
 
+/// What the manifest has given so far, beyond the open elements.
 #[derive(Debug, Default)]
 struct State {
-    stack: Vec<Tag>,
-    text: String,
-    text_pos: Option<Position>,
     /// The `Hash` of the `MetadataPath`/`PropertiesPath` being read.
     side_hash: Option<[u8; 16]>,
     seen: Seen,
-    version: Option<String>,
     drive_id: Option<String>,
     drives: u32,
-    roots: u32,
     list_files: Vec<SideFile>,
     had_credential: bool,
 }
 
 /// Reads a drive manifest one blob at a time, from any [`BufRead`].
 pub struct ManifestReader<R: BufRead> {
-    reader: XmlReader<R>,
-    buf: Vec<u8>,
-    state: State,
-    source: String,
+    driver: Driver<R, State>,
 }
 
 impl<R: BufRead> ManifestReader<R> {
     /// A reader of `input`; `source_name` (a file name) is what errors name.
     pub fn new(input: R, source_name: impl Into<String>) -> ManifestReader<R> {
         ManifestReader {
-            reader: xml::new_reader(input),
-            buf: Vec::with_capacity(1024),
-            state: State::default(),
-            source: source_name.into(),
+            driver: Driver::new(input, source_name.into(), State::default()),
         }
     }
 
@@ -332,76 +277,13 @@ impl<R: BufRead> ManifestReader<R> {
     /// certain to be known once [`read_blob`](Self::read_blob) returned
     /// `Ok(false)`).
     pub fn drive_id(&self) -> Option<&str> {
-        self.state.drive_id.as_deref()
+        self.driver.format().drive_id.as_deref()
     }
 
     /// Reads the next blob into `blob` (cleared first). `Ok(false)` at the
     /// end of the manifest, which must then have had a `DriveId`.
     pub fn read_blob(&mut self, blob: &mut ManifestBlob) -> Result<bool, Error> {
-        self.next(blob).map_err(|e| e.in_source(&self.source))
-    }
-
-    fn next(&mut self, blob: &mut ManifestBlob) -> Result<bool, Error> {
-        loop {
-            let before = xml::position(&self.reader);
-            self.buf.clear();
-            let event = self
-                .reader
-                .read_event_into(&mut self.buf)
-                .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
-            let st = &mut self.state;
-            match event {
-                Event::Start(start) => {
-                    let after = xml::position(&self.reader);
-                    st.start(&start, blob, before, after)?
-                }
-                Event::Text(text) => {
-                    if st.stack.last().is_some_and(|t| t.collects_text()) {
-                        let text = text
-                            .unescape()
-                            .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
-                        st.text.push_str(&text);
-                    } else if st.stack.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
-                        return Err(outside(before));
-                    }
-                }
-                Event::CData(cdata) => {
-                    if st.stack.last().is_some_and(|t| t.collects_text()) {
-                        let text = cdata
-                            .decode()
-                            .map_err(|e| xml::xml_error(e.into(), WHAT).at(before))?;
-                        st.text.push_str(&text);
-                    } else if st.stack.is_empty() {
-                        return Err(outside(before));
-                    }
-                }
-                Event::End(_) => {
-                    if st.end(blob)? {
-                        return Ok(true);
-                    }
-                }
-                Event::DocType(_) => return Err(xml::doctype(WHAT).at(before)),
-                Event::Eof => {
-                    if !st.stack.is_empty() {
-                        return Err(xml::truncated(WHAT).at(before));
-                    }
-                    if st.roots == 0 {
-                        return Err(
-                            invalid("no <DriveManifest>: this is not a drive manifest").at(before)
-                        );
-                    }
-                    if st.drive_id.is_none() {
-                        return Err(invalid(
-                            "the manifest has no <DriveId>: which drive is it? (a drive \
-                             manifest's <Drive> begins with one)",
-                        )
-                        .at(before));
-                    }
-                    return Ok(false);
-                }
-                Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            }
-        }
+        self.driver.read(blob)
     }
 }
 
@@ -418,53 +300,61 @@ fn once(seen: &mut bool, tag: Tag, pos: Position) -> Result<(), Error> {
     Ok(())
 }
 
-fn outside(at: Position) -> Error {
-    Error::new(
-        ErrorKind::Syntax,
-        "text outside <DriveManifest>: a manifest holds one <DriveManifest> element",
-    )
-    .at(at)
-}
+impl Format for State {
+    type Tag = Tag;
+    type Record = ManifestBlob;
+    const WHAT: &'static str = WHAT;
+    const ROOT: &'static str = "DriveManifest";
+    const ROOT_TAG: Tag = Tag::Root;
+    const ONE_ROOT: &'static str = "a manifest describes one drive";
+    const OTHER_ROOT: &'static str = "a copy log's root is <DriveLog>: give it with --copy-log";
+    const OUTSIDE: &'static str = "a manifest holds one <DriveManifest> element";
 
-impl State {
+    fn child(parent: Tag, name: &[u8]) -> Tag {
+        match (parent, name) {
+            (Tag::Root, b"Drive") => Tag::Drive,
+            (Tag::Drive, b"DriveId") => Tag::DriveId,
+            (Tag::Drive, b"StorageAccountKey" | b"ContainerSas") => Tag::Secret,
+            (Tag::Drive, b"BlobList") => Tag::BlobList,
+            (Tag::BlobList, b"MetadataPath") => Tag::ListMetadataPath,
+            (Tag::BlobList, b"PropertiesPath") => Tag::ListPropertiesPath,
+            (Tag::BlobList, b"Blob") => Tag::Blob,
+            (Tag::Blob, b"BlobPath") => Tag::BlobPath,
+            (Tag::Blob, b"FilePath") => Tag::FilePath,
+            (Tag::Blob, b"Snapshot") => Tag::Snapshot,
+            (Tag::Blob, b"Length") => Tag::Length,
+            (Tag::Blob, b"BlockList") => Tag::BlockList,
+            (Tag::Blob, b"PageRangeList") => Tag::PageRangeList,
+            (Tag::Blob, b"MetadataPath") => Tag::MetadataPath,
+            (Tag::Blob, b"PropertiesPath") => Tag::PropertiesPath,
+            (Tag::BlockList, b"Block") => Tag::Block,
+            (Tag::PageRangeList, b"PageRange") => Tag::PageRange,
+            _ => Tag::Other,
+        }
+    }
+
+    fn collects_text(tag: Tag) -> bool {
+        matches!(
+            tag,
+            Tag::DriveId
+                | Tag::ListMetadataPath
+                | Tag::ListPropertiesPath
+                | Tag::BlobPath
+                | Tag::FilePath
+                | Tag::Snapshot
+                | Tag::Length
+                | Tag::MetadataPath
+                | Tag::PropertiesPath
+        )
+    }
+
     fn start(
         &mut self,
+        tag: Tag,
         start: &BytesStart<'_>,
         blob: &mut ManifestBlob,
         before: Position,
-        after: Position,
     ) -> Result<(), Error> {
-        let name = start.name();
-        let tag = match self.stack.last() {
-            None if name.as_ref() == b"DriveManifest" => {
-                self.roots += 1;
-                if self.roots > 1 {
-                    return Err(invalid(
-                        "a second <DriveManifest>: a manifest describes one drive",
-                    )
-                    .at(before));
-                }
-                for attr in start.attributes() {
-                    let attr = attr.map_err(|e| xml::xml_error(e.into(), WHAT).at(before))?;
-                    if attr.key.as_ref() == b"Version" {
-                        let v = attr
-                            .unescape_value()
-                            .map_err(|e| xml::xml_error(e, WHAT).at(before))?;
-                        self.version = Some(v.into_owned());
-                    }
-                }
-                Tag::Root
-            }
-            None => {
-                return Err(invalid(format!(
-                    "not a drive manifest: the root element is <{}>, not <DriveManifest> \
-                     (a copy log's root is <DriveLog>: give it with --copy-log)",
-                    String::from_utf8_lossy(name.as_ref())
-                ))
-                .at(before))
-            }
-            Some(&parent) => parent.child(name.as_ref()),
-        };
         let attrs = || attributes(start, WHAT).map_err(|e| e.at(before));
         match tag {
             Tag::Drive => {
@@ -512,22 +402,13 @@ impl State {
                 } else {
                     "<PageRange>"
                 };
-                let missing = |attr: &str| {
-                    invalid(format!(
-                        "{what} without {attr}: every block and page range has Offset, \
-                         Length and Hash"
-                    ))
-                    .at(before)
-                };
-                let offset = a.offset.ok_or_else(|| missing("Offset"))?;
-                let length = a.length.ok_or_else(|| missing("Length"))?;
-                let hash = a.hash.ok_or_else(|| missing("Hash"))?;
-                if offset.checked_add(length).is_none() {
-                    return Err(invalid(format!(
-                        "{what} Offset {offset} + Length {length} is past any blob's end"
-                    ))
-                    .at(before));
-                }
+                let (offset, length, hash) = xml::range(
+                    what,
+                    &a,
+                    ("Hash", a.hash),
+                    "every block and page range has Offset, Length and Hash",
+                )
+                .map_err(|e| e.at(before))?;
                 if let Some(prev) = blob.ranges.last() {
                     let (contiguous, kind) = (tag == Tag::Block, what);
                     if offset < prev.end() {
@@ -576,20 +457,17 @@ impl State {
             }
             _ => {}
         }
-        if tag.collects_text() {
-            self.text.clear();
-            self.text_pos = Some(after);
-        }
-        self.stack.push(tag);
         Ok(())
     }
 
     /// Handles an end tag; `Ok(true)` when it ends a blob.
-    fn end(&mut self, blob: &mut ManifestBlob) -> Result<bool, Error> {
-        let Some(tag) = self.stack.pop() else {
-            return Ok(false);
-        };
-        let pos = self.text_pos.unwrap_or(START);
+    fn end(
+        &mut self,
+        tag: Tag,
+        text: &str,
+        pos: Position,
+        blob: &mut ManifestBlob,
+    ) -> Result<bool, Error> {
         let at = |e: Error| e.at(pos);
         match tag {
             Tag::Blob => {
@@ -597,7 +475,7 @@ impl State {
                 return Ok(true);
             }
             Tag::DriveId => {
-                let id = self.text.trim();
+                let id = text.trim();
                 if id.is_empty() {
                     return Err(invalid("an empty <DriveId>").at(pos));
                 }
@@ -608,36 +486,25 @@ impl State {
             }
             Tag::BlobPath => {
                 once(&mut self.seen.path, tag, pos)?;
-                let text = self.text.trim();
-                let path = BlobPath::parse(text).map_err(|e| {
-                    invalid(format!("BlobPath {}: {}", quoted(text), e.message())).at(pos)
-                })?;
-                blob.path.clear();
-                blob.path.push('/');
-                blob.path.push_str(path.container);
-                blob.path.push('/');
-                blob.path.push_str(path.name);
-                blob.container_len = path.container.len();
+                let text = text.trim();
+                blob.container_len = xml::blob_path(text, &mut blob.path).map_err(at)?;
             }
             Tag::FilePath => {
                 once(&mut self.seen.file, tag, pos)?;
-                check_file_path(&self.text).map_err(at)?;
-                blob.file_path.clone_from(&self.text);
+                check_file_path(text).map_err(at)?;
+                blob.file_path.clear();
+                blob.file_path.push_str(text);
             }
             Tag::Snapshot => {
                 once(&mut self.seen.snapshot, tag, pos)?;
-                let t = self.text.trim();
+                let t = text.trim();
                 if !t.is_empty() {
-                    blob.snapshot = Some(
-                        SnapshotTime::parse(t.as_bytes())
-                            .map_err(|e| invalid(format!("Snapshot: {}", e.message())))
-                            .map_err(at)?,
-                    );
+                    blob.snapshot = Some(xml::snapshot(t).map_err(at)?);
                 }
             }
             Tag::Length => {
                 once(&mut self.seen.length, tag, pos)?;
-                blob.length = parse_u64(&self.text, "Length").map_err(at)?;
+                blob.length = parse_u64(text, "Length").map_err(at)?;
             }
             Tag::MetadataPath | Tag::PropertiesPath => {
                 let slot = if tag == Tag::MetadataPath {
@@ -650,10 +517,10 @@ impl State {
                         invalid(format!("a second {} in one <Blob>", tag.element())).at(pos)
                     );
                 }
-                *slot = Some(self.side_file().map_err(at)?);
+                *slot = Some(self.side_file(text).map_err(at)?);
             }
             Tag::ListMetadataPath | Tag::ListPropertiesPath => {
-                let file = self.side_file().map_err(at)?;
+                let file = self.side_file(text).map_err(at)?;
                 self.list_files.push(file);
             }
             _ => {}
@@ -661,10 +528,23 @@ impl State {
         Ok(false)
     }
 
-    fn side_file(&mut self) -> Result<SideFile, Error> {
-        check_file_path(&self.text)?;
+    fn finish(&self, at: Position) -> Result<(), Error> {
+        if self.drive_id.is_none() {
+            return Err(invalid(
+                "the manifest has no <DriveId>: which drive is it? (a drive \
+                 manifest's <Drive> begins with one)",
+            )
+            .at(at));
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    fn side_file(&mut self, text: &str) -> Result<SideFile, Error> {
+        check_file_path(text)?;
         Ok(SideFile {
-            file_path: self.text.clone(),
+            file_path: text.to_string(),
             hash: self.side_hash.take().unwrap_or_default(),
         })
     }

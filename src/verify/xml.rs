@@ -1,13 +1,21 @@
 //! What the drive manifest and copy log readers share: the streaming
-//! quick-xml reader with positions, attribute and number parsing, errors.
+//! quick-xml reader with positions, the event loop ([`Driver`]) that keeps
+//! the stack of open elements and collects their text, attribute and
+//! number parsing, errors. Each reader keeps only its own [`Format`]: its
+//! element table and what it builds from the elements.
 
 use std::io::{self, BufRead, Read};
 
-use quick_xml::events::BytesStart;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
+use crate::path::{quoted, BlobPath};
+use crate::snapshot::SnapshotTime;
 use crate::text::SkipBom;
+
+/// Where a document begins: the position before anything is read.
+pub(crate) const START: Position = Position { line: 1, column: 1 };
 
 /// The reader both documents are read with: byte-order marks skipped,
 /// positions counted, `<a/>` seen as `<a></a>`.
@@ -107,6 +115,264 @@ pub(crate) fn position<R: BufRead>(reader: &XmlReader<R>) -> Position {
     at
 }
 
+/// One document format read by a [`Driver`]: its root element, its
+/// element table and what it does at a start and an end tag.
+pub(crate) trait Format {
+    /// Where an element sits.
+    type Tag: Copy;
+    /// What the driver yields, one at a time (a blob).
+    type Record;
+    /// The document, as messages name it ("a drive manifest").
+    const WHAT: &'static str;
+    /// The name of the root element.
+    const ROOT: &'static str;
+    /// The tag of the root element.
+    const ROOT_TAG: Self::Tag;
+    /// Why a second root is an error ("a manifest describes one drive").
+    const ONE_ROOT: &'static str;
+    /// The hint given when the root is another element.
+    const OTHER_ROOT: &'static str;
+    /// Why text outside the root is an error.
+    const OUTSIDE: &'static str;
+
+    /// The tag of a child element of `parent` named `name`.
+    fn child(parent: Self::Tag, name: &[u8]) -> Self::Tag;
+
+    /// Whether the element's text is collected for [`Format::end`].
+    fn collects_text(tag: Self::Tag) -> bool;
+
+    /// Handles the start tag of an element below the root (and the root
+    /// itself, as [`Format::ROOT_TAG`]) beginning at `at`.
+    fn start(
+        &mut self,
+        tag: Self::Tag,
+        start: &BytesStart<'_>,
+        record: &mut Self::Record,
+        at: Position,
+    ) -> Result<(), Error>;
+
+    /// Handles an end tag; `text` is what the element collected (as
+    /// written, untrimmed), from `at`. `Ok(true)` when it ends a record.
+    fn end(
+        &mut self,
+        tag: Self::Tag,
+        text: &str,
+        at: Position,
+        record: &mut Self::Record,
+    ) -> Result<bool, Error>;
+
+    /// Checks the whole document at its end (`at`), once the root closed.
+    fn finish(&self, _at: Position) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// A whole document, read by [`Driver::read_all`].
+pub(crate) struct Whole<F: Format> {
+    pub source: String,
+    pub version: Option<String>,
+    pub records: Vec<F::Record>,
+    pub format: F,
+}
+
+/// The open elements and the text being collected.
+struct Open<T> {
+    stack: Vec<T>,
+    text: String,
+    text_pos: Option<Position>,
+    roots: u32,
+    version: Option<String>,
+}
+
+/// The event loop of one document of format `F`, over any [`BufRead`]:
+/// one root element, its `Version` attribute, text collected by the
+/// innermost element that wants it, no DOCTYPE, no text outside the root,
+/// no truncation. Errors name the source and a position.
+pub(crate) struct Driver<R: BufRead, F: Format> {
+    source: String,
+    reader: XmlReader<R>,
+    buf: Vec<u8>,
+    open: Open<F::Tag>,
+    format: F,
+}
+
+impl<R: BufRead, F: Format> Driver<R, F> {
+    /// A driver of `input`; `source` (a file name) is what errors name.
+    pub(crate) fn new(input: R, source: String, format: F) -> Driver<R, F> {
+        Driver {
+            source,
+            reader: new_reader(input),
+            buf: Vec::with_capacity(1024),
+            open: Open {
+                stack: Vec::new(),
+                text: String::new(),
+                text_pos: None,
+                roots: 0,
+                version: None,
+            },
+            format,
+        }
+    }
+
+    /// The format's state.
+    pub(crate) fn format(&self) -> &F {
+        &self.format
+    }
+
+    /// Reads the next record into `record`; `Ok(false)` at the end of the
+    /// document.
+    pub(crate) fn read(&mut self, record: &mut F::Record) -> Result<bool, Error> {
+        self.next_event(record)
+            .map_err(|e| e.in_source(&self.source))
+    }
+
+    /// Reads the whole document: its source, its root's `Version`, its
+    /// records in order and the format's final state.
+    pub(crate) fn read_all(mut self) -> Result<Whole<F>, Error>
+    where
+        F::Record: Default,
+    {
+        let mut records = Vec::new();
+        let mut record = F::Record::default();
+        while self.read(&mut record)? {
+            records.push(std::mem::take(&mut record));
+        }
+        Ok(Whole {
+            source: self.source,
+            version: self.open.version,
+            records,
+            format: self.format,
+        })
+    }
+
+    /// Reads events up to the end of the next record, into `record`;
+    /// `Ok(false)` at the end of the document. Errors have no source yet.
+    fn next_event(&mut self, record: &mut F::Record) -> Result<bool, Error> {
+        loop {
+            let before = position(&self.reader);
+            self.buf.clear();
+            let event = self
+                .reader
+                .read_event_into(&mut self.buf)
+                .map_err(|e| xml_error(e, F::WHAT).at(before))?;
+            let open = &mut self.open;
+            let collecting =
+                |open: &Open<F::Tag>| open.stack.last().is_some_and(|&t| F::collects_text(t));
+            match event {
+                Event::Start(start) => {
+                    let after = position(&self.reader);
+                    open.start(&mut self.format, &start, record, before, after)?
+                }
+                Event::Text(text) => {
+                    if collecting(open) {
+                        let text = text
+                            .unescape()
+                            .map_err(|e| xml_error(e, F::WHAT).at(before))?;
+                        open.text.push_str(&text);
+                    } else if open.stack.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
+                        return Err(outside::<F>(before));
+                    }
+                }
+                Event::CData(cdata) => {
+                    if collecting(open) {
+                        let text = cdata
+                            .decode()
+                            .map_err(|e| xml_error(e.into(), F::WHAT).at(before))?;
+                        open.text.push_str(&text);
+                    } else if open.stack.is_empty() {
+                        return Err(outside::<F>(before));
+                    }
+                }
+                Event::End(_) => {
+                    let Some(tag) = open.stack.pop() else {
+                        continue;
+                    };
+                    let at = open.text_pos.unwrap_or(START);
+                    if self.format.end(tag, &open.text, at, record)? {
+                        return Ok(true);
+                    }
+                }
+                Event::DocType(_) => return Err(doctype(F::WHAT).at(before)),
+                Event::Eof => {
+                    if !open.stack.is_empty() {
+                        return Err(truncated(F::WHAT).at(before));
+                    }
+                    if open.roots == 0 {
+                        return Err(
+                            invalid(format!("no <{}>: this is not {}", F::ROOT, F::WHAT))
+                                .at(before),
+                        );
+                    }
+                    self.format.finish(before)?;
+                    return Ok(false);
+                }
+                Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            }
+        }
+    }
+}
+
+impl<T: Copy> Open<T> {
+    /// A start tag: the root (once, with its `Version`), or an element of
+    /// the format's table; `before` and `after` are where it begins and ends.
+    fn start<F: Format<Tag = T>>(
+        &mut self,
+        format: &mut F,
+        start: &BytesStart<'_>,
+        record: &mut F::Record,
+        before: Position,
+        after: Position,
+    ) -> Result<(), Error> {
+        let name = start.name();
+        let tag = match self.stack.last() {
+            None if name.as_ref() == F::ROOT.as_bytes() => {
+                self.roots += 1;
+                if self.roots > 1 {
+                    return Err(
+                        invalid(format!("a second <{}>: {}", F::ROOT, F::ONE_ROOT)).at(before)
+                    );
+                }
+                for attr in start.attributes() {
+                    let attr = attr.map_err(|e| xml_error(e.into(), F::WHAT).at(before))?;
+                    if attr.key.as_ref() == b"Version" {
+                        let v = attr
+                            .unescape_value()
+                            .map_err(|e| xml_error(e, F::WHAT).at(before))?;
+                        self.version = Some(v.into_owned());
+                    }
+                }
+                F::ROOT_TAG
+            }
+            None => {
+                return Err(invalid(format!(
+                    "not {}: the root element is <{}>, not <{}> ({})",
+                    F::WHAT,
+                    String::from_utf8_lossy(name.as_ref()),
+                    F::ROOT,
+                    F::OTHER_ROOT
+                ))
+                .at(before))
+            }
+            Some(&parent) => F::child(parent, name.as_ref()),
+        };
+        format.start(tag, start, record, before)?;
+        if F::collects_text(tag) {
+            self.text.clear();
+            self.text_pos = Some(after);
+        }
+        self.stack.push(tag);
+        Ok(())
+    }
+}
+
+fn outside<F: Format>(at: Position) -> Error {
+    Error::new(
+        ErrorKind::Syntax,
+        format!("text outside <{}>: {}", F::ROOT, F::OUTSIDE),
+    )
+    .at(at)
+}
+
 /// An [`ErrorKind::InvalidManifest`] error.
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidManifest, message)
@@ -193,6 +459,46 @@ pub(crate) fn hex(hash: &[u8; 16]) -> String {
         let _ = write!(s, "{b:02X}");
         s
     })
+}
+
+/// A `BlobPath`'s text (trimmed) into `path` as the canonical
+/// `/container/name`; returns the container name's length.
+pub(crate) fn blob_path(text: &str, path: &mut String) -> Result<usize, Error> {
+    let parsed = BlobPath::parse(text)
+        .map_err(|e| invalid(format!("BlobPath {}: {}", quoted(text), e.message())))?;
+    path.clear();
+    path.push('/');
+    path.push_str(parsed.container);
+    path.push('/');
+    path.push_str(parsed.name);
+    Ok(parsed.container.len())
+}
+
+/// A `Snapshot`'s text (trimmed, not empty).
+pub(crate) fn snapshot(text: &str) -> Result<SnapshotTime, Error> {
+    SnapshotTime::parse(text.as_bytes()).map_err(|e| invalid(format!("Snapshot: {}", e.message())))
+}
+
+/// The `Offset` and `Length` of a `<Block>` or `<PageRange>` (`what`), and
+/// the `third` attribute each needs (`Hash`, `Status`: its name and value),
+/// all given (else the error ends with `rule`), the range's end within 64
+/// bits.
+pub(crate) fn range<T>(
+    what: &str,
+    a: &Attrs,
+    third: (&str, Option<T>),
+    rule: &str,
+) -> Result<(u64, u64, T), Error> {
+    let missing = |attr: &str| invalid(format!("{what} without {attr}: {rule}"));
+    let offset = a.offset.ok_or_else(|| missing("Offset"))?;
+    let length = a.length.ok_or_else(|| missing("Length"))?;
+    let value = third.1.ok_or_else(|| missing(third.0))?;
+    if offset.checked_add(length).is_none() {
+        return Err(invalid(format!(
+            "{what} Offset {offset} + Length {length} is past any blob's end"
+        )));
+    }
+    Ok((offset, length, value))
 }
 
 /// The attributes of a `Block` or `PageRange` (and the `Status` and `Hash`

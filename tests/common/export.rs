@@ -202,6 +202,37 @@ fn escape(text: &str) -> String {
 }
 
 /// The drive manifest of `blobs` on drive `drive_id`, with real MD5s.
+/// The arguments of `blobsel verify` of a test export's `selection.xml`
+/// against its `listing.jsonl`, then `more`.
+pub fn verify_args<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["verify", "selection.xml", "listing.jsonl"];
+    args.extend_from_slice(more);
+    args
+}
+
+/// The elements of a `<Blob>` a manifest and a copy log both begin with:
+/// `BlobPath`, `FilePath`, `Snapshot` and `Length`, each line indented by
+/// `indent`.
+fn blob_head(x: &mut String, b: &Blob, indent: &str) {
+    writeln!(
+        x,
+        "{indent}<BlobPath>{}/{}</BlobPath>",
+        b.container,
+        escape(&b.name)
+    )
+    .unwrap();
+    writeln!(
+        x,
+        "{indent}<FilePath>{}</FilePath>",
+        escape(&backslashes(&b.file))
+    )
+    .unwrap();
+    if let Some(s) = &b.snapshot {
+        writeln!(x, "{indent}<Snapshot>{s}</Snapshot>").unwrap();
+    }
+    writeln!(x, "{indent}<Length>{}</Length>", b.data.len()).unwrap();
+}
+
 pub fn manifest(drive_id: &str, blobs: &[Blob]) -> String {
     let mut x = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<DriveManifest Version=\"2014-11-01\">\n  <Drive>\n    \
@@ -209,23 +240,7 @@ pub fn manifest(drive_id: &str, blobs: &[Blob]) -> String {
     );
     for b in blobs {
         writeln!(x, "      <Blob>").unwrap();
-        writeln!(
-            x,
-            "        <BlobPath>{}/{}</BlobPath>",
-            b.container,
-            escape(&b.name)
-        )
-        .unwrap();
-        writeln!(
-            x,
-            "        <FilePath>{}</FilePath>",
-            escape(&backslashes(&b.file))
-        )
-        .unwrap();
-        if let Some(s) = &b.snapshot {
-            writeln!(x, "        <Snapshot>{s}</Snapshot>").unwrap();
-        }
-        writeln!(x, "        <Length>{}</Length>", b.data.len()).unwrap();
+        blob_head(&mut x, b, "        ");
         let (list, item) = match b.shape {
             Shape::Blocks(_) => ("BlockList", "Block"),
             Shape::Pages(_) => ("PageRangeList", "PageRange"),
@@ -273,23 +288,7 @@ pub fn error_log(drive_id: &str, blobs: &[Blob], failed: &[(usize, usize)]) -> S
     for bi in by_blob {
         let b = &blobs[bi];
         writeln!(x, "  <Blob Status=\"CompletedWithErrors\">").unwrap();
-        writeln!(
-            x,
-            "    <BlobPath>{}/{}</BlobPath>",
-            b.container,
-            escape(&b.name)
-        )
-        .unwrap();
-        writeln!(
-            x,
-            "    <FilePath>{}</FilePath>",
-            escape(&backslashes(&b.file))
-        )
-        .unwrap();
-        if let Some(s) = &b.snapshot {
-            writeln!(x, "    <Snapshot>{s}</Snapshot>").unwrap();
-        }
-        writeln!(x, "    <Length>{}</Length>", b.data.len()).unwrap();
+        blob_head(&mut x, b, "    ");
         writeln!(x, "    <BlockList>").unwrap();
         for &(_, ri) in failed.iter().filter(|f| f.0 == bi) {
             let (o, l) = b.ranges()[ri];

@@ -51,8 +51,8 @@ pub fn say_once_that_live_tests_did_not_run() {
     let run = std::os::unix::process::parent_id();
     #[cfg(not(unix))]
     let run = std::process::id();
-    let marker = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("live-tests-skipped-{run}"));
+    let marker =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("live-tests-skipped-{run}"));
     let first = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

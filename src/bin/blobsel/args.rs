@@ -148,10 +148,9 @@ fn output_format<T: ValueEnum>(text: &str) -> Result<T, String> {
     })
 }
 
+/// The listing files `preview` and `verify` read, and their format.
 #[derive(Debug, Args)]
-pub struct PreviewArgs {
-    #[command(flatten)]
-    pub sel: SelectionArgs,
+pub struct ListingArgs {
     /// Listings of the account; none or '-' reads stdin.
     #[arg(value_name = "LISTING")]
     pub listings: Vec<PathBuf>,
@@ -161,6 +160,14 @@ pub struct PreviewArgs {
     /// anything else lines].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub listing_format: Option<FormatArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub sel: SelectionArgs,
+    #[command(flatten)]
+    pub listing: ListingArgs,
     /// Skip jsonl keys blobsel does not read (other tools' extra keys)
     /// instead of refusing them; a key that looks like a misspelling of one
     /// it reads is still an error. The summary counts the rows skipped.
@@ -425,17 +432,14 @@ Exit status: 0 the drives hold exactly what the preview selects, whole;
 1 any finding; 2 error.";
 
 #[derive(Debug, Args)]
+#[command(mut_arg("listings", |a| a.help(
+    "Listings of the account when the job ran, as for `preview`; none or '-' reads stdin"
+)))]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub sel: SelectionArgs,
-    /// Listings of the account when the job ran, as for `preview`; none or
-    /// '-' reads stdin.
-    #[arg(value_name = "LISTING")]
-    pub listings: Vec<PathBuf>,
-    /// The listing format [default: from the extension: .xml, .csv,
-    /// .parquet, .jsonl/.ndjson, else lines].
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub listing_format: Option<FormatArg>,
+    #[command(flatten)]
+    pub listing: ListingArgs,
     /// A drive manifest (DriveManifest XML), one per drive of the job.
     #[arg(long = "manifest", value_name = "FILE", required = true)]
     pub manifests: Vec<PathBuf>,

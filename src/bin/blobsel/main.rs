@@ -174,6 +174,29 @@ fn run() -> Result<ExitCode> {
     }
 }
 
+/// Where `preview` and `verify` read the account from: LISTING files or
+/// the account (`live`), not both, and not stdin twice.
+fn check_listing_source(
+    sel: &args::SelectionArgs,
+    listing: &args::ListingArgs,
+    live: bool,
+) -> Result<()> {
+    let listings = &listing.listings;
+    if live && !listings.is_empty() {
+        bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
+    }
+    if is_stdin(&sel.selection)
+        && !live
+        && (listings.is_empty() || listings.iter().any(|p| is_stdin(p)))
+    {
+        bail!(
+            "the selection is read from stdin (-), so the listing cannot be: give LISTING \
+             files, or the selection as a file"
+        );
+    }
+    Ok(())
+}
+
 /// `blobsel preview`: resolves the arguments into a config, then runs.
 fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     if let Some(n) = a.threads {
@@ -182,18 +205,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
             .build_global()?;
     }
     let account = live::Account::from_args(&a.account, !a.no_progress)?;
-    if account.is_some() && !a.listings.is_empty() {
-        bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
-    }
-    if is_stdin(&a.sel.selection)
-        && account.is_none()
-        && (a.listings.is_empty() || a.listings.iter().any(|p| is_stdin(p)))
-    {
-        bail!(
-            "the selection is read from stdin (-), so the listing cannot be: give LISTING \
-             files, or the selection as a file"
-        );
-    }
+    check_listing_source(&a.sel, &a.listing, account.is_some())?;
     // Listing the account is planned from the rules (an index's given
     // back); the blob list blob may come from the account.
     let index = IndexUse::Keep {
@@ -212,7 +224,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
     };
     let listings = match account {
         Some(_) => Vec::new(),
-        None => listings::resolve(&a.listings, a.listing_format)?,
+        None => listings::resolve(&a.listing.listings, a.listing.listing_format)?,
     };
     for path in listings.iter().filter_map(|l| l.path.as_deref()) {
         if let Some(kind) = sniff::selection_kind(&sniff::head_of(path)) {

@@ -21,18 +21,7 @@ pub fn run(a: VerifyArgs) -> Result<ExitCode> {
             .build_global()?;
     }
     let account = crate::live::Account::from_args(&a.account, !a.no_progress)?;
-    if account.is_some() && !a.listings.is_empty() {
-        bail!("give LISTING files or an account to list (--account-url, --connection-string), not both");
-    }
-    if crate::is_stdin(&a.sel.selection)
-        && account.is_none()
-        && (a.listings.is_empty() || a.listings.iter().any(|p| crate::is_stdin(p)))
-    {
-        bail!(
-            "the selection is read from stdin (-), so the listing cannot be: give LISTING \
-             files, or the selection as a file"
-        );
-    }
+    crate::check_listing_source(&a.sel, &a.listing, account.is_some())?;
     // The manifests and copy logs are read on a thread of their own while
     // the listing is read and indexed; a bad one stops the listing.
     let failed = AtomicBool::new(false);
@@ -137,7 +126,7 @@ fn preview(
             let selection =
                 crate::load_selection(&a.sel, &ParseOptions::default(), crate::IndexUse::Rules)?;
             let matcher = selection.compile()?;
-            let listings = crate::listings::resolve(&a.listings, a.listing_format)?;
+            let listings = crate::listings::resolve(&a.listing.listings, a.listing.listing_format)?;
             preview_listings(&matcher, &listings, failed)?
         }
     })

@@ -2,6 +2,7 @@ use std::io::BufReader;
 use std::path::Path;
 
 use super::*;
+use crate::error::ErrorKind;
 use crate::verify::xml::hex;
 
 const SAMPLE: &str = include_str!("../../../tests/fixtures/export-drive/9WM35C3U.manifest");
