@@ -58,6 +58,21 @@ fn the_sample_drive_finds_what_its_readme_says_and_nothing_else() {
 }
 
 #[test]
+fn the_listing_from_stdin_loses_no_line_to_format_detection() {
+    // stdin has no extension: its format is detected from its first line,
+    // which must still be read as a row.
+    let dir = sample_dir();
+    let mut args = SAMPLE_ARGS.to_vec();
+    args[2] = "-";
+    let listing = std::fs::read(dir.join("listing.jsonl")).unwrap();
+    dir.cmd(&args).stdin(listing).run().code(1).stdout(&text(&[
+        "failed\t/pictures/wild/desert.jpg\tdrive=9WM35C3U\tpart=block\toffset=65536\tlength=65536\tstatus=Failed",
+        "damaged\t/pictures/wild/desert.jpg\tdrive=9WM35C3U\tpart=block\toffset=65536\tlength=65536\tfile=\\pictures\\wild\\desert.jpg",
+        "missing\t/pictures/wild/tiger.jpg\tlisting-size=4096",
+    ]));
+}
+
+#[test]
 fn the_sample_in_the_repository_runs_in_place() {
     // The README's example: run where the fixture is, nothing copied.
     let run = std::process::Command::new(common::cli::BIN)

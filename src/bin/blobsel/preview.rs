@@ -47,7 +47,7 @@ pub struct Listing {
 }
 
 impl Listing {
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         match &self.path {
             Some(p) => p.display().to_string(),
             None => "<stdin>".into(),
@@ -126,7 +126,9 @@ fn open(listing: &Listing) -> Result<Box<dyn Read + Send>> {
     })
 }
 
-fn open_structured<'a>(
+/// A reader of one structured listing (everything but the parallel
+/// `lines` path), as `preview` and `verify` read it.
+pub fn open_structured<'a>(
     listing: &Listing,
     format: ListingFormat,
     name: &str,

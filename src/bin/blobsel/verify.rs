@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context, Result};
 use blobsel::verify::{Drive, DriveLog, DriveManifest, Expected, Report, Verification};
-use blobsel::{ListingEntry, ListingFormat, Matcher, ParseOptions, Selection};
+use blobsel::{ListingEntry, Matcher, ParseOptions, Selection};
 
 use crate::args::{FindingsOutput, VerifyArgs};
 use crate::output::Output;
@@ -190,24 +190,16 @@ fn preview_listings(
 ) -> Result<Vec<Expected>> {
     let mut expected = Vec::new();
     let mut entry = ListingEntry::default();
+    let no_progress = crate::progress::Progress::new(false, None);
     for listing in listings {
-        let name = match &listing.path {
-            Some(p) => p.display().to_string(),
-            None => "<stdin>".to_string(),
-        };
-        let mut reader: Box<dyn blobsel::ListingReader> = match (&listing.path, listing.format) {
-            #[cfg(feature = "parquet")]
-            (Some(p), ListingFormat::InventoryParquet) => Box::new(
-                blobsel::listing::InventoryParquetReader::new(crate::output::open_file(p)?, &name)?,
-            ),
-            (Some(p), format) => {
-                let file = BufReader::with_capacity(256 * 1024, crate::output::open_file(p)?);
-                blobsel::listing::open_reader(format, Box::new(file), &name)?
-            }
-            (None, format) => {
-                blobsel::listing::open_reader(format, Box::new(BufReader::new(io::stdin())), &name)?
-            }
-        };
+        let name = listing.name();
+        let mut reader = crate::preview::open_structured(
+            listing,
+            listing.format,
+            &name,
+            blobsel::listing::ReadOptions::default(),
+            &no_progress,
+        )?;
         while reader.read_entry(&mut entry)? {
             if entry.line % 4096 == 0 {
                 crate::check_interrupted()?;
