@@ -219,18 +219,20 @@ impl<'a> BlobPath<'a> {
         if text.is_empty() {
             return Err(Error::new(ErrorKind::EmptyPath, "empty blob path"));
         }
+        // Container names are short: a plain loop beats memchr's setup.
+        let slash = rest.bytes().position(|b| b == b'/');
+        if let Some(slash) = slash.filter(|&s| s + 1 < rest.len()) {
+            return Ok(BlobPath {
+                container: &rest[..slash],
+                name: &rest[slash + 1..],
+            });
+        }
+        // The error: formatted only now, off the path of every valid blob.
         let shown = match reading {
             Reading::Rule => format!("blob path {}", quoted(text)),
             Reading::Listing => quoted(text),
         };
-        // Container names are short: a plain loop beats memchr's setup.
-        let (message, whole) = match rest.bytes().position(|b| b == b'/') {
-            Some(slash) if slash + 1 < rest.len() => {
-                return Ok(BlobPath {
-                    container: &rest[..slash],
-                    name: &rest[slash + 1..],
-                })
-            }
+        let (message, whole) = match slash {
             Some(slash) => (
                 format!(
                     "{shown} names container {} but no blob: write /container/blob",

@@ -96,7 +96,7 @@ fn par_found(data: &[u8], invert: bool, threads: usize) -> Result<(String, u64),
             |finds| {
                 let mut s = String::new();
                 for f in finds.filter(|f| f.rule.is_some() != invert) {
-                    s.push_str(std::str::from_utf8(f.text).unwrap());
+                    s.push_str(std::str::from_utf8(f.text()).unwrap());
                     s.push('\n');
                 }
                 s

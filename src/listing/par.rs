@@ -31,18 +31,35 @@ const CHUNK: usize = 1 << 20;
 /// One blob line of a chunk, parsed and matched.
 #[derive(Clone, Copy, Debug)]
 pub struct Found<'a> {
-    /// The line as read, without its `\n` and without a `\r` before it.
-    pub text: &'a [u8],
+    /// The line as read, without its `\n` (a `\r` before it is kept:
+    /// [`Found::text`] drops it).
+    pub line: &'a [u8],
     /// Where the line starts in the chunk.
     pub start: usize,
-    /// Whether `text` is followed in the chunk by `\n` alone, so that
-    /// `chunk[start..start + text.len() + 1]` is the line with a plain
-    /// newline (not so for a CRLF line, or the last line without one).
-    pub lf: bool,
+    /// Whether a `\n` follows the line in the chunk (every line but
+    /// perhaps the last).
+    pub newline: bool,
     /// The blob the line names.
     pub blob: LineBlob<'a>,
     /// The rule that selects it, if one does.
     pub rule: Option<RuleId>,
+}
+
+impl<'a> Found<'a> {
+    /// The line as read, without its line ending (`\n` or `\r\n`).
+    #[inline]
+    pub fn text(&self) -> &'a [u8] {
+        self.line.strip_suffix(b"\r").unwrap_or(self.line)
+    }
+
+    /// Whether the line ends with a plain `\n`, so that
+    /// `chunk[start..start + line.len() + 1]` is the line and its newline,
+    /// to copy as it is (not so for a CRLF line, or the last line without
+    /// a newline).
+    #[inline]
+    pub fn lf(&self) -> bool {
+        self.newline && self.line.last() != Some(&b'\r')
+    }
 }
 
 /// The blob lines of one chunk, parsed and matched in order: an iterator
@@ -118,11 +135,10 @@ impl<'a, D: AsRef<[u8]>> Iterator for Finds<'a, '_, D> {
                 blob.container.len(),
                 blob.snapshot,
             );
-            let text = line.strip_suffix(b"\r").unwrap_or(line);
             return Some(Found {
-                text,
+                line,
                 start,
-                lf: text.len() == line.len() && end < chunk.len(),
+                newline: end < chunk.len(),
                 blob,
                 rule,
             });
@@ -160,7 +176,7 @@ pub struct LinesRead {
 /// let input = &b"/photos/1\n/docs/2\r\n\n/photos/3"[..];
 /// let mut selected = Vec::new();
 /// par_find(Box::new(input), "listing.txt", &m,
-///     |finds| finds.filter(|f| f.rule.is_some()).map(|f| f.text.to_vec()).collect::<Vec<_>>(),
+///     |finds| finds.filter(|f| f.rule.is_some()).map(|f| f.text().to_vec()).collect::<Vec<_>>(),
 ///     |_chunk, lines| { selected.extend(lines); Ok::<_, blobsel::Error>(()) })?;
 /// assert_eq!(selected, [b"/photos/1".to_vec(), b"/photos/3".to_vec()]);
 /// # Ok::<(), blobsel::Error>(())

@@ -245,6 +245,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         }
     }
 
+    #[inline]
     fn walk_and_remember(
         &mut self,
         path: &[u8],

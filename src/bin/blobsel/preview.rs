@@ -324,10 +324,10 @@ fn match_chunk(cfg: &Config, finds: &mut listing::Finds<'_, '_>) -> ChunkOut {
         }
         r.stats.printed += 1;
         if as_read {
-            if found.lf {
+            if found.lf() {
                 // The line and its '\n', straight from the chunk; adjacent
                 // lines merge into one range.
-                let (start, end) = (found.start, found.start + found.text.len() + 1);
+                let (start, end) = (found.start, found.start + found.line.len() + 1);
                 match r.ranges.last_mut() {
                     Some(last) if last.1 == start => last.1 = end,
                     _ => r.ranges.push((start, end)),
@@ -336,11 +336,11 @@ fn match_chunk(cfg: &Config, finds: &mut listing::Finds<'_, '_>) -> ChunkOut {
                 // A CRLF line, or the last line without '\n': write the
                 // ranges so far, then this line by its own bytes.
                 flush_ranges(&mut r, chunk);
-                r.out.extend_from_slice(found.text);
+                r.out.extend_from_slice(found.text());
                 r.out.push(b'\n');
             }
         } else {
-            let mut canonical = String::with_capacity(found.text.len() + 1);
+            let mut canonical = String::with_capacity(found.text().len() + 1);
             found.blob.push_canonical(&mut canonical);
             let reason = || match &cfg.why {
                 Some(why) => why.reason(
@@ -366,7 +366,7 @@ fn match_chunk(cfg: &Config, finds: &mut listing::Finds<'_, '_>) -> ChunkOut {
                 };
                 write_json(&row, &mut r.out);
             } else {
-                r.out.extend_from_slice(found.text);
+                r.out.extend_from_slice(found.text());
                 let _ = match found.rule {
                     Some(id) => write!(r.out, "\t{}", cfg.matcher.rule(id)),
                     None => write!(r.out, "\t{}", reason()),
