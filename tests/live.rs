@@ -468,3 +468,26 @@ fn a_page_cut_short_without_a_length_is_requested_again() {
     assert_eq!(rows, [expect("/ccc/a", None)]);
     assert_eq!((client.retries(), proxy.seen().len()), (1, 2));
 }
+
+#[test]
+fn without_azurite_cargo_test_says_so_once_with_the_command_readme_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every test binary of one run asks; only the first says it.
+    assert!(support::first_to_say(dir.path(), 42));
+    assert!(!support::first_to_say(dir.path(), 42));
+    assert!(!support::first_to_say(dir.path(), 42));
+    assert!(
+        support::first_to_say(dir.path(), 43),
+        "another run says it again"
+    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let command = support::LIVE_TESTS_DID_NOT_RUN
+        .split("To run them too: ")
+        .nth(1)
+        .unwrap();
+    assert!(
+        readme.contains(&format!("`{command}`")),
+        "README gives {command:?}"
+    );
+}

@@ -51,22 +51,25 @@ pub fn say_once_that_live_tests_did_not_run() {
     let run = std::os::unix::process::parent_id();
     #[cfg(not(unix))]
     let run = std::process::id();
-    let marker =
-        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("live-tests-skipped-{run}"));
-    let first = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(marker)
-        .is_ok();
-    if first {
+    if first_to_say(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")), run) {
         // Written to stderr itself, not with `eprintln!`, which the test
         // harness captures and hides for a passing test.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\nNOTE: the live tests (against Azurite) did not run: no Azurite is running. \
-             To run them too: eval \"$(bash .ci/azurite.sh start)\" && cargo test\n"
-        );
+        let _ = writeln!(std::io::stderr(), "\n{LIVE_TESTS_DID_NOT_RUN}\n");
     }
+}
+
+/// The one line a `cargo test` without Azurite prints (README has the
+/// same command).
+pub const LIVE_TESTS_DID_NOT_RUN: &str = "NOTE: the live tests (against Azurite) did not run: \
+    no Azurite is running. To run them too: eval \"$(bash .ci/azurite.sh start)\" && cargo test";
+
+/// Whether this is the first call for `run` (a marker file in `dir`).
+pub fn first_to_say(dir: &std::path::Path, run: u32) -> bool {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(format!("live-tests-skipped-{run}")))
+        .is_ok()
 }
 
 /// The HTTPS Azurite that accepts bearer tokens (`--oauth basic`) and the
