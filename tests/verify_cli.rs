@@ -381,3 +381,104 @@ fn help_teaches_the_kinds_and_the_workflow() {
         run.stdout_has(needle);
     }
 }
+
+/// Drives D1 and D10 (one id a prefix of the other), each with its folder
+/// `drive-D1`, `drive-D10`; the listing and selection of both.
+fn drives_d1_and_d10(dir: &Dir) {
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    let (one, ten) = blobs.split_at(4);
+    export::write_drive(&dir.join("drive-D1"), one);
+    export::write_drive(&dir.join("drive-D10"), ten);
+    dir.write("D1.manifest", export::manifest("D1", one));
+    dir.write("D10.manifest", export::manifest("D10", ten));
+    dir.write("listing.jsonl", export::listing(&blobs));
+    dir.write("selection.xml", export::selection("photos"));
+}
+
+const D1_D10: &[&str] = &[
+    "verify",
+    "selection.xml",
+    "listing.jsonl",
+    "--manifest",
+    "D1.manifest",
+    "--manifest",
+    "D10.manifest",
+];
+
+#[test]
+fn drive_folders_pair_by_whole_drive_id_then_by_order() {
+    let dir = Dir::new();
+    drives_d1_and_d10(&dir);
+    let run = |drives: &[&str]| {
+        let mut args = D1_D10.to_vec();
+        for d in drives {
+            args.extend(["--drive", d]);
+        }
+        dir.cmd(&args).run()
+    };
+    // drive-D10 holds "D1", but not as a whole token: it is D10's.
+    run(&["drive-D10", "drive-D1"])
+        .code(0)
+        .stdout_empty()
+        .stderr_empty();
+    // A folder named exactly by its DriveId, and one named for no drive
+    // that goes to the manifest left.
+    fs::rename(dir.join("drive-D1"), dir.join("D1")).unwrap();
+    fs::rename(dir.join("drive-D10"), dir.join("mnt-e")).unwrap();
+    run(&["mnt-e", "D1"]).code(0).stdout_empty().stderr_empty();
+    fs::rename(dir.join("mnt-e"), dir.join("D10_copy")).unwrap();
+    run(&["D10_copy", "D1"]).code(0).stdout_empty();
+    // The same folder twice; two folders for one drive.
+    run(&["D1", "./D1"]).error(&["--drive D1 and --drive ./D1 are the same folder"]);
+    copy_tree(&dir.join("D1"), &dir.join("backup-D1"));
+    run(&["D1", "backup-D1"]).error(&["both named for drive D1"]);
+    // More folders named for no drive than manifests left.
+    dir.mkdir("mnt-f");
+    dir.mkdir("mnt-g");
+    run(&["mnt-f", "mnt-g", "D1"]).error(&["not named for a drive", "D10"]);
+}
+
+#[test]
+fn two_manifests_of_one_drive_are_an_error_unless_copies() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    fs::copy(dir.join("D1.manifest"), dir.join("D1-backup.xml")).unwrap();
+    let args = |second: &'static str| {
+        let mut args = GEN_ARGS.to_vec();
+        args.extend(["--manifest", second]);
+        args
+    };
+    // A byte-identical copy is used once, and told.
+    dir.cmd(&args("D1-backup.xml"))
+        .run()
+        .code(0)
+        .stdout_empty()
+        .stderr_has(&[
+            "warning: manifests D1.manifest and D1-backup.xml",
+            "used once",
+        ]);
+    // Two different manifests of drive D1.
+    let fewer = export::manifest("D1", &blobs[1..]);
+    dir.write("D1-other.xml", fewer);
+    dir.cmd(&args("D1-other.xml"))
+        .run()
+        .error(&["manifests D1.manifest and D1-other.xml are both of drive D1"]);
+}
+
+#[test]
+fn a_blob_twice_in_one_manifest_is_a_duplicate_naming_its_drive_once() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    let mut twice = blobs.clone();
+    twice.push(blobs[0].clone());
+    dir.write("D1.manifest", export::manifest("D1", &twice));
+    dir.cmd(GEN_ARGS).run().code(1).stdout(&text(&[format!(
+        "duplicate\t{}\tdrives=D1\tnote=listed more than once in one drive's manifest",
+        blobs[0].path()
+    )]));
+}

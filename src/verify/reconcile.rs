@@ -236,9 +236,20 @@ impl<'a> Verification<'a> {
                 }
             }
         }
+        // A blob listed twice in one manifest is a duplicate too, its drive
+        // named once.
         let duplicate = |path: &str, snapshot, drives: &[usize]| {
             let mut f = Finding::new(FindingKind::Duplicate, path, snapshot);
-            f.drives = drives.iter().map(|&d| drive_id(d)).collect();
+            let mut once: Vec<usize> = Vec::with_capacity(drives.len());
+            for &d in drives {
+                if !once.contains(&d) {
+                    once.push(d);
+                }
+            }
+            if once.len() < drives.len() {
+                f.note = Some("listed more than once in one drive's manifest".into());
+            }
+            f.drives = once.into_iter().map(drive_id).collect();
             f
         };
         for (i, drives) in several {
