@@ -351,3 +351,47 @@ fn a_fifo_or_folder_at_a_file_path_is_an_error_never_a_hang() {
     );
     assert_error(&out, &["b.properties on the drive: it is a FIFO"]);
 }
+
+#[test]
+fn control_characters_in_drive_ids_and_statuses_are_errors_not_forged_lines() {
+    let d = Dir::new();
+    let manifest = |id: &str| {
+        format!(
+            "<DriveManifest Version=\"2014-11-01\">\n<Drive>\n<DriveId>{id}</DriveId>\n<BlobList>\n{}\n</BlobList>\n</Drive>\n</DriveManifest>\n",
+            blob(r"\b", 0, "<BlockList/>")
+        )
+    };
+    d.write("bad.manifest", manifest("M1&#10;missing&#9;/c00/forged"));
+    let out = d.verify(&["--manifest", "bad.manifest"]);
+    assert_error(
+        &out,
+        &["bad.manifest:3:10: ", "DriveId", "control character"],
+    );
+    assert!(out.stdout.is_empty());
+
+    d.write("m.manifest", manifest("D"));
+    for (log, at) in [
+        (
+            "<DriveLog><DriveId>D&#9;x</DriveId></DriveLog>",
+            "log.xml:1:20: ",
+        ),
+        (
+            "<DriveLog><DriveId>D</DriveId>\n<Blob Status=\"Fa&#10;missing&#9;/c00/forged\"><BlobPath>c00/b</BlobPath></Blob></DriveLog>",
+            "log.xml:2:1: ",
+        ),
+        (
+            "<DriveLog><DriveId>D</DriveId>\n<Blob Status=\"CompletedWithErrors\"><BlobPath>c00/b</BlobPath>\
+             <BlockList><Block Offset=\"0\" Length=\"1\" Status=\"X&#13;Y\"/></BlockList></Blob></DriveLog>",
+            "log.xml:2:",
+        ),
+        (
+            "<DriveLog><DriveId>D</DriveId>\n<Status>Bit&#10;missing&#9;/c00/forged</Status></DriveLog>",
+            "log.xml:2:9: ",
+        ),
+    ] {
+        d.write("log.xml", log);
+        let out = d.verify(&["--manifest", "m.manifest", "--copy-log", "log.xml"]);
+        assert_error(&out, &[at, "control character"]);
+        assert!(out.stdout.is_empty(), "{log}");
+    }
+}

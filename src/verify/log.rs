@@ -14,7 +14,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesStart, Event};
 
 use super::manifest::Layout;
-use super::status::{BlobStatus, DriveStatus, PartStatus};
+use super::status::{check_code, BlobStatus, DriveStatus, PartStatus};
 use super::xml::{self, attributes, invalid, parse_u64, XmlReader};
 use crate::error::{Error, ErrorKind, Position};
 use crate::path::quoted;
@@ -367,12 +367,14 @@ impl State {
         };
         let status = |what: &str| -> Result<String, Error> {
             let a = attributes(start, WHAT).map_err(|e| e.at(before))?;
-            a.status.ok_or_else(|| {
+            let s = a.status.ok_or_else(|| {
                 invalid(format!(
                     "{what} without a Status attribute: a copy log gives each one's status"
                 ))
                 .at(before)
-            })
+            })?;
+            check_code("Status", &s).map_err(|e| e.at(before))?;
+            Ok(s)
         };
         match tag {
             Tag::Blob => {
@@ -411,6 +413,7 @@ impl State {
                 let offset = a.offset.ok_or_else(|| missing("Offset"))?;
                 let length = a.length.ok_or_else(|| missing("Length"))?;
                 let status = a.status.ok_or_else(|| missing("Status"))?;
+                check_code("Status", &status).map_err(|e| e.at(before))?;
                 if offset.checked_add(length).is_none() {
                     return Err(invalid(format!(
                         "{what} Offset {offset} + Length {length} is past any blob's end"
@@ -457,9 +460,13 @@ impl State {
                 if self.drive_id.is_some() {
                     return Err(invalid("a second <DriveId> in one copy log").at(pos));
                 }
+                check_code("DriveId", text).map_err(|e| e.at(pos))?;
                 self.drive_id = Some(text.to_string());
             }
-            Tag::DriveStatus => self.status = Some(DriveStatus::parse(text)),
+            Tag::DriveStatus => {
+                check_code("Status", text).map_err(|e| e.at(pos))?;
+                self.status = Some(DriveStatus::parse(text));
+            }
             Tag::BlobPath => {
                 if self.has_path {
                     return Err(invalid("a second <BlobPath> in one <Blob>").at(pos));
