@@ -482,3 +482,79 @@ fn a_blob_twice_in_one_manifest_is_a_duplicate_naming_its_drive_once() {
         blobs[0].path()
     )]));
 }
+
+#[test]
+fn a_blob_modified_after_the_listing_is_changed_from_every_listing_format() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected && b.snapshot.is_none());
+    let blobs = &blobs[..1];
+    let b = &blobs[0];
+    export::write_drive(&dir.join("drive-D1"), blobs);
+    dir.write("D1.manifest", export::manifest("D1", blobs));
+    dir.write("selection.xml", export::selection("photos"));
+    let (container, name) = (&b.container, &b.name);
+    let len = b.data.len();
+    dir.write(
+        "listing.jsonl",
+        format!(
+            "{{\"path\":\"{}\",\"size\":{len},\"last_modified\":\"2026-11-25T22:12:51Z\"}}\n",
+            b.path()
+        ),
+    );
+    dir.write(
+        "inventory.csv",
+        format!("Name,Content-Length,Last-Modified\n{container}/{name},{len},2026-11-25T22:12:51.0000000Z\n"),
+    );
+    dir.write(
+        "list.xml",
+        format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ContainerName=\"{container}\">\
+             <Blobs><Blob><Name>{name}</Name><Properties><Last-Modified>Wed, 25 Nov 2026 22:12:51 GMT\
+             </Last-Modified><Content-Length>{len}</Content-Length><BlobType>BlockBlob</BlobType>\
+             </Properties></Blob></Blobs><NextMarker/></EnumerationResults>"
+        ),
+    );
+    let log = |modified: &str| {
+        format!(
+            "<DriveLog Version=\"2014-11-01\"><DriveId>D1</DriveId>\n<Blob Status=\"Completed\">\
+             <BlobPath>{container}/{name}</BlobPath><Length>{len}</Length>\n\
+             <LastModified>{modified}</LastModified></Blob><Status>Completed</Status></DriveLog>"
+        )
+    };
+    let args = |listing: &'static str| {
+        vec![
+            "verify",
+            "selection.xml",
+            listing,
+            "--manifest",
+            "D1.manifest",
+            "--copy-log",
+            "verbose.xml",
+            "--drive",
+            "drive-D1",
+        ]
+    };
+    dir.write("verbose.xml", log("2026-11-30T08:00:00Z"));
+    for listing in ["listing.jsonl", "inventory.csv", "list.xml"] {
+        dir.cmd(&args(listing))
+            .run()
+            .code(1)
+            .stdout(&text(&[format!(
+                "changed\t{}\tdrive=D1\tnote=last modified 2026-11-30T08:00:00.0000000Z in the \
+             copy log, after the listing's 2026-11-25T22:12:51.0000000Z",
+                b.path()
+            )]));
+    }
+    // Not later (RFC 1123 in the log too): clean.
+    dir.write("verbose.xml", log("Wed, 25 Nov 2026 22:12:51 GMT"));
+    for listing in ["listing.jsonl", "inventory.csv", "list.xml"] {
+        dir.cmd(&args(listing)).run().code(0).stdout_empty();
+    }
+    // A LastModified that is no time is an error at its position.
+    dir.write("verbose.xml", log("not a date"));
+    dir.cmd(&args("listing.jsonl")).run().error(&[
+        "verbose.xml:3:15: ",
+        "LastModified: invalid time \"not a date\"",
+    ]);
+}

@@ -54,7 +54,8 @@ pub struct LogBlob {
     pub length: Option<u64>,
     /// `LastModified` as written, when given (a verbose log).
     pub last_modified: Option<String>,
-    /// `LastModified` as an instant, when it is an ISO 8601 UTC time.
+    /// `LastModified` as an instant (ISO 8601 or RFC 1123; any other text
+    /// is an error).
     pub last_modified_time: Option<SnapshotTime>,
     /// Blocks or page ranges, when the log lists any.
     pub layout: Option<Layout>,
@@ -490,7 +491,10 @@ impl State {
             }
             Tag::Length => blob.length = Some(parse_u64(text, "Length").map_err(|e| e.at(pos))?),
             Tag::LastModified if !text.is_empty() => {
-                blob.last_modified_time = SnapshotTime::parse(text.as_bytes()).ok();
+                blob.last_modified_time = Some(
+                    SnapshotTime::parse_instant(text.as_bytes())
+                        .map_err(|e| invalid(format!("LastModified: {}", e.message())).at(pos))?,
+                );
                 blob.last_modified = Some(text.to_string());
             }
             _ => {}

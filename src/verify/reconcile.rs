@@ -29,14 +29,14 @@ pub struct Expected {
 }
 
 impl Expected {
-    /// The expected blob of a listing entry (the listing formats carry no
-    /// last-modified time, so that is left unknown).
+    /// The expected blob of a listing entry, with its size and
+    /// last-modified time when the listing tells them.
     pub fn from_entry(entry: &ListingEntry) -> Expected {
         Expected {
             path: entry.path.clone(),
             snapshot: entry.snapshot,
             size: entry.size,
-            last_modified: None,
+            last_modified: entry.last_modified,
         }
     }
 }
