@@ -558,3 +558,35 @@ fn a_blob_modified_after_the_listing_is_changed_from_every_listing_format() {
         "LastModified: invalid time \"not a date\"",
     ]);
 }
+
+#[test]
+fn a_blob_lists_own_metadata_and_properties_files_are_checked() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    let meta = "<Metadata><Owner>ops</Owner></Metadata>";
+    let props = "<Properties><Tier>Hot</Tier></Properties>";
+    dir.write("drive-D1/all.metadata", meta);
+    dir.write("drive-D1/all.properties", props);
+    let manifest = dir.read("D1.manifest").replacen(
+        "<BlobList>\n",
+        &format!(
+            "<BlobList>\n      <MetadataPath Hash=\"{}\">\\all.metadata</MetadataPath>\n      \
+             <PropertiesPath Hash=\"{}\">\\all.properties</PropertiesPath>\n",
+            export::md5_hex(meta.as_bytes()),
+            export::md5_hex(props.as_bytes())
+        ),
+        1,
+    );
+    dir.write("D1.manifest", manifest);
+    dir.cmd(GEN_ARGS).run().code(0).stdout_empty();
+    // One changed, one gone.
+    dir.write("drive-D1/all.properties", "<Properties/>");
+    fs::remove_file(dir.join("drive-D1/all.metadata")).unwrap();
+    let note = "note=a BlobList's MetadataPath or PropertiesPath, for all its blobs";
+    dir.cmd(GEN_ARGS).run().code(1).stdout(&text(&[
+        format!("file-missing\t\\all.metadata\tdrive=D1\tfile=\\all.metadata\t{note}"),
+        format!("damaged\t\\all.properties\tdrive=D1\tfile=\\all.properties\t{note}"),
+    ]));
+}
