@@ -461,6 +461,32 @@ mod tests {
     }
 
     #[test]
+    fn last_modified_is_read_from_text() {
+        let file = write(&[
+            Col::Text("Name", vec![Some("c00/a"), Some("c00/b"), Some("c00/c")]),
+            Col::Text(
+                "Last-Modified",
+                vec![
+                    Some("2026-11-25T22:12:51.0000000Z"),
+                    Some("Wed, 25 Nov 2026 22:12:51 GMT"),
+                    None,
+                ],
+            ),
+        ]);
+        let entries = read(&file).unwrap();
+        let t = Some("2026-11-25T22:12:51Z".parse().unwrap());
+        assert_eq!(entries[0].last_modified, t);
+        assert_eq!(entries[1].last_modified, t);
+        assert_eq!(entries[2].last_modified, None);
+        let file = write(&[
+            Col::Text("Name", vec![Some("c00/a")]),
+            Col::Text("Last-Modified", vec![Some("later")]),
+        ]);
+        let e = read(&file).unwrap_err();
+        assert!(e.message().contains("Last-Modified: invalid time"), "{e}");
+    }
+
+    #[test]
     fn timestamps_are_snapshot_times() {
         assert_eq!(
             timestamp(0, 10).unwrap().to_string(),
