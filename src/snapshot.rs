@@ -69,6 +69,102 @@ impl SnapshotTime {
     }
 }
 
+impl SnapshotTime {
+    /// Parses an instant as the Blob service writes a last-modified time:
+    /// ISO 8601 as [`SnapshotTime::parse`] reads it (`2026-11-25T22:12:51Z`,
+    /// inventories, JSON), or RFC 1123 in GMT (`Wed, 25 Nov 2026 22:12:51
+    /// GMT`, List Blobs' `Last-Modified` and HTTP headers), the weekday
+    /// checked against the date.
+    ///
+    /// ```
+    /// use blobsel::SnapshotTime;
+    /// let a = SnapshotTime::parse_instant(b"Wed, 25 Nov 2026 22:12:51 GMT")?;
+    /// assert_eq!(a, SnapshotTime::parse_instant(b"2026-11-25T22:12:51Z")?);
+    /// assert!(SnapshotTime::parse_instant(b"Thu, 25 Nov 2026 22:12:51 GMT").is_err());
+    /// assert!(SnapshotTime::parse_instant(b"not a date").is_err());
+    /// # Ok::<(), blobsel::Error>(())
+    /// ```
+    pub fn parse_instant(text: &[u8]) -> Result<SnapshotTime, Error> {
+        let looks_rfc1123 = text.len() > 4 && text[3] == b',' && text[0].is_ascii_alphabetic();
+        if !looks_rfc1123 {
+            return SnapshotTime::parse(text).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidSnapshotTime,
+                    format!(
+                        "{} (or RFC 1123, like Wed, 25 Nov 2026 22:12:51 GMT)",
+                        e.message()
+                    )
+                    .replacen("invalid snapshot time", "invalid time", 1),
+                )
+            });
+        }
+        parse_rfc1123(text).map(SnapshotTime).map_err(|why| {
+            Error::new(
+                ErrorKind::InvalidSnapshotTime,
+                format!(
+                    "invalid time {:?}: {why}; expected RFC 1123 in GMT, like \
+                     Wed, 25 Nov 2026 22:12:51 GMT (or ISO 8601, like 2026-11-25T22:12:51Z)",
+                    String::from_utf8_lossy(text)
+                ),
+            )
+        })
+    }
+}
+
+/// `Wed, 25 Nov 2026 22:12:51 GMT` as ticks.
+fn parse_rfc1123(text: &[u8]) -> Result<u64, String> {
+    const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let parts: Vec<&[u8]> = text.split(|&b| b == b' ').collect();
+    let [wkday, day, month, year, time, zone] = parts[..] else {
+        return Err("not of six parts".into());
+    };
+    let weekday = wkday
+        .strip_suffix(b",")
+        .and_then(|w| DAYS.iter().position(|d| d.eq_ignore_ascii_case(w)))
+        .ok_or("unknown weekday")?;
+    if !zone.eq_ignore_ascii_case(b"GMT") && zone != b"UTC" {
+        return Err("the zone is not GMT".into());
+    }
+    let d = (day.len() == 2).then(|| digits(day, 2)).flatten();
+    let y = (year.len() == 4).then(|| digits(year, 4)).flatten();
+    let m = MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(month))
+        .map(|m| m as u64 + 1);
+    let (Some(d), Some(m), Some(y)) = (d, m, y) else {
+        return Err("the date is not DD Mon YYYY".into());
+    };
+    if y == 0 || d == 0 || d > days_in_month(y, m) {
+        return Err("no such date".into());
+    }
+    let hms = (time.len() == 8 && time[2] == b':' && time[5] == b':')
+        .then(|| {
+            Some((
+                digits(time, 2)?,
+                digits(&time[3..], 2)?,
+                digits(&time[6..], 2)?,
+            ))
+        })
+        .flatten();
+    let Some((hh, mm, ss)) = hms.filter(|&(h, m, s)| h < 24 && m < 60 && s < 60) else {
+        return Err("the time is not HH:MM:SS".into());
+    };
+    let days = days_from_civil(y, m, d);
+    // 0001-01-01 was a Monday.
+    if (days % 7) as usize != weekday {
+        return Err(format!(
+            "{} is not a {}",
+            String::from_utf8_lossy(&text[5..16]),
+            String::from_utf8_lossy(wkday.strip_suffix(b",").unwrap_or(wkday))
+        ));
+    }
+    Ok(((days * SECONDS_PER_DAY) + hh * 3600 + mm * 60 + ss) * TICKS_PER_SECOND)
+}
+
 impl FromStr for SnapshotTime {
     type Err = Error;
     fn from_str(s: &str) -> Result<SnapshotTime, Error> {

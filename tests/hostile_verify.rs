@@ -270,3 +270,128 @@ fn an_import_manifests_key_never_reaches_the_output() {
         assert_ne!(out.status.code(), Some(0));
     }
 }
+
+/// `blobsel verify` with `more`, killed (and the test failed) if it has not
+/// ended within `limit`: for inputs that could make it wait forever.
+fn verify_within(d: &Dir, more: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blobsel"))
+        .current_dir(d.path())
+        .args(["verify", "sel.xml", "listing.txt"])
+        .args(more)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("verify {more:?} still running after {limit:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_folder_at_a_file_path_is_an_error_never_a_hang() {
+    let d = Dir::new();
+    let mkfifo = |name: &str| {
+        let ok = Command::new("mkfifo")
+            .arg(d.path().join(name))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    mkfifo("drive/b");
+    mkfifo("drive/b.properties");
+    fs::create_dir(d.path().join("drive/dir")).unwrap();
+    let list = format!("<BlockList><Block Offset=\"0\" Length=\"10\" Hash=\"{H}\"/></BlockList>");
+    let props = format!("<PropertiesPath Hash=\"{H}\">\\b.properties</PropertiesPath>");
+    let cases = [
+        (
+            blob(r"\b", 10, &list),
+            "b on the drive: it is a FIFO (named pipe)",
+        ),
+        (blob(r"\dir", 10, &list), "dir on the drive: it is a folder"),
+    ];
+    for (xml, needle) in cases {
+        d.write(
+            "m.manifest",
+            format!(
+                "<DriveManifest Version=\"2014-11-01\">\n<Drive>\n<DriveId>D</DriveId>\n<BlobList>\n{xml}\n</BlobList>\n</Drive>\n</DriveManifest>\n"
+            ),
+        );
+        let out = verify_within(
+            &d,
+            &["--manifest", "m.manifest", "--drive", "drive"],
+            Duration::from_secs(20),
+        );
+        assert_error(&out, &["m.manifest:5:1: ", needle, "not a regular file"]);
+    }
+    // A FIFO as a side file.
+    d.write("drive/real", "0123456789");
+    let hash = "781E5E245D69B566979B86E28D23F2C7"; // MD5 of "0123456789"
+    let list = format!(
+        "<BlockList><Block Offset=\"0\" Length=\"10\" Hash=\"{hash}\"/></BlockList>{props}"
+    );
+    d.write(
+        "m.manifest",
+        format!(
+            "<DriveManifest Version=\"2014-11-01\">\n<Drive>\n<DriveId>D</DriveId>\n<BlobList>\n{}\n</BlobList>\n</Drive>\n</DriveManifest>\n",
+            blob(r"\real", 10, &list)
+        ),
+    );
+    let out = verify_within(
+        &d,
+        &["--manifest", "m.manifest", "--drive", "drive"],
+        Duration::from_secs(20),
+    );
+    assert_error(&out, &["b.properties on the drive: it is a FIFO"]);
+}
+
+#[test]
+fn control_characters_in_drive_ids_and_statuses_are_errors_not_forged_lines() {
+    let d = Dir::new();
+    let manifest = |id: &str| {
+        format!(
+            "<DriveManifest Version=\"2014-11-01\">\n<Drive>\n<DriveId>{id}</DriveId>\n<BlobList>\n{}\n</BlobList>\n</Drive>\n</DriveManifest>\n",
+            blob(r"\b", 0, "<BlockList/>")
+        )
+    };
+    d.write("bad.manifest", manifest("M1&#10;missing&#9;/c00/forged"));
+    let out = d.verify(&["--manifest", "bad.manifest"]);
+    assert_error(
+        &out,
+        &["bad.manifest:3:10: ", "DriveId", "control character"],
+    );
+    assert!(out.stdout.is_empty());
+
+    d.write("m.manifest", manifest("D"));
+    for (log, at) in [
+        (
+            "<DriveLog><DriveId>D&#9;x</DriveId></DriveLog>",
+            "log.xml:1:20: ",
+        ),
+        (
+            "<DriveLog><DriveId>D</DriveId>\n<Blob Status=\"Fa&#10;missing&#9;/c00/forged\"><BlobPath>c00/b</BlobPath></Blob></DriveLog>",
+            "log.xml:2:1: ",
+        ),
+        (
+            "<DriveLog><DriveId>D</DriveId>\n<Blob Status=\"CompletedWithErrors\"><BlobPath>c00/b</BlobPath>\
+             <BlockList><Block Offset=\"0\" Length=\"1\" Status=\"X&#13;Y\"/></BlockList></Blob></DriveLog>",
+            "log.xml:2:",
+        ),
+        (
+            "<DriveLog><DriveId>D</DriveId>\n<Status>Bit&#10;missing&#9;/c00/forged</Status></DriveLog>",
+            "log.xml:2:9: ",
+        ),
+    ] {
+        d.write("log.xml", log);
+        let out = d.verify(&["--manifest", "m.manifest", "--copy-log", "log.xml"]);
+        assert_error(&out, &[at, "control character"]);
+        assert!(out.stdout.is_empty(), "{log}");
+    }
+}

@@ -91,6 +91,12 @@ fn live_preview_equals_offline_preview_of_the_saved_listing() {
     let offline = blobsel(&["preview", &sel, &saved], &[]);
     assert_eq!(offline.status.code(), Some(0), "{}", text(&offline.stderr));
     assert_eq!(text(&live.stdout), text(&offline.stdout));
+    // The saved listing keeps each blob's last-modified time, for verify.
+    let rows = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        rows.lines().all(|r| r.contains("\"last_modified\":\"20")),
+        "{rows}"
+    );
 
     let out = text(&live.stdout);
     // `/pics…` spans both containers; the uncommitted blob is not exported.

@@ -390,3 +390,212 @@ fn help_teaches_the_kinds_and_the_workflow() {
         run.stdout_has(needle);
     }
 }
+
+/// Drives D1 and D10 (one id a prefix of the other), each with its folder
+/// `drive-D1`, `drive-D10`; the listing and selection of both.
+fn drives_d1_and_d10(dir: &Dir) {
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    let (one, ten) = blobs.split_at(4);
+    export::write_drive(&dir.join("drive-D1"), one);
+    export::write_drive(&dir.join("drive-D10"), ten);
+    dir.write("D1.manifest", export::manifest("D1", one));
+    dir.write("D10.manifest", export::manifest("D10", ten));
+    dir.write("listing.jsonl", export::listing(&blobs));
+    dir.write("selection.xml", export::selection("photos"));
+}
+
+const D1_D10: &[&str] = &[
+    "verify",
+    "selection.xml",
+    "listing.jsonl",
+    "--manifest",
+    "D1.manifest",
+    "--manifest",
+    "D10.manifest",
+];
+
+#[test]
+fn drive_folders_pair_by_whole_drive_id_then_by_order() {
+    let dir = Dir::new();
+    drives_d1_and_d10(&dir);
+    let run = |drives: &[&str]| {
+        let mut args = D1_D10.to_vec();
+        for d in drives {
+            args.extend(["--drive", d]);
+        }
+        dir.cmd(&args).run()
+    };
+    // drive-D10 holds "D1", but not as a whole token: it is D10's.
+    run(&["drive-D10", "drive-D1"])
+        .code(0)
+        .stdout_empty()
+        .stderr_empty();
+    // A folder named exactly by its DriveId, and one named for no drive
+    // that goes to the manifest left.
+    fs::rename(dir.join("drive-D1"), dir.join("D1")).unwrap();
+    fs::rename(dir.join("drive-D10"), dir.join("mnt-e")).unwrap();
+    run(&["mnt-e", "D1"]).code(0).stdout_empty().stderr_empty();
+    fs::rename(dir.join("mnt-e"), dir.join("D10_copy")).unwrap();
+    run(&["D10_copy", "D1"]).code(0).stdout_empty();
+    // The same folder twice; two folders for one drive.
+    run(&["D1", "./D1"]).error(&["--drive D1 and --drive ./D1 are the same folder"]);
+    copy_tree(&dir.join("D1"), &dir.join("backup-D1"));
+    run(&["D1", "backup-D1"]).error(&["both named for drive D1"]);
+    // More folders named for no drive than manifests left.
+    dir.mkdir("mnt-f");
+    dir.mkdir("mnt-g");
+    run(&["mnt-f", "mnt-g", "D1"]).error(&["not named for a drive", "D10"]);
+}
+
+#[test]
+fn two_manifests_of_one_drive_are_an_error_unless_copies() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    fs::copy(dir.join("D1.manifest"), dir.join("D1-backup.xml")).unwrap();
+    let args = |second: &'static str| {
+        let mut args = GEN_ARGS.to_vec();
+        args.extend(["--manifest", second]);
+        args
+    };
+    // A byte-identical copy is used once, and told.
+    dir.cmd(&args("D1-backup.xml"))
+        .run()
+        .code(0)
+        .stdout_empty()
+        .stderr_has(&[
+            "warning: manifests D1.manifest and D1-backup.xml",
+            "used once",
+        ]);
+    // Two different manifests of drive D1.
+    let fewer = export::manifest("D1", &blobs[1..]);
+    dir.write("D1-other.xml", fewer);
+    dir.cmd(&args("D1-other.xml"))
+        .run()
+        .error(&["manifests D1.manifest and D1-other.xml are both of drive D1"]);
+}
+
+#[test]
+fn a_blob_twice_in_one_manifest_is_a_duplicate_naming_its_drive_once() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    let mut twice = blobs.clone();
+    twice.push(blobs[0].clone());
+    dir.write("D1.manifest", export::manifest("D1", &twice));
+    dir.cmd(GEN_ARGS).run().code(1).stdout(&text(&[format!(
+        "duplicate\t{}\tdrives=D1\tnote=listed more than once in one drive's manifest",
+        blobs[0].path()
+    )]));
+}
+
+#[test]
+fn a_blob_modified_after_the_listing_is_changed_from_every_listing_format() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected && b.snapshot.is_none());
+    let blobs = &blobs[..1];
+    let b = &blobs[0];
+    export::write_drive(&dir.join("drive-D1"), blobs);
+    dir.write("D1.manifest", export::manifest("D1", blobs));
+    dir.write("selection.xml", export::selection("photos"));
+    let (container, name) = (&b.container, &b.name);
+    let len = b.data.len();
+    dir.write(
+        "listing.jsonl",
+        format!(
+            "{{\"path\":\"{}\",\"size\":{len},\"last_modified\":\"2026-11-25T22:12:51Z\"}}\n",
+            b.path()
+        ),
+    );
+    dir.write(
+        "inventory.csv",
+        format!("Name,Content-Length,Last-Modified\n{container}/{name},{len},2026-11-25T22:12:51.0000000Z\n"),
+    );
+    dir.write(
+        "list.xml",
+        format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ContainerName=\"{container}\">\
+             <Blobs><Blob><Name>{name}</Name><Properties><Last-Modified>Wed, 25 Nov 2026 22:12:51 GMT\
+             </Last-Modified><Content-Length>{len}</Content-Length><BlobType>BlockBlob</BlobType>\
+             </Properties></Blob></Blobs><NextMarker/></EnumerationResults>"
+        ),
+    );
+    let log = |modified: &str| {
+        format!(
+            "<DriveLog Version=\"2014-11-01\"><DriveId>D1</DriveId>\n<Blob Status=\"Completed\">\
+             <BlobPath>{container}/{name}</BlobPath><Length>{len}</Length>\n\
+             <LastModified>{modified}</LastModified></Blob><Status>Completed</Status></DriveLog>"
+        )
+    };
+    let args = |listing: &'static str| {
+        vec![
+            "verify",
+            "selection.xml",
+            listing,
+            "--manifest",
+            "D1.manifest",
+            "--copy-log",
+            "verbose.xml",
+            "--drive",
+            "drive-D1",
+        ]
+    };
+    dir.write("verbose.xml", log("2026-11-30T08:00:00Z"));
+    for listing in ["listing.jsonl", "inventory.csv", "list.xml"] {
+        dir.cmd(&args(listing))
+            .run()
+            .code(1)
+            .stdout(&text(&[format!(
+                "changed\t{}\tdrive=D1\tnote=last modified 2026-11-30T08:00:00.0000000Z in the \
+             copy log, after the listing's 2026-11-25T22:12:51.0000000Z",
+                b.path()
+            )]));
+    }
+    // Not later (RFC 1123 in the log too): clean.
+    dir.write("verbose.xml", log("Wed, 25 Nov 2026 22:12:51 GMT"));
+    for listing in ["listing.jsonl", "inventory.csv", "list.xml"] {
+        dir.cmd(&args(listing)).run().code(0).stdout_empty();
+    }
+    // A LastModified that is no time is an error at its position.
+    dir.write("verbose.xml", log("not a date"));
+    dir.cmd(&args("listing.jsonl")).run().error(&[
+        "verbose.xml:3:15: ",
+        "LastModified: invalid time \"not a date\"",
+    ]);
+}
+
+#[test]
+fn a_blob_lists_own_metadata_and_properties_files_are_checked() {
+    let dir = Dir::new();
+    let mut blobs = export::standard("photos");
+    blobs.retain(|b| b.selected);
+    generated(&dir, &blobs, &[]);
+    let meta = "<Metadata><Owner>ops</Owner></Metadata>";
+    let props = "<Properties><Tier>Hot</Tier></Properties>";
+    dir.write("drive-D1/all.metadata", meta);
+    dir.write("drive-D1/all.properties", props);
+    let manifest = dir.read("D1.manifest").replacen(
+        "<BlobList>\n",
+        &format!(
+            "<BlobList>\n      <MetadataPath Hash=\"{}\">\\all.metadata</MetadataPath>\n      \
+             <PropertiesPath Hash=\"{}\">\\all.properties</PropertiesPath>\n",
+            export::md5_hex(meta.as_bytes()),
+            export::md5_hex(props.as_bytes())
+        ),
+        1,
+    );
+    dir.write("D1.manifest", manifest);
+    dir.cmd(GEN_ARGS).run().code(0).stdout_empty();
+    // One changed, one gone.
+    dir.write("drive-D1/all.properties", "<Properties/>");
+    fs::remove_file(dir.join("drive-D1/all.metadata")).unwrap();
+    let note = "note=a BlobList's MetadataPath or PropertiesPath, for all its blobs";
+    dir.cmd(GEN_ARGS).run().code(1).stdout(&text(&[
+        format!("file-missing\t\\all.metadata\tdrive=D1\tfile=\\all.metadata\t{note}"),
+        format!("damaged\t\\all.properties\tdrive=D1\tfile=\\all.properties\t{note}"),
+    ]));
+}

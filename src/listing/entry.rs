@@ -56,6 +56,11 @@ pub struct ListingEntry {
     /// of its formats set `Some(false)` for a row with a version id and no
     /// such flag.
     pub is_current_version: Option<bool>,
+    /// When the blob was last modified, when the listing tells (List
+    /// Blobs' `Last-Modified`, an inventory's `Last-Modified`, jsonl
+    /// `last_modified`): `verify` reports a blob a verbose copy log saw
+    /// modified later as `changed`.
+    pub last_modified: Option<SnapshotTime>,
     /// Where the entry is in its source: the line number (1-based) for
     /// line-based formats, the record number otherwise.
     pub line: u64,
@@ -73,6 +78,7 @@ impl ListingEntry {
         self.committed = None;
         self.version_id = None;
         self.is_current_version = None;
+        self.last_modified = None;
         self.line = 0;
     }
 
@@ -141,7 +147,6 @@ impl ListingEntry {
 /// `VersionId`).
 pub(crate) const AZURE_OTHER_FIELDS: &[&str] = &[
     "Creation-Time",
-    "Last-Modified",
     "Etag",
     "Content-MD5",
     "Content-Encoding",
@@ -212,6 +217,13 @@ pub(crate) fn is_other_azure_field(name: &str) -> bool {
 /// A snapshot time read from a listing's field.
 pub(crate) fn parse_snapshot(text: &str) -> Result<SnapshotTime, Error> {
     SnapshotTime::parse(text.as_bytes()).map_err(to_listing_error)
+}
+
+/// A last-modified time read from a listing's field: ISO 8601 or RFC 1123
+/// ([`SnapshotTime::parse_instant`]).
+pub(crate) fn parse_last_modified(text: &str) -> Result<SnapshotTime, Error> {
+    SnapshotTime::parse_instant(text.as_bytes())
+        .map_err(|e| invalid(format!("Last-Modified: {}", e.message())))
 }
 
 /// A blob type from its Azure name (any case).

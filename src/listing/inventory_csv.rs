@@ -25,6 +25,7 @@ pub(crate) struct Columns {
     pub(crate) lease_state: Option<usize>,
     pub(crate) version_id: Option<usize>,
     pub(crate) is_current_version: Option<usize>,
+    pub(crate) last_modified: Option<usize>,
 }
 
 impl Columns {
@@ -52,6 +53,8 @@ impl Columns {
                 &mut c.version_id
             } else if is("IsCurrentVersion") {
                 &mut c.is_current_version
+            } else if is("Last-Modified") {
+                &mut c.last_modified
             } else {
                 if misspelt.is_none() {
                     misspelt = misspelt_column(header).map(|near| (i, header, near));
@@ -92,7 +95,7 @@ impl Columns {
 }
 
 /// The columns blobsel reads.
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 8] = [
     "Name",
     "Snapshot",
     "Content-Length",
@@ -100,6 +103,7 @@ const COLUMNS: [&str; 7] = [
     "LeaseState",
     "VersionId",
     "IsCurrentVersion",
+    "Last-Modified",
 ];
 
 /// The column blobsel reads that `header` (not one of them) looks like a
@@ -147,6 +151,7 @@ pub(crate) struct Cells<'a> {
     pub(crate) lease_state: Option<&'a str>,
     pub(crate) version_id: Option<&'a str>,
     pub(crate) is_current_version: Option<bool>,
+    pub(crate) last_modified: Option<&'a str>,
     /// Whether the inventory has an `IsCurrentVersion` column.
     pub(crate) has_current_column: bool,
 }
@@ -159,6 +164,10 @@ impl Cells<'_> {
             entry.snapshot = Some(parse_snapshot(s)?);
         }
         entry.size = self.content_length;
+        entry.last_modified = self
+            .last_modified
+            .map(crate::listing::parse_last_modified)
+            .transpose()?;
         entry.blob_type = self.blob_type.map(parse_blob_type).transpose()?;
         entry.leased = self.lease_state.map(parse_lease_state).transpose()?;
         entry.version_id = self.version_id.map(str::to_string);
@@ -319,6 +328,7 @@ fn row_cells<'r>(record: &'r csv::ByteRecord, c: &Columns) -> Result<Cells<'r>, 
         lease_state: text(c.lease_state)?,
         version_id: text(c.version_id)?,
         is_current_version,
+        last_modified: text(c.last_modified)?,
         has_current_column: c.is_current_version.is_some(),
     })
 }
@@ -342,6 +352,22 @@ mod tests {
 
     fn read(csv: &str) -> Result<Vec<ListingEntry>, Error> {
         read_all(ListingFormat::InventoryCsv, csv.as_bytes())
+    }
+
+    #[test]
+    fn last_modified_is_read_iso_or_rfc_1123() {
+        let entries = read(
+            "Name,Last-Modified\nc00/a,2026-11-25T22:12:51.0000000Z\n\
+             c00/b,\"Wed, 25 Nov 2026 22:12:51 GMT\"\nc00/c,\n",
+        )
+        .unwrap();
+        let t = Some("2026-11-25T22:12:51Z".parse().unwrap());
+        assert_eq!(entries[0].last_modified, t);
+        assert_eq!(entries[1].last_modified, t);
+        assert_eq!(entries[2].last_modified, None);
+        let e = read("Name,Last-Modified\nc00/a,soon\n").unwrap_err();
+        assert_eq!(kind_line(&e), (ErrorKind::InvalidListing, 2));
+        assert!(e.message().contains("Last-Modified: invalid time"), "{e}");
     }
 
     #[test]

@@ -78,6 +78,7 @@ impl InventoryParquetReader {
                     c.lease_state,
                     c.version_id,
                     c.is_current_version,
+                    c.last_modified,
                 ]
                 .contains(&Some(i))
         };
@@ -91,6 +92,7 @@ impl InventoryParquetReader {
             lease_state: found.lease_state.map(at),
             version_id: found.version_id.map(at),
             is_current_version: found.is_current_version.map(at),
+            last_modified: found.last_modified.map(at),
         };
         let projection = Type::group_type_builder(schema.name())
             .with_fields(kept.iter().map(|&i| fields[i].clone()).collect())
@@ -129,8 +131,8 @@ impl ListingReader for InventoryParquetReader {
 
 /// Fills `entry` from one projected row.
 fn fill(row: &Row, c: &Columns, entry: &mut ListingEntry) -> Result<(), Error> {
-    let mut cells: [Option<&Field>; 7] = [None; 7];
-    for (i, (_, field)) in row.get_column_iter().enumerate().take(7) {
+    let mut cells: [Option<&Field>; 8] = [None; 8];
+    for (i, (_, field)) in row.get_column_iter().enumerate().take(8) {
         cells[i] = Some(field);
     }
     let cell = |i: Option<usize>| i.and_then(|i| cells.get(i).copied().flatten());
@@ -138,6 +140,11 @@ fn fill(row: &Row, c: &Columns, entry: &mut ListingEntry) -> Result<(), Error> {
         Some(&Field::TimestampMillis(ms)) => (None, Some(timestamp(ms, 10_000)?)),
         Some(&Field::TimestampMicros(us)) => (None, Some(timestamp(us, 10)?)),
         other => (text(other, "Snapshot")?, None),
+    };
+    let (modified_text, modified_time) = match cell(c.last_modified) {
+        Some(&Field::TimestampMillis(ms)) => (None, Some(timestamp(ms, 10_000)?)),
+        Some(&Field::TimestampMicros(us)) => (None, Some(timestamp(us, 10)?)),
+        other => (text(other, "Last-Modified")?, None),
     };
     let cells = Cells {
         name: text(cell(Some(c.name)), "Name")?
@@ -155,9 +162,13 @@ fn fill(row: &Row, c: &Columns, entry: &mut ListingEntry) -> Result<(), Error> {
                 Some(s) => Some(crate::listing::parse_bool(s, "IsCurrentVersion")?),
             },
         },
+        last_modified: modified_text,
         has_current_column: c.is_current_version.is_some(),
     };
     cells.fill(entry)?;
+    if modified_time.is_some() {
+        entry.last_modified = modified_time;
+    }
     if snapshot_time.is_some() {
         entry.snapshot = snapshot_time;
     }
@@ -447,6 +458,32 @@ mod tests {
             .map(ListingEntry::exportability)
             .collect();
         assert_eq!(kinds, [PreviousVersion, Exportable]);
+    }
+
+    #[test]
+    fn last_modified_is_read_from_text() {
+        let file = write(&[
+            Col::Text("Name", vec![Some("c00/a"), Some("c00/b"), Some("c00/c")]),
+            Col::Text(
+                "Last-Modified",
+                vec![
+                    Some("2026-11-25T22:12:51.0000000Z"),
+                    Some("Wed, 25 Nov 2026 22:12:51 GMT"),
+                    None,
+                ],
+            ),
+        ]);
+        let entries = read(&file).unwrap();
+        let t = Some("2026-11-25T22:12:51Z".parse().unwrap());
+        assert_eq!(entries[0].last_modified, t);
+        assert_eq!(entries[1].last_modified, t);
+        assert_eq!(entries[2].last_modified, None);
+        let file = write(&[
+            Col::Text("Name", vec![Some("c00/a")]),
+            Col::Text("Last-Modified", vec![Some("later")]),
+        ]);
+        let e = read(&file).unwrap_err();
+        assert!(e.message().contains("Last-Modified: invalid time"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | `lease_state` / `leased` | `leased` or `breaking` (or `true`) means leased |
 //! | `version_id`, `is_current_version` | blob versions: a row with a version id is the current version only with `is_current_version` `true` (as the service writes it) |
 //! | `committed` | `false` for an uncommitted blob |
+//! | `last_modified` | when the blob was last modified: ISO 8601 (`2026-11-25T22:12:51Z`) or RFC 1123 (`Wed, 25 Nov 2026 22:12:51 GMT`) |
 //!
 //! `null` (and an empty string) means absent. Blank lines are skipped.
 //! Keys are case-sensitive. Any other key is an error with its line and
@@ -69,12 +70,13 @@ enum Key {
     VersionId,
     IsCurrentVersion,
     Committed,
+    LastModified,
     /// A key blobsel's own `--output jsonl` writes and the reader skips.
     Output,
 }
 
 /// Every key (and alias) a row may have. Keys are case-sensitive.
-const KEYS: [(&str, Key); 20] = [
+const KEYS: [(&str, Key); 22] = [
     ("path", Key::Path),
     ("container", Key::Container),
     ("name", Key::Name),
@@ -92,6 +94,8 @@ const KEYS: [(&str, Key); 20] = [
     ("is_current_version", Key::IsCurrentVersion),
     ("isCurrentVersion", Key::IsCurrentVersion),
     ("committed", Key::Committed),
+    ("last_modified", Key::LastModified),
+    ("lastModified", Key::LastModified),
     ("rule", Key::Output),
     ("reason", Key::Output),
     ("larger_than_drive", Key::Output),
@@ -134,6 +138,7 @@ struct Row<'a> {
     version_id: Option<Text<'a>>,
     is_current_version: Option<bool>,
     committed: Option<bool>,
+    last_modified: Option<Text<'a>>,
     /// The first key refused.
     refused: Option<Refused<'a>>,
     /// Whether keys were skipped (with `ignore_unknown_keys`).
@@ -195,6 +200,7 @@ impl<'de> Visitor<'de> for RowVisitor {
                 Key::VersionId => row.version_id = map.next_value()?,
                 Key::IsCurrentVersion => row.is_current_version = map.next_value()?,
                 Key::Committed => row.committed = map.next_value()?,
+                Key::LastModified => row.last_modified = map.next_value()?,
                 Key::Output => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -222,7 +228,7 @@ impl Refused<'_> {
             None => format!(
                 "unknown key {key}: blobsel reads path (or container and name), \
                  snapshot, size, blob_type, lease_state, leased, version_id, \
-                 is_current_version and committed; to skip other keys, give \
+                 is_current_version, committed and last_modified; to skip other keys, give \
                  --ignore-unknown-keys"
             ),
         };
@@ -361,6 +367,9 @@ fn fill(row: &Row<'_>, entry: &mut ListingEntry) -> Result<(), Error> {
         entry.snapshot = Some(parse_snapshot(s)?);
     }
     entry.size = row.size;
+    entry.last_modified = present(&row.last_modified)
+        .map(crate::listing::parse_last_modified)
+        .transpose()?;
     entry.blob_type = present(&row.blob_type).map(parse_blob_type).transpose()?;
     entry.leased = match (row.leased, present(&row.lease_state)) {
         (Some(leased), _) => Some(leased),
@@ -754,9 +763,27 @@ mod tests {
     }
 
     #[test]
+    fn last_modified_is_read() {
+        let t = Some("2026-11-25T22:12:51Z".parse().unwrap());
+        let e = one(r#"{"path":"/c00/a","last_modified":"2026-11-25T22:12:51Z"}"#).unwrap();
+        assert_eq!(e.last_modified, t);
+        let e = one(r#"{"path":"/c00/a","lastModified":"Wed, 25 Nov 2026 22:12:51 GMT"}"#).unwrap();
+        assert_eq!(e.last_modified, t);
+        let e = one(r#"{"path":"/c00/a","last_modified":null}"#).unwrap();
+        assert_eq!(e.last_modified, None);
+        let e = one(r#"{"path":"/c00/a","last_modified":"not a date"}"#).unwrap_err();
+        assert!(e.message().contains("Last-Modified: invalid time"), "{e}");
+        let e = one(r#"{"path":"/c00/a","last_modifed":"2026-11-25T22:12:51Z"}"#).unwrap_err();
+        assert!(
+            e.message().contains("did you mean \"last_modified\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn ignoring_unknown_keys_skips_other_tools_keys_but_not_misspellings() {
         let (rows, ignored) = second(
-            r#"{"path":"/docs/a","etag":"0x8D","lastModified":"x","size":5}"#,
+            r#"{"path":"/docs/a","etag":"0x8D","creationTime":"x","size":5}"#,
             true,
         )
         .unwrap();

@@ -39,7 +39,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Position};
-use crate::listing::{invalid, is_other_azure_field, parse_snapshot, quoted};
+use crate::listing::{invalid, is_other_azure_field, parse_last_modified, parse_snapshot, quoted};
 use crate::listing::{
     parse_blob_type, parse_bool, parse_lease_state, BlobType, ListingEntry, ListingReader,
 };
@@ -60,6 +60,7 @@ enum Tag {
     VersionId,
     IsCurrentVersion,
     ContentLength,
+    LastModified,
     BlobType,
     LeaseState,
     ContentType,
@@ -82,6 +83,7 @@ impl Tag {
             (Tag::Blob, b"IsCurrentVersion") => Tag::IsCurrentVersion,
             (Tag::Blob, b"Properties") => Tag::Properties,
             (Tag::Properties, b"Content-Length") => Tag::ContentLength,
+            (Tag::Properties, b"Last-Modified") => Tag::LastModified,
             (Tag::Properties, b"BlobType") => Tag::BlobType,
             (Tag::Properties, b"LeaseState") => Tag::LeaseState,
             (Tag::Properties, b"Content-Type") => Tag::ContentType,
@@ -341,6 +343,7 @@ impl State {
                     ))
                 })?)
             }
+            Tag::LastModified if !empty => entry.last_modified = Some(parse_last_modified(text)?),
             Tag::BlobType if !empty => entry.blob_type = Some(parse_blob_type(text)?),
             Tag::LeaseState if !empty => entry.leased = Some(parse_lease_state(text)?),
             Tag::ContentType => self.marks.content_type = Some(!empty),
@@ -384,8 +387,9 @@ const BLOB_READ: [&str; 5] = [
 ];
 
 /// The elements of a blob's `<Properties>` blobsel reads.
-const PROPERTIES_READ: [&str; 6] = [
+const PROPERTIES_READ: [&str; 7] = [
     "Content-Length",
+    "Last-Modified",
     "BlobType",
     "LeaseState",
     "Content-Type",
@@ -967,9 +971,27 @@ mod tests {
             all.replace("<BlobType>1<", "<BlobType>BlockBlob<")
                 .replace("<LeaseState>1<", "<LeaseState>leased<")
                 .replace("<ServerEncrypted>1<", "<ServerEncrypted>true<")
+                .replace(
+                    "<Last-Modified>1<",
+                    "<Last-Modified>Wed, 25 Nov 2026 22:12:51 GMT<"
+                )
         ));
         let entries = read(text.as_bytes()).unwrap();
         assert_eq!((entries[0].size, entries[0].leased), (Some(1), Some(true)));
+        assert_eq!(
+            entries[0].last_modified,
+            Some("2026-11-25T22:12:51Z".parse().unwrap())
+        );
+        let e = read(
+            page("<Blob><Name>a</Name><Properties><Last-Modified>yesterday</Last-Modified></Properties></Blob>")
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("Last-Modified: invalid time \"yesterday\""),
+            "{e}"
+        );
         let e = read(&bad).unwrap_err();
         assert_eq!(
             (kind_line(&e), e.position().unwrap().column),

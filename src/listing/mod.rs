@@ -32,8 +32,8 @@ pub mod list_blobs;
 mod par;
 
 pub(crate) use self::entry::{
-    invalid, io_error, is_other_azure_field, parse_blob_type, parse_bool, parse_lease_state,
-    parse_snapshot, quoted, to_listing_error,
+    invalid, io_error, is_other_azure_field, parse_blob_type, parse_bool, parse_last_modified,
+    parse_lease_state, parse_snapshot, quoted, to_listing_error,
 };
 pub use self::entry::{BlobType, Exportability, ListingEntry};
 pub use self::inventory_csv::InventoryCsvReader;

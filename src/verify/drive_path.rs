@@ -83,13 +83,69 @@ pub fn check_file_path(file_path: &str) -> Result<(), Error> {
 /// after checking that the path, symbolic links resolved, is still inside
 /// `root`. A file that does not exist is an [`io::ErrorKind::NotFound`]
 /// error; a link out of the drive is an [`ErrorKind::UnsafeFilePath`] error.
+///
+/// Only a regular file is opened: a FIFO, device, socket or folder at the
+/// path is an [`io::ErrorKind::InvalidInput`] error that says what it is
+/// (opening a FIFO would wait for a writer forever). On unix the file is
+/// opened without blocking and checked again once open, so a file swapped
+/// for a FIFO in between cannot make it wait either.
 pub fn open_in_drive(root: &Path, relative: &Path) -> Result<File, OpenError> {
     let path = resolve_in_drive(root, relative)?;
-    File::open(&path).map_err(OpenError::Io)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(&path).map_err(OpenError::Io)?;
+    let meta = file.metadata().map_err(OpenError::Io)?;
+    check_regular(&meta.file_type()).map_err(OpenError::Io)?;
+    Ok(file)
+}
+
+/// An [`io::ErrorKind::InvalidInput`] error unless `t` is a regular file.
+fn check_regular(t: &std::fs::FileType) -> io::Result<()> {
+    if t.is_file() {
+        return Ok(());
+    }
+    let what = if t.is_dir() {
+        "a folder"
+    } else {
+        special_file_kind(t)
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "it is {what}, not a regular file: a drive's files are regular files, so it is \
+             not read (replace it with the blob's file, or repair the drive)"
+        ),
+    ))
+}
+
+#[cfg(unix)]
+fn special_file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_char_device() {
+        "a character device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
 }
 
 /// `relative` under `root` with symbolic links resolved, when it is inside
-/// `root`. See [`open_in_drive`].
+/// `root` and a regular file. See [`open_in_drive`].
 pub fn resolve_in_drive(root: &Path, relative: &Path) -> Result<PathBuf, OpenError> {
     let root = root.canonicalize().map_err(OpenError::Io)?;
     let path = root.join(relative).canonicalize().map_err(OpenError::Io)?;
@@ -105,6 +161,10 @@ pub fn resolve_in_drive(root: &Path, relative: &Path) -> Result<PathBuf, OpenErr
             ),
         )));
     }
+    // Checked before anything opens it: opening a FIFO blocks, a device's
+    // open can act.
+    let meta = std::fs::metadata(&path).map_err(OpenError::Io)?;
+    check_regular(&meta.file_type()).map_err(OpenError::Io)?;
     Ok(path)
 }
 
@@ -171,11 +231,30 @@ mod tests {
         std::os::unix::fs::symlink(outside.path().join("secret"), drive.path().join("link"))
             .unwrap();
         std::os::unix::fs::symlink("ok", drive.path().join("inside")).unwrap();
+        std::fs::create_dir(drive.path().join("sub")).unwrap();
+        let fifo = std::ffi::CString::new(
+            drive
+                .path()
+                .join("fifo")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         assert!(open_in_drive(drive.path(), Path::new("ok")).is_ok());
         assert!(open_in_drive(drive.path(), Path::new("inside")).is_ok());
         match open_in_drive(drive.path(), Path::new("link")) {
             Err(OpenError::Unsafe(e)) => assert_eq!(e.kind(), ErrorKind::UnsafeFilePath),
             other => panic!("{other:?}"),
+        }
+        for special in ["fifo", "sub"] {
+            match open_in_drive(drive.path(), Path::new(special)) {
+                Err(OpenError::Io(e)) => {
+                    assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{special}");
+                }
+                other => panic!("{special}: {other:?}"),
+            }
         }
         match open_in_drive(drive.path(), Path::new("nope")) {
             Err(OpenError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::NotFound),

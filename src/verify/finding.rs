@@ -183,23 +183,54 @@ impl Finding {
     }
 }
 
+/// Text of a field, its control characters escaped (`\t`, `\n`, `\r`,
+/// `\u{1b}`), so that no value can end its line or field early and forge
+/// another finding. Readers refuse such text in the first place; this is
+/// the second line of defence.
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(|c: char| c.is_control()) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            match c {
+                '\t' => f.write_str("\\t")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                c => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = Escaped;
         f.write_str(self.kind.as_str())?;
         f.write_str("\t")?;
-        f.write_str(if self.path.is_empty() {
-            "-"
+        if self.path.is_empty() {
+            f.write_str("-")?;
         } else {
-            &self.path
-        })?;
+            write!(f, "{}", e(&self.path))?;
+        }
         if let Some(s) = self.snapshot {
             write!(f, "\t{s}")?;
         }
         if let Some(d) = &self.drive {
-            write!(f, "\tdrive={d}")?;
+            write!(f, "\tdrive={}", e(d))?;
         }
         if !self.drives.is_empty() {
-            write!(f, "\tdrives={}", self.drives.join(","))?;
+            f.write_str("\tdrives=")?;
+            for (i, d) in self.drives.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(",")?;
+                }
+                write!(f, "{}", e(d))?;
+            }
         }
         if let Some(p) = self.part {
             write!(f, "\tpart={}", p.as_str())?;
@@ -211,7 +242,7 @@ impl fmt::Display for Finding {
             write!(f, "\tlength={l}")?;
         }
         if let Some(s) = &self.status {
-            write!(f, "\tstatus={s}")?;
+            write!(f, "\tstatus={}", e(s))?;
         }
         if let Some(s) = self.listing_size {
             write!(f, "\tlisting-size={s}")?;
@@ -220,12 +251,34 @@ impl fmt::Display for Finding {
             write!(f, "\tfile-length={s}")?;
         }
         if let Some(file) = &self.file {
-            // File paths never hold a tab or newline (no control characters).
-            write!(f, "\tfile={file}")?;
+            write!(f, "\tfile={}", e(file))?;
         }
         if let Some(n) = &self.note {
-            write!(f, "\tnote={n}")?;
+            write!(f, "\tnote={}", e(n))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_text_fields_are_escaped() {
+        let mut f = Finding::new(FindingKind::Failed, "/c/a\tb", None);
+        f.drive = Some("D1\nmissing\t/c/forged".into());
+        f.drives = vec!["X\r".into(), "Y".into()];
+        f.status = Some("Failed\u{1b}[2J".into());
+        f.file = Some("\\c\\a".into());
+        f.note = Some("n\u{85}".into());
+        let line = f.to_string();
+        assert_eq!(
+            line,
+            "failed\t/c/a\\tb\tdrive=D1\\nmissing\\t/c/forged\tdrives=X\\r,Y\t\
+             status=Failed\\u{1b}[2J\tfile=\\c\\a\tnote=n\\u{85}"
+        );
+        assert_eq!(line.matches('\t').count(), 6);
+        assert!(!line.contains('\n'));
     }
 }

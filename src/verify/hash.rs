@@ -26,8 +26,9 @@ thread_local! {
     static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; CHUNK]);
 }
 
-/// Hashes every file `manifest` names under `root` and returns what does
-/// not match, unsorted. `progress` is told the bytes read as they are.
+/// Hashes every file `manifest` names under `root` (the blobs' files,
+/// their metadata and properties files, and those a `BlobList` gives for
+/// all its blobs) and returns what does not match, unsorted. `progress` is told the bytes read as they are.
 ///
 /// An error (not a finding) is a file that cannot be read for another
 /// reason than its absence, or a path that leads out of the drive through a
@@ -45,7 +46,20 @@ pub fn check_drive(
                 .map_err(|e| e.at(blob.position).in_source(&manifest.source))
         })
         .collect::<Result<_, Error>>()?;
-    Ok(per_blob.into_iter().flatten().collect())
+    let mut out: Vec<Finding> = per_blob.into_iter().flatten().collect();
+    // A BlobList's own MetadataPath and PropertiesPath (for all its blobs):
+    // reported under the file's path, as they belong to no one blob.
+    for side in &manifest.list_files {
+        let kind = check_side(side, root, progress).map_err(|e| e.in_source(&manifest.source))?;
+        if let Some(kind) = kind {
+            let mut f = Finding::new(kind, &side.file_path, None);
+            f.drive = Some(manifest.drive_id.clone());
+            f.file = Some(side.file_path.clone());
+            f.note = Some("a BlobList's MetadataPath or PropertiesPath, for all its blobs".into());
+            out.push(f);
+        }
+    }
+    Ok(out)
 }
 
 /// Hashes one blob's file and its side files.

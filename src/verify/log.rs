@@ -14,7 +14,7 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use super::manifest::Layout;
-use super::status::{BlobStatus, DriveStatus, PartStatus};
+use super::status::{check_code, BlobStatus, DriveStatus, PartStatus};
 use super::xml::{self, attributes, invalid, parse_u64, Driver, Format, START};
 use crate::error::{Error, Position};
 use crate::snapshot::SnapshotTime;
@@ -51,7 +51,8 @@ pub struct LogBlob {
     pub length: Option<u64>,
     /// `LastModified` as written, when given (a verbose log).
     pub last_modified: Option<String>,
-    /// `LastModified` as an instant, when it is an ISO 8601 UTC time.
+    /// `LastModified` as an instant (ISO 8601 or RFC 1123; any other text
+    /// is an error).
     pub last_modified_time: Option<SnapshotTime>,
     /// Blocks or page ranges, when the log lists any.
     pub layout: Option<Layout>,
@@ -266,12 +267,14 @@ impl Format for State {
     ) -> Result<(), Error> {
         let status = |what: &str| -> Result<String, Error> {
             let a = attributes(start, WHAT).map_err(|e| e.at(before))?;
-            a.status.ok_or_else(|| {
+            let s = a.status.ok_or_else(|| {
                 invalid(format!(
                     "{what} without a Status attribute: a copy log gives each one's status"
                 ))
                 .at(before)
-            })
+            })?;
+            check_code("Status", &s).map_err(|e| e.at(before))?;
+            Ok(s)
         };
         match tag {
             Tag::Blob => {
@@ -308,6 +311,7 @@ impl Format for State {
                     "a copy log gives each one's Offset, Length and Status",
                 )
                 .map_err(|e| e.at(before))?;
+                check_code("Status", &status).map_err(|e| e.at(before))?;
                 blob.ranges.push(LogRange {
                     offset,
                     length,
@@ -345,9 +349,13 @@ impl Format for State {
                 if self.drive_id.is_some() {
                     return Err(invalid("a second <DriveId> in one copy log").at(pos));
                 }
+                check_code("DriveId", text).map_err(|e| e.at(pos))?;
                 self.drive_id = Some(text.to_string());
             }
-            Tag::DriveStatus => self.status = Some(DriveStatus::parse(text)),
+            Tag::DriveStatus => {
+                check_code("Status", text).map_err(|e| e.at(pos))?;
+                self.status = Some(DriveStatus::parse(text));
+            }
             Tag::BlobPath => {
                 if self.has_path {
                     return Err(invalid("a second <BlobPath> in one <Blob>").at(pos));
@@ -361,7 +369,10 @@ impl Format for State {
             }
             Tag::Length => blob.length = Some(parse_u64(text, "Length").map_err(|e| e.at(pos))?),
             Tag::LastModified if !text.is_empty() => {
-                blob.last_modified_time = SnapshotTime::parse(text.as_bytes()).ok();
+                blob.last_modified_time = Some(
+                    SnapshotTime::parse_instant(text.as_bytes())
+                        .map_err(|e| invalid(format!("LastModified: {}", e.message())).at(pos))?,
+                );
                 blob.last_modified = Some(text.to_string());
             }
             _ => {}

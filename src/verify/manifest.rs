@@ -482,6 +482,7 @@ impl Format for State {
                 if self.drive_id.is_some() {
                     return Err(invalid("a second <DriveId> in one <Drive>").at(pos));
                 }
+                super::status::check_code("DriveId", id).map_err(|e| e.at(pos))?;
                 self.drive_id = Some(id.to_string());
             }
             Tag::BlobPath => {

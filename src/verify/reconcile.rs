@@ -29,14 +29,14 @@ pub struct Expected {
 }
 
 impl Expected {
-    /// The expected blob of a listing entry (the listing formats carry no
-    /// last-modified time, so that is left unknown).
+    /// The expected blob of a listing entry, with its size and
+    /// last-modified time when the listing tells them.
     pub fn from_entry(entry: &ListingEntry) -> Expected {
         Expected {
             path: entry.path.clone(),
             snapshot: entry.snapshot,
             size: entry.size,
-            last_modified: None,
+            last_modified: entry.last_modified,
         }
     }
 }
@@ -236,9 +236,20 @@ impl<'a> Verification<'a> {
                 }
             }
         }
+        // A blob listed twice in one manifest is a duplicate too, its drive
+        // named once.
         let duplicate = |path: &str, snapshot, drives: &[usize]| {
             let mut f = Finding::new(FindingKind::Duplicate, path, snapshot);
-            f.drives = drives.iter().map(|&d| drive_id(d)).collect();
+            let mut once: Vec<usize> = Vec::with_capacity(drives.len());
+            for &d in drives {
+                if !once.contains(&d) {
+                    once.push(d);
+                }
+            }
+            if once.len() < drives.len() {
+                f.note = Some("listed more than once in one drive's manifest".into());
+            }
+            f.drives = once.into_iter().map(drive_id).collect();
             f
         };
         for (i, drives) in several {

@@ -4,6 +4,24 @@
 
 use std::fmt;
 
+use crate::error::Error;
+
+/// Refuses a copy log's status code, or a manifest's or copy log's
+/// `DriveId`, that holds a control character: such text printed in a
+/// finding's line could forge other lines (a newline) or fields (a tab).
+/// The error has no position: the caller adds it.
+pub(crate) fn check_code(what: &str, code: &str) -> Result<(), Error> {
+    match code.chars().find(|c| c.is_control()) {
+        None => Ok(()),
+        Some(c) => Err(super::xml::invalid(format!(
+            "{what} {} has a control character (U+{:04X}): a status code or drive id is \
+             printed in findings, so it must be plain text; fix the file",
+            crate::path::quoted(code),
+            u32::from(c)
+        ))),
+    }
+}
+
 macro_rules! status_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident),* $(,)? }) => {
         $(#[$doc])*
@@ -215,5 +233,24 @@ mod tests {
         assert!(DriveStatus::CompletedWithErrors.is_processed());
         assert!(!DriveStatus::ManifestCorrupted.is_processed());
         assert!(!DriveStatus::parse("Lost").is_processed());
+    }
+}
+
+#[cfg(test)]
+mod control_tests {
+    use super::check_code;
+
+    #[test]
+    fn control_characters_are_refused_in_codes() {
+        assert!(check_code("Status", "Completed").is_ok());
+        assert!(check_code("DriveId", "9WM35C3U").is_ok());
+        for bad in ["Failed\nmissing\t/c/x", "a\tb", "x\u{7f}", "\r", "e\u{85}"] {
+            let e = check_code("Status", bad).unwrap_err();
+            assert!(e.message().contains("control character"), "{e}");
+            assert!(
+                !e.message().contains('\n') && !e.message().contains('\t'),
+                "{e}"
+            );
+        }
     }
 }

@@ -385,6 +385,8 @@ struct Saved<'a> {
     committed: Option<bool>,
     version_id: Option<&'a str>,
     is_current_version: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_modified: Option<blobsel::SnapshotTime>,
 }
 
 fn write_saved(e: &ListingEntry, out: &mut Vec<u8>) {
@@ -397,6 +399,7 @@ fn write_saved(e: &ListingEntry, out: &mut Vec<u8>) {
         committed: e.committed,
         version_id: e.version_id.as_deref(),
         is_current_version: e.is_current_version,
+        last_modified: e.last_modified,
     };
     let _ = serde_json::to_writer(&mut *out, &row);
     out.push(b'\n');

@@ -84,6 +84,7 @@ fn read_inputs(a: &VerifyArgs) -> Result<(Vec<DriveManifest>, Vec<DriveLog>)> {
         .iter()
         .map(|p| read_xml(p, DriveManifest::read))
         .collect::<Result<Vec<_>>>()?;
+    let manifests = one_manifest_a_drive(manifests, &a.manifests)?;
     let logs = a
         .copy_logs
         .iter()
@@ -99,6 +100,69 @@ fn read_inputs(a: &VerifyArgs) -> Result<(Vec<DriveManifest>, Vec<DriveLog>)> {
         }
     }
     Ok((manifests, logs))
+}
+
+/// Two manifests of one drive (one `DriveId`) would make every blob a
+/// `duplicate`: an error naming both, unless they are byte-identical
+/// copies, of which the first is kept (with a warning).
+fn one_manifest_a_drive(
+    manifests: Vec<DriveManifest>,
+    paths: &[PathBuf],
+) -> Result<Vec<DriveManifest>> {
+    let mut kept: Vec<(DriveManifest, &PathBuf)> = Vec::with_capacity(manifests.len());
+    for (m, path) in manifests.into_iter().zip(paths) {
+        let Some((first, first_path)) = kept.iter().find(|(k, _)| k.drive_id == m.drive_id) else {
+            kept.push((m, path));
+            continue;
+        };
+        if !same_bytes(first_path, path)? {
+            bail!(
+                "manifests {} and {} are both of drive {}, and differ: give one manifest a \
+                 drive (the one the service returned with it)",
+                first.source,
+                m.source,
+                m.drive_id
+            );
+        }
+        eprintln!(
+            "blobsel: warning: manifests {} and {} are the same file's copies (drive {}): \
+             {} is used once",
+            first.source, m.source, m.drive_id, first.source
+        );
+    }
+    Ok(kept.into_iter().map(|(m, _)| m).collect())
+}
+
+/// Whether two files hold the same bytes.
+fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
+    use std::io::Read;
+    let open = |p: &Path| -> Result<(Option<u64>, BufReader<std::fs::File>)> {
+        let f = crate::output::open_file(p)?;
+        let meta = f
+            .metadata()
+            .with_context(|| format!("cannot read {}", p.display()))?;
+        // A pipe cannot be read again: not known to be the same.
+        let len = meta.is_file().then_some(meta.len());
+        Ok((len, BufReader::with_capacity(256 * 1024, f)))
+    };
+    let ((la, mut ra), (lb, mut rb)) = (open(a)?, open(b)?);
+    if la.is_none() || la != lb {
+        return Ok(false);
+    }
+    let (mut ba, mut bb) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = ra
+            .read(&mut ba)
+            .with_context(|| format!("cannot read {}", a.display()))?;
+        if n == 0 {
+            return Ok(true);
+        }
+        rb.read_exact(&mut bb[..n])
+            .with_context(|| format!("cannot read {}", b.display()))?;
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+    }
 }
 
 /// The preview: what SELECTION selects of the listings or the account.
@@ -256,9 +320,14 @@ fn pair_logs(manifests: &[DriveManifest], logs: &[DriveLog]) -> Result<Vec<Optio
     Ok(of)
 }
 
-/// For each manifest, its drive's folder: the one whose name holds its
-/// `DriveId`, or else the one in the same place in the order given.
+/// For each manifest, its drive's folder. A folder whose name is a
+/// manifest's `DriveId`, or holds it as a whole token (`drive-D1`,
+/// `D1_copy`, but not `drive-D10` for `D1`), goes with that manifest; the
+/// other folders go, in the order given, with the manifests left, in
+/// theirs. The same folder twice, two folders for one drive, or a folder
+/// whose name holds two drives' ids is an error.
 fn pair_dirs(manifests: &[DriveManifest], dirs: &[PathBuf]) -> Result<Vec<Option<PathBuf>>> {
+    let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
     for d in dirs {
         if !d.is_dir() {
             bail!(
@@ -266,41 +335,102 @@ fn pair_dirs(manifests: &[DriveManifest], dirs: &[PathBuf]) -> Result<Vec<Option
                 d.display()
             );
         }
+        let real = d.canonicalize().unwrap_or_else(|_| d.clone());
+        if let Some((_, first)) = seen.iter().find(|(r, _)| *r == real) {
+            bail!(
+                "--drive {} and --drive {} are the same folder: give each drive's folder once",
+                first.display(),
+                d.display()
+            );
+        }
+        seen.push((real, d));
     }
-    if dirs.is_empty() {
-        return Ok(vec![None; manifests.len()]);
-    }
-    let by_name: Vec<Option<usize>> = manifests
-        .iter()
-        .map(|m| {
-            let mut hits = dirs.iter().enumerate().filter(|(_, d)| {
-                d.canonicalize()
-                    .ok()
-                    .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
-                    .is_some_and(|n| n.contains(&m.drive_id))
-            });
-            match (hits.next(), hits.next()) {
-                (Some((i, _)), None) => Some(i),
-                _ => None,
+    let mut of: Vec<Option<PathBuf>> = vec![None; manifests.len()];
+    let mut by_order = Vec::new();
+    for (real, d) in &seen {
+        let name = real
+            .file_name()
+            .or_else(|| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let hits: Vec<usize> = manifests
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| names_drive(&name, &m.drive_id))
+            .map(|(i, _)| i)
+            .collect();
+        let m = match hits[..] {
+            [] => {
+                by_order.push(*d);
+                continue;
             }
-        })
-        .collect();
-    let mut used: Vec<usize> = by_name.iter().flatten().copied().collect();
-    used.sort_unstable();
-    used.dedup();
-    if used.len() == dirs.len() && by_name.iter().flatten().count() == dirs.len() {
-        return Ok(by_name.iter().map(|i| i.map(|i| dirs[i].clone())).collect());
+            [m] => m,
+            _ => match hits.iter().find(|&&m| manifests[m].drive_id == name) {
+                Some(&m) => m,
+                None => bail!(
+                    "--drive {}: its name holds the DriveIds of {}: rename the folder, or \
+                     give it under a name that holds one drive's id",
+                    d.display(),
+                    hits.iter()
+                        .map(|&m| format!("{} ({})", manifests[m].drive_id, manifests[m].source))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            },
+        };
+        if let Some(first) = &of[m] {
+            bail!(
+                "--drive {} and --drive {} are both named for drive {}: give one folder a drive",
+                first.display(),
+                d.display(),
+                manifests[m].drive_id
+            );
+        }
+        of[m] = Some(d.to_path_buf());
     }
-    if dirs.len() == manifests.len() {
-        return Ok(dirs.iter().cloned().map(Some).collect());
+    if by_order.is_empty() {
+        return Ok(of);
     }
-    bail!(
-        "{} --drive folders for {} manifests, and their names do not tell which drive each \
-         is: give one --drive a --manifest, in the same order, or name each folder with its \
-         DriveId",
-        dirs.len(),
-        manifests.len()
-    )
+    let left: Vec<usize> = (0..manifests.len()).filter(|&m| of[m].is_none()).collect();
+    if left.len() != by_order.len() {
+        bail!(
+            "{} --drive folder{} ({}) not named for a drive, for {} manifest{} left ({}): \
+             name each folder with its DriveId (D1, drive-D1), or give one folder for each \
+             manifest left, in the same order",
+            by_order.len(),
+            if by_order.len() == 1 { "" } else { "s" },
+            by_order
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            left.len(),
+            if left.len() == 1 { "" } else { "s" },
+            left.iter()
+                .map(|&m| manifests[m].drive_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    for (m, d) in left.into_iter().zip(by_order) {
+        of[m] = Some(d.to_path_buf());
+    }
+    Ok(of)
+}
+
+/// Whether a folder's `name` names drive `id`: `id` itself, or `id` as a
+/// whole token of it (between the ends of the name and characters that are
+/// not letters or digits), case aside.
+fn names_drive(name: &str, id: &str) -> bool {
+    if id.is_empty() || name.len() < id.len() {
+        return false;
+    }
+    let (name, id) = (name.to_ascii_lowercase(), id.to_ascii_lowercase());
+    let token_edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    name.match_indices(&id).any(|(at, _)| {
+        token_edge(name[..at].chars().next_back())
+            && token_edge(name[at + id.len()..].chars().next())
+    })
 }
 
 fn print_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {

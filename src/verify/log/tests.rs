@@ -76,12 +76,15 @@ fn every_status_is_known_by_name() {
             b.snapshot.unwrap().to_string(),
             "2011-03-09T01:42:34.9360000Z"
         );
-        // An RFC 1123 time is kept as written.
+        // An RFC 1123 time is kept as written, and read.
         assert_eq!(
             b.last_modified.as_deref(),
             Some("Tue, 18 Sep 2012 23:47:08 GMT")
         );
-        assert_eq!(b.last_modified_time, None);
+        assert_eq!(
+            b.last_modified_time,
+            Some("2012-09-18T23:47:08Z".parse().unwrap())
+        );
         assert_eq!(b.metadata, Some(PartStatus::Completed));
         assert_eq!(b.properties, Some(PartStatus::Completed));
     }
@@ -156,6 +159,11 @@ fn errors_have_their_position() {
             "<DriveLog>\n<Blob Status=\"Failed\"><BlobPath>x/a</BlobPath></Blob></DriveLog>",
             "2:",
             "invalid container name",
+        ),
+        (
+            "<DriveLog>\n<Blob Status=\"Failed\"><BlobPath>c00/a</BlobPath>\n<LastModified>not a date</LastModified></Blob></DriveLog>",
+            "3:15",
+            "LastModified: invalid time \"not a date\"",
         ),
         ("<DriveManifest/>", "1:1", "--manifest"),
         ("  ", "1:", "not a copy log"),
