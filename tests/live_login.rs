@@ -187,6 +187,76 @@ fn a_rejected_secret_is_a_clear_error_without_the_secret() {
     );
 }
 
+/// A token endpoint answering 400 with `error_description` quoting what it
+/// was sent: the form body (so a secret shows form-encoded, and again
+/// JSON-escaped where the body has `/` or `&`) and the identity header.
+fn echoing_endpoint() -> Server {
+    Server::start(Box::new(|seen| {
+        let said = format!(
+            "bad request: {} header={}",
+            seen.body,
+            seen.header("x-identity-header").unwrap_or("")
+        );
+        let json = serde_json::json!({"error": "invalid_request", "error_description": said});
+        // serde_json leaves `/` and `&` as they are; escape them as some
+        // services do.
+        let body = json.to_string().replace('/', "\\/").replace('&', "\\u0026");
+        (400, body)
+    }))
+}
+
+#[test]
+fn secrets_echoed_back_form_encoded_or_json_escaped_stay_redacted() {
+    let Some((url, ca)) = azurite_oauth("secrets_echoed_back_form_encoded") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, sel) = seed(&url, &ca, dir.path(), 1);
+    // Characters that form encoding changes (issue 13, finding 2).
+    let secret = "Xq8~ab/cd+EF=gh&ij";
+    let echo = echoing_endpoint();
+    let file = dir.path().join("federated-token");
+    std::fs::write(&file, secret).unwrap();
+    let msi = format!("{}/msi/token", echo.url);
+    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "service principal (client secret): HTTP 400",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "app-1"),
+                ("AZURE_CLIENT_SECRET", secret),
+                ("AZURE_AUTHORITY_HOST", &echo.url),
+            ],
+        ),
+        (
+            "workload identity: HTTP 400",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "wl-app"),
+                ("AZURE_FEDERATED_TOKEN_FILE", file.to_str().unwrap()),
+                ("AZURE_AUTHORITY_HOST", &echo.url),
+            ],
+        ),
+        (
+            "managed identity: HTTP 400",
+            vec![("IDENTITY_ENDPOINT", &msi), ("IDENTITY_HEADER", secret)],
+        ),
+    ];
+    for (what, env) in cases {
+        let out = blobsel(&preview(&sel, &url), &ca, &env);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(what) && stderr.contains("<redacted>"),
+            "{what}: {stderr}"
+        );
+        // Neither the secret nor any piece of its encodings shows.
+        for piece in ["Xq8", "EF", "gh", "ij"] {
+            assert!(!stderr.contains(piece), "{what}: {piece:?} in {stderr}");
+        }
+    }
+}
+
 #[test]
 fn workload_identity_sends_the_federated_token_as_client_assertion() {
     let Some((url, ca)) =
