@@ -404,6 +404,80 @@ fn the_azure_cli_signed_in_user_is_the_last_resort() {
     assert!(stdout.contains(&format!("/{u}/")));
 }
 
+/// A source whose variables are all set but unusable (an authority host
+/// without a scheme) stops the chain with its error: no other identity (here
+/// the Azure CLI's, and the metadata endpoint's) signs in in its place
+/// (issue 13, finding 4).
+#[test]
+fn a_configured_source_with_a_bad_authority_host_stops_the_chain() {
+    let Some((url, ca)) = azurite_oauth("a_configured_source_with_a_bad_authority_host") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, sel) = seed(&url, &ca, dir.path(), 1);
+    let token = support::token_server::mint_jwt(Duration::from_secs(3600));
+    let bin = stub_az(dir.path(), &token);
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let imds = Server::tokens(Duration::from_secs(3600));
+    let imds_url = format!("{}/metadata/identity/oauth2/token", imds.url);
+    let file = dir.path().join("federated-token");
+    std::fs::write(&file, "federated.jwt.value").unwrap();
+    let file = file.display().to_string();
+    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "service principal (client secret): AZURE_AUTHORITY_HOST \"127.0.0.1:47001\"",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "app-1"),
+                ("AZURE_CLIENT_SECRET", SECRET),
+            ],
+        ),
+        (
+            "workload identity: AZURE_AUTHORITY_HOST \"127.0.0.1:47001\"",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "wl-app"),
+                ("AZURE_FEDERATED_TOKEN_FILE", &file),
+            ],
+        ),
+        (
+            "service principal (client secret): AZURE_AUTHORITY_HOST \"ftp://127.0.0.1:47001\"",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "app-1"),
+                ("AZURE_CLIENT_SECRET", SECRET),
+                ("AZURE_AUTHORITY_HOST", "ftp://127.0.0.1:47001"),
+            ],
+        ),
+    ];
+    for (said, mut env) in cases {
+        if !env.iter().any(|(k, _)| *k == "AZURE_AUTHORITY_HOST") {
+            env.push(("AZURE_AUTHORITY_HOST", "127.0.0.1:47001"));
+        }
+        env.push(("PATH", &path));
+        env.push(("BLOBSEL_IMDS_ENDPOINT", &imds_url));
+        let out = blobsel(&preview(&sel, &url), &ca, &env);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{said}: {stderr}");
+        assert!(stdout.is_empty(), "{said}: {stdout}");
+        assert!(
+            stderr.contains(said)
+                && stderr.contains("must begin with https://")
+                && stderr.contains("or http:// to a loopback address"),
+            "{said}: {stderr}"
+        );
+        assert!(!stderr.contains(SECRET), "{stderr}");
+        assert!(
+            !dir.path().join("az-args").exists(),
+            "{said}: `az` was asked for a token"
+        );
+        assert!(
+            imds.seen().is_empty(),
+            "{said}: the metadata endpoint was asked"
+        );
+    }
+}
+
 #[test]
 fn without_any_credential_the_error_says_what_each_source_lacked() {
     let Some((url, ca)) = azurite_oauth("without_any_credential_the_error_says") else {
