@@ -507,3 +507,55 @@ impl Shared<'_> {
 fn shared_container(shared: &Shared<'_>, id: usize) -> usize {
     shared.lock().tasks[id].container
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::ClientBuilder;
+
+    #[test]
+    fn directories_merge_in_the_services_order_and_out_of_order_is_an_error() {
+        let client = ClientBuilder::from_connection_string("UseDevelopmentStorage=true")
+            .unwrap()
+            .build()
+            .unwrap();
+        let shared = Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            containers: vec!["c"],
+            client: &client,
+            cap_rows: 100,
+            concurrency: 4,
+        };
+        let mut state = shared.lock();
+        state.tasks.push(Task::new(0, String::new(), vec![0], 0));
+        let page = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // The service's order (UTF-16): 😀/ before Ａ/; both are kept.
+        shared
+            .add_page(
+                &mut state,
+                0,
+                vec![],
+                page(&["\u{1F600}/", "\u{FF21}/"]),
+                None,
+            )
+            .unwrap();
+        // A directory cut by a page boundary comes again: listed once.
+        shared
+            .add_page(
+                &mut state,
+                0,
+                vec![],
+                page(&["\u{FF21}/", "\u{FF22}/"]),
+                None,
+            )
+            .unwrap();
+        let listed: Vec<&str> = state.tasks[1..].iter().map(|t| t.prefix.as_str()).collect();
+        assert_eq!(listed, ["\u{1F600}/", "\u{FF21}/", "\u{FF22}/"]);
+        // One that goes back in the order is an error, not a silent loss.
+        let e = shared
+            .add_page(&mut state, 0, vec![], page(&["b/"]), None)
+            .unwrap_err();
+        assert!(e.message().contains("\"b/\" after \"\u{FF22}/\""), "{e}");
+    }
+}
