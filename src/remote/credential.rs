@@ -432,10 +432,9 @@ mod tests {
         ] {
             let got = redact(shown, &[secret]);
             assert!(got.contains("<redacted>"), "{shown} -> {got}");
-            for piece in ["Xq8", "xq8", "ab", "gh", "ij\""] {
-                assert!(!got.contains(&format!("{piece}%")), "{shown} -> {got}");
+            for piece in ["Xq8", "EF", "gh", "ij"] {
+                assert!(!got.contains(piece), "{shown} -> {got}");
             }
-            assert!(!got.to_lowercase().contains("xq8"), "{shown} -> {got}");
         }
         // A space: `+` in a form, `%20` in a URL.
         for shown in ["a+b+c+d", "a%20b%20c%20d", "a b c d"] {
