@@ -3650,3 +3650,26 @@ fn the_spanning_prefix_warning_invents_no_container_name() {
     );
     assert!(!run.stdout.contains("kids"), "{}", run.stdout);
 }
+
+/// `--page-size` is a List Blobs `maxresults`: 1 to 5000, refused outside
+/// at parse time, before any request (issue 13, finding 3). The account URL
+/// is a closed loopback port: nothing is listed either way.
+#[test]
+fn page_size_outside_1_to_5000_is_a_usage_error() {
+    let dir = listing_dir();
+    for n in ["0", "5001", "100000"] {
+        dir.cmd(&[
+            "preview",
+            "selection.xml",
+            "--account-url",
+            "http://127.0.0.1:9/devstoreaccount1",
+            "--account-key",
+            "eA==",
+            "--page-size",
+            n,
+        ])
+        .run()
+        .usage_error(&["--page-size", "1..=5000"])
+        .stdout_empty();
+    }
+}

@@ -187,6 +187,76 @@ fn a_rejected_secret_is_a_clear_error_without_the_secret() {
     );
 }
 
+/// A token endpoint answering 400 with `error_description` quoting what it
+/// was sent: the form body (so a secret shows form-encoded, and again
+/// JSON-escaped where the body has `/` or `&`) and the identity header.
+fn echoing_endpoint() -> Server {
+    Server::start(Box::new(|seen| {
+        let said = format!(
+            "bad request: {} header={}",
+            seen.body,
+            seen.header("x-identity-header").unwrap_or("")
+        );
+        let json = serde_json::json!({"error": "invalid_request", "error_description": said});
+        // serde_json leaves `/` and `&` as they are; escape them as some
+        // services do.
+        let body = json.to_string().replace('/', "\\/").replace('&', "\\u0026");
+        (400, body)
+    }))
+}
+
+#[test]
+fn secrets_echoed_back_form_encoded_or_json_escaped_stay_redacted() {
+    let Some((url, ca)) = azurite_oauth("secrets_echoed_back_form_encoded") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, sel) = seed(&url, &ca, dir.path(), 1);
+    // Characters that form encoding changes (issue 13, finding 2).
+    let secret = "Xq8~ab/cd+EF=gh&ij";
+    let echo = echoing_endpoint();
+    let file = dir.path().join("federated-token");
+    std::fs::write(&file, secret).unwrap();
+    let msi = format!("{}/msi/token", echo.url);
+    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "service principal (client secret): HTTP 400",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "app-1"),
+                ("AZURE_CLIENT_SECRET", secret),
+                ("AZURE_AUTHORITY_HOST", &echo.url),
+            ],
+        ),
+        (
+            "workload identity: HTTP 400",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "wl-app"),
+                ("AZURE_FEDERATED_TOKEN_FILE", file.to_str().unwrap()),
+                ("AZURE_AUTHORITY_HOST", &echo.url),
+            ],
+        ),
+        (
+            "managed identity: HTTP 400",
+            vec![("IDENTITY_ENDPOINT", &msi), ("IDENTITY_HEADER", secret)],
+        ),
+    ];
+    for (what, env) in cases {
+        let out = blobsel(&preview(&sel, &url), &ca, &env);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(what) && stderr.contains("<redacted>"),
+            "{what}: {stderr}"
+        );
+        // Neither the secret nor any piece of its encodings shows.
+        for piece in ["Xq8", "EF", "gh", "ij"] {
+            assert!(!stderr.contains(piece), "{what}: {piece:?} in {stderr}");
+        }
+    }
+}
+
 #[test]
 fn workload_identity_sends_the_federated_token_as_client_assertion() {
     let Some((url, ca)) =
@@ -332,6 +402,80 @@ fn the_azure_cli_signed_in_user_is_the_last_resort() {
     );
     assert_eq!(args.lines().count(), 1, "one token for the whole listing");
     assert!(stdout.contains(&format!("/{u}/")));
+}
+
+/// A source whose variables are all set but unusable (an authority host
+/// without a scheme) stops the chain with its error: no other identity (here
+/// the Azure CLI's, and the metadata endpoint's) signs in in its place
+/// (issue 13, finding 4).
+#[test]
+fn a_configured_source_with_a_bad_authority_host_stops_the_chain() {
+    let Some((url, ca)) = azurite_oauth("a_configured_source_with_a_bad_authority_host") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, sel) = seed(&url, &ca, dir.path(), 1);
+    let token = support::token_server::mint_jwt(Duration::from_secs(3600));
+    let bin = stub_az(dir.path(), &token);
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let imds = Server::tokens(Duration::from_secs(3600));
+    let imds_url = format!("{}/metadata/identity/oauth2/token", imds.url);
+    let file = dir.path().join("federated-token");
+    std::fs::write(&file, "federated.jwt.value").unwrap();
+    let file = file.display().to_string();
+    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+        (
+            "service principal (client secret): AZURE_AUTHORITY_HOST \"127.0.0.1:47001\"",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "app-1"),
+                ("AZURE_CLIENT_SECRET", SECRET),
+            ],
+        ),
+        (
+            "workload identity: AZURE_AUTHORITY_HOST \"127.0.0.1:47001\"",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "wl-app"),
+                ("AZURE_FEDERATED_TOKEN_FILE", &file),
+            ],
+        ),
+        (
+            "service principal (client secret): AZURE_AUTHORITY_HOST \"ftp://127.0.0.1:47001\"",
+            vec![
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "app-1"),
+                ("AZURE_CLIENT_SECRET", SECRET),
+                ("AZURE_AUTHORITY_HOST", "ftp://127.0.0.1:47001"),
+            ],
+        ),
+    ];
+    for (said, mut env) in cases {
+        if !env.iter().any(|(k, _)| *k == "AZURE_AUTHORITY_HOST") {
+            env.push(("AZURE_AUTHORITY_HOST", "127.0.0.1:47001"));
+        }
+        env.push(("PATH", &path));
+        env.push(("BLOBSEL_IMDS_ENDPOINT", &imds_url));
+        let out = blobsel(&preview(&sel, &url), &ca, &env);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{said}: {stderr}");
+        assert!(stdout.is_empty(), "{said}: {stdout}");
+        assert!(
+            stderr.contains(said)
+                && stderr.contains("must begin with https://")
+                && stderr.contains("or http:// to a loopback address"),
+            "{said}: {stderr}"
+        );
+        assert!(!stderr.contains(SECRET), "{stderr}");
+        assert!(
+            !dir.path().join("az-args").exists(),
+            "{said}: `az` was asked for a token"
+        );
+        assert!(
+            imds.seen().is_empty(),
+            "{said}: the metadata endpoint was asked"
+        );
+    }
 }
 
 #[test]

@@ -500,3 +500,79 @@ fn rows_waiting_for_a_slow_sink_stay_bounded() {
     assert!(most.get() <= 12, "{} rows waited", most.get());
     assert!(most.get() >= 2, "{} rows waited", most.get());
 }
+
+/// The service lists names by UTF-16 code units: a virtual directory in
+/// U+E000..=U+FFFF comes after one at U+10000 or above (the other way round
+/// in UTF-8 byte order). The parallel listing once compared directories by
+/// bytes, and dropped the one it took for a repeat (issue 13, finding 1).
+#[test]
+fn parallel_listing_keeps_the_services_order_of_non_bmp_directories() {
+    let Some(url) = azurite("parallel_listing_keeps_the_services_order_of_non_bmp") else {
+        return;
+    };
+    let c = key_client(&url);
+    let layouts: [&[&str]; 5] = [
+        &["\u{FF21}/x", "\u{1F600}/y"],
+        &["\u{E000}/x", "\u{10000}/y"],
+        &[
+            "a",
+            "\u{FF21}/x",
+            "\u{1F600}/y",
+            "\u{E000}/x",
+            "\u{10000}/y",
+            "z/q",
+        ],
+        &[
+            "\u{e9}/1",
+            "\u{e9}",
+            "\u{1F600}",
+            "\u{1F600}/a/b",
+            "\u{FF21}",
+            "\u{FF21}/\u{10000}/c",
+            "\u{FF21}/\u{E000}/d",
+            "b/\u{1F600}/e",
+            "b/\u{FF21}/f",
+            "b/\u{E000}",
+        ],
+        &[
+            "\u{10000}/1",
+            "\u{10000}/2",
+            "\u{1F600}/1",
+            "\u{E000}/1",
+            "\u{E000}/2",
+            "\u{FF21}/1",
+            "\u{FF21}/\u{1F600}/1",
+            "\u{FF21}/\u{FF21}/1",
+        ],
+    ];
+    for (n, names) in layouts.iter().enumerate() {
+        let u = unique(&format!("utf16{n}"));
+        create_container(&c, &u);
+        for name in names.iter() {
+            put_blob(&c, &u, name, b"x");
+        }
+        let plan = Plan {
+            steps: vec![step(ContainerScope::Container(u.clone()), &[""])],
+        };
+        let (want, _) = list(&c, &plan, 1);
+        // The sequential listing holds every blob, in UTF-16 order.
+        let mut sorted: Vec<String> = names.iter().map(|s| format!("/{u}/{s}")).collect();
+        sorted.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+        let paths: Vec<String> = want.iter().map(|r| r.0.clone()).collect();
+        assert_eq!(paths, sorted, "layout {n}: the service's order");
+        for page_size in [1, 2, 3, 5000] {
+            let paged = builder(&url, dev_key())
+                .max_results(page_size)
+                .build()
+                .unwrap();
+            for concurrency in [1, 2, 4, 16] {
+                let (got, _) = list(&paged, &plan, concurrency);
+                assert_same(
+                    &got,
+                    &want,
+                    &format!("layout {n}, page size {page_size}, concurrency {concurrency}"),
+                );
+            }
+        }
+    }
+}

@@ -313,6 +313,9 @@ impl Client {
                     continue;
                 }
             }
+            // The token sent is a secret too, should an answer quote it.
+            let mut secrets = secrets.clone();
+            secrets.extend(sent_bearer.as_deref());
             let judged = retry::judge(outcome, attempt, &self.builder, what, &secrets)?;
             match judged {
                 Attempt::Done(response) => return Ok(response),

@@ -55,7 +55,13 @@ impl Credential {
         match self {
             Credential::Anonymous => Vec::new(),
             Credential::SharedKey(k) => vec![k.base64.as_str()],
-            Credential::Sas(t) => vec![t.token.as_str()],
+            Credential::Sas(t) => {
+                let raw = t.token.split('&').find_map(|p| p.strip_prefix("sig="));
+                [Some(t.token.as_str()), raw, Some(t.sig.as_str())]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }
             Credential::Token(_) => Vec::new(),
         }
     }
@@ -124,6 +130,8 @@ impl fmt::Debug for SharedKey {
 #[derive(Clone)]
 pub struct SasToken {
     pub(crate) token: String,
+    /// The signature, percent-decoded: a service may quote it so.
+    pub(crate) sig: String,
 }
 
 impl SasToken {
@@ -137,8 +145,14 @@ impl SasToken {
                 "SAS token: no `sig=` parameter; pass the whole token, e.g. `sv=…&sp=rl&sig=…`",
             ));
         }
+        let sig = token
+            .split('&')
+            .find_map(|p| p.strip_prefix("sig="))
+            .map(percent_decode)
+            .unwrap_or_default();
         Ok(SasToken {
             token: token.to_string(),
+            sig,
         })
     }
 }
@@ -236,11 +250,13 @@ impl ConnectionString {
 }
 
 /// `text` with every `sig=` value and every one of `secrets` replaced by
-/// `<redacted>`.
+/// `<redacted>`: a secret as it is, and as it shows when a service echoes a
+/// request back, percent-encoded (`%7E`, `%7e`, `+` for a space: a form
+/// body or a URL) or escaped in JSON (`\/`, `\u0026`), in any mix.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(secret, "<redacted>");
+        out = redact_one(&out, secret);
     }
     let mut result = String::with_capacity(out.len());
     let mut rest = out.as_str();
@@ -258,6 +274,95 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     result
 }
 
+/// `text` with every occurrence of `secret`, in any of the encodings
+/// [`redact`] names, replaced by `<redacted>`.
+fn redact_one(text: &str, secret: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match encoded_match(bytes, i, secret) {
+            // A match starts and ends on character boundaries: it begins with
+            // the first character of the secret, or an ASCII `%` or `\`, and
+            // ends after a whole character or an ASCII escape.
+            Some(end) if end > i && text.is_char_boundary(i) && text.is_char_boundary(end) => {
+                out.push_str(&text[copied..i]);
+                out.push_str("<redacted>");
+                copied = end;
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Where `secret` ends if it is written at `at` in `text`, each character
+/// as it is, percent-encoded (each UTF-8 byte `%XX`, any letter case; `+`
+/// for a space) or JSON-escaped (`\/`, `\"`, `\\`, `\n`…, `\uXXXX`,
+/// surrogate pairs beyond U+FFFF).
+fn encoded_match(text: &[u8], at: usize, secret: &str) -> Option<usize> {
+    // Every place the secret so far can end (`%` may be itself, or the
+    // start of `%25`): a few at most.
+    let mut ends = vec![at];
+    for c in secret.chars() {
+        let mut next: Vec<usize> = ends.iter().flat_map(|&i| char_ends(text, i, c)).collect();
+        next.sort_unstable();
+        next.dedup();
+        if next.is_empty() {
+            return None;
+        }
+        ends = next;
+    }
+    ends.last().copied()
+}
+
+/// Where character `c` can end if it is written at `i` in `text`, in one of
+/// the encodings of [`encoded_match`].
+fn char_ends(text: &[u8], i: usize, c: char) -> impl Iterator<Item = usize> {
+    let mut utf8 = [0u8; 4];
+    let raw = c.encode_utf8(&mut utf8).as_bytes();
+    let as_is = (text.get(i..i + raw.len()) == Some(raw)).then_some(i + raw.len());
+    let plus = (c == ' ' && text.get(i) == Some(&b'+')).then_some(i + 1);
+    // Percent-encoded: every byte `%XX`.
+    let percent = raw.iter().try_fold(i, |j, &b| {
+        (text.get(j) == Some(&b'%') && hex_at(text, j + 1, 2) == Some(u32::from(b)))
+            .then_some(j + 3)
+    });
+    // JSON escapes: short ones, or `\uXXXX` (two beyond U+FFFF).
+    let short = match c {
+        '/' => Some(b'/'),
+        '"' => Some(b'"'),
+        '\\' => Some(b'\\'),
+        '\n' => Some(b'n'),
+        '\r' => Some(b'r'),
+        '\t' => Some(b't'),
+        '\u{8}' => Some(b'b'),
+        '\u{c}' => Some(b'f'),
+        _ => None,
+    };
+    let short = short
+        .filter(|&e| text.get(i) == Some(&b'\\') && text.get(i + 1) == Some(&e))
+        .map(|_| i + 2);
+    let mut units = [0u16; 2];
+    let unicode = c.encode_utf16(&mut units).iter().try_fold(i, |j, &unit| {
+        (text.get(j..j + 2) == Some(b"\\u") && hex_at(text, j + 2, 4) == Some(u32::from(unit)))
+            .then_some(j + 6)
+    });
+    [as_is, plus, percent, short, unicode].into_iter().flatten()
+}
+
+/// The value of the `digits` hexadecimal digits at `at` in `text`.
+fn hex_at(text: &[u8], at: usize, digits: usize) -> Option<u32> {
+    let s = std::str::from_utf8(text.get(at..at + digits)?).ok()?;
+    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(s, 16).ok()
+}
+
 /// The byte offset of the next `sig=` that starts a query parameter, in any
 /// letter case.
 fn find_sig(text: &str) -> Option<usize> {
@@ -267,6 +372,27 @@ fn find_sig(text: &str) -> Option<usize> {
             && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
             && !bytes[i + 4..].starts_with(b"<redacted>")
     })
+}
+
+/// `text` with its `%XX` escapes decoded (invalid ones, and invalid UTF-8,
+/// kept as they are).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match hex_at(bytes, i + 1, 2) {
+            Some(b) if bytes[i] == b'%' => {
+                out.push(u8::try_from(b).unwrap_or(b'%'));
+                i += 3;
+            }
+            _ => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 /// A [`ErrorKind::Remote`] error.
@@ -290,6 +416,58 @@ mod tests {
             "key <redacted> here"
         );
         assert_eq!(redact("design=x", &[]), "design=x");
+    }
+
+    #[test]
+    fn redacts_secrets_percent_encoded_and_json_escaped() {
+        let secret = "Xq8~ab/cd+EF=gh&ij";
+        for shown in [
+            // A form body as blobsel sends it, echoed back (issue 13, finding 2).
+            "client_secret=Xq8%7Eab%2Fcd%2BEF%3Dgh%26ij&x=1",
+            "client_secret=Xq8%7eab%2fcd%2bEF%3dgh%26ij",
+            "client_secret=Xq8~ab%2Fcd%2BEF%3Dgh%26ij",
+            "\"client_secret\": \"Xq8~ab\\/cd+EF=gh\\u0026ij\"",
+            "\"Xq8\\u007eab\\u002Fcd\\u002bEF\\u003dgh\\u0026ij\"",
+            "Xq8~ab/cd+EF=gh&ij",
+        ] {
+            let got = redact(shown, &[secret]);
+            assert!(got.contains("<redacted>"), "{shown} -> {got}");
+            for piece in ["Xq8", "EF", "gh", "ij"] {
+                assert!(!got.contains(piece), "{shown} -> {got}");
+            }
+        }
+        // A space: `+` in a form, `%20` in a URL.
+        for shown in ["a+b+c+d", "a%20b%20c%20d", "a b c d"] {
+            assert_eq!(redact(shown, &["a b c d"]), "<redacted>");
+        }
+        // Beyond ASCII: UTF-8 percent-encoded, or JSON's surrogate pairs.
+        let wide = "p\u{e9}\u{1F600}q";
+        for shown in [
+            "p%C3%A9%F0%9F%98%80q",
+            "p\\u00e9\\ud83d\\ude00q",
+            "p\u{e9}\u{1F600}q",
+        ] {
+            assert_eq!(redact(&format!("<{shown}>"), &[wide]), "<<redacted>>");
+        }
+        // A SAS signature, as the token holds it or decoded.
+        let sas = SasToken::new("sv=2021&sig=ab%2Bcd%2Fef%3D&sp=r").unwrap();
+        assert_eq!(sas.sig, "ab+cd/ef=");
+        let sas = Credential::Sas(sas);
+        let secrets = sas.secrets();
+        assert_eq!(redact("x ab+cd/ef= y", &secrets), "x <redacted> y");
+        assert_eq!(
+            redact("x ab%252Bcd%252Fef%253D y", &secrets),
+            "x <redacted> y"
+        );
+        // Text around a match, and text that only looks like one, stay.
+        assert_eq!(
+            redact("x=Xq8%7Eab%2Fcd%2B", &[secret]),
+            "x=Xq8%7Eab%2Fcd%2B"
+        );
+        assert_eq!(
+            redact("\u{e9}abcd\u{e9}", &["abcd"]),
+            "\u{e9}<redacted>\u{e9}"
+        );
     }
 
     #[test]

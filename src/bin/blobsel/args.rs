@@ -266,7 +266,7 @@ pub struct AccountArgs {
     #[arg(long, requires = "save_listing")]
     pub resume: bool,
     /// Results per List Blobs / List Containers page (1-5000).
-    #[arg(long, value_name = "N", default_value = "5000")]
+    #[arg(long, value_name = "N", default_value = "5000", value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub page_size: u32,
     /// List Blobs requests in flight: containers, prefixes and the virtual
     /// directories below them are listed at the same time (1: one request

@@ -42,9 +42,13 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 /// are contiguous in a sequential listing, and a name `b` not under `Q` sorts
 /// before all of them exactly when `b < Q`. The rows of a delimiter page and
 /// its `BlobPrefix` names are therefore merged by that comparison, each
-/// prefix standing for the whole listing of its task (this assumes the
-/// service's order is the byte order of UTF-8 names, which is what Azure
-/// and Azurite use; the set of rows does not depend on it).
+/// prefix standing for the whole listing of its task. "Sorted" is the
+/// service's order, by UTF-16 code units (Azurite's, and .NET's ordinal
+/// order Azure uses), not the byte order of the UTF-8 names: the two differ
+/// between characters at or above U+10000 and those in U+E000..=U+FFFF, and
+/// comparing by bytes once lost and reordered directories. Should a service
+/// list a page's directories out of that order, the listing stops with an
+/// error rather than drop or misplace any.
 ///
 /// The rows of one blob (its snapshots, and the blob itself) are passed on
 /// in one order whatever the listing: snapshots oldest first, then the blob,

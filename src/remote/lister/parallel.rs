@@ -6,11 +6,14 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::rows::{blob_name, take_rows};
+use std::cmp::Ordering;
+
+use super::rows::{blob_name, service_cmp, take_rows};
 use super::{ResumeFrame, ResumePoint, Run};
 use crate::error::Error;
 use crate::listing::ListingEntry;
 use crate::remote::client::Client;
+use crate::remote::credential::remote_error;
 use crate::remote::{is_container_not_found, ListStats};
 
 /// How deep below a plan's prefix virtual directories are split off.
@@ -360,7 +363,13 @@ impl Shared<'_> {
             let done = page.next.is_none();
             let task = &mut state.tasks[id];
             let rows = take_rows(&mut task.carry, page.entries, !done, &page.prefixes);
-            self.add_page(&mut state, id, rows, page.prefixes, start);
+            if let Err(e) = self.add_page(&mut state, id, rows, page.prefixes, start) {
+                let task = &mut state.tasks[id];
+                task.error = Some(e);
+                task.done = true;
+                self.changed.notify_all();
+                return state;
+            }
             let task = &mut state.tasks[id];
             task.marker = page.next;
             task.done = done;
@@ -394,6 +403,12 @@ impl Shared<'_> {
     /// a waiting task. When resuming, what is not after the task's `after`
     /// name is left out, and a directory holding that name goes on where
     /// its frame says.
+    ///
+    /// Names compare in the service's order ([`service_cmp`]). The merge
+    /// relies on the page's directories coming in that order, each after
+    /// the last one seen (or that one again, after a page boundary): if
+    /// they do not, no directory is silently dropped or moved; the listing
+    /// fails with an error instead.
     fn add_page(
         &self,
         state: &mut State,
@@ -401,28 +416,46 @@ impl Shared<'_> {
         entries: Vec<ListingEntry>,
         prefixes: Vec<String>,
         start: Option<Arc<str>>,
-    ) {
+    ) -> Result<(), Error> {
         let after = state.tasks[id].after.clone();
         let mut held = 0;
         let mut prefixes = prefixes.into_iter().peekable();
         let mut rows: Vec<ListingEntry> = Vec::new();
-        let mut entries = entries
-            .into_iter()
-            .filter(|e| after.as_deref().is_none_or(|a| blob_name(e) > a));
-        loop {
+        let mut entries = entries.into_iter().filter(|e| {
+            after
+                .as_deref()
+                .is_none_or(|a| service_cmp(blob_name(e), a) == Ordering::Greater)
+        });
+        let result = 'page: loop {
             let next_row = entries.next();
             // Directories that sort before this row (or all that are left).
             while let Some(q) = prefixes.next_if(|q| {
                 next_row
                     .as_ref()
-                    .is_none_or(|r| q.as_bytes() < blob_name(r).as_bytes())
+                    .is_none_or(|r| service_cmp(q, blob_name(r)) == Ordering::Less)
             }) {
                 let child = state.tasks.len();
                 let task = &mut state.tasks[id];
-                // A directory cut by a page boundary comes again on the next
-                // page: it is listed once.
-                if task.last_prefix.as_ref().is_some_and(|last| q <= *last) {
-                    continue;
+                match task
+                    .last_prefix
+                    .as_deref()
+                    .map(|last| service_cmp(&q, last))
+                {
+                    // A directory cut by a page boundary comes again on the
+                    // next page: it is listed once.
+                    Some(Ordering::Equal) => continue,
+                    Some(Ordering::Less) => {
+                        let last = task.last_prefix.clone().unwrap_or_default();
+                        break 'page Err(remote_error(format!(
+                            "the service listed virtual directory {q:?} after {last:?} \
+                             (under prefix {:?} of container {:?}), out of the order \
+                             the parallel listing relies on; the listing is stopped \
+                             rather than risk losing or misplacing blobs: list again \
+                             with --concurrency 1",
+                            task.prefix, self.containers[task.container]
+                        )));
+                    }
+                    _ => {}
                 }
                 task.last_prefix = Some(q.clone());
                 let mut resumed = Task::new(task.container, String::new(), Vec::new(), 0);
@@ -436,7 +469,7 @@ impl Shared<'_> {
                             resumed.marker = frame.marker;
                             resumed.frames = std::mem::take(&mut task.frames);
                         }
-                    } else if q.as_str() < &**a {
+                    } else if service_cmp(&q, a) == Ordering::Less {
                         continue; // passed on before the interruption
                     }
                 }
@@ -458,18 +491,71 @@ impl Shared<'_> {
             }
             match next_row {
                 Some(row) => rows.push(row),
-                None => break,
+                None => break Ok(()),
             }
-        }
+        };
         if !rows.is_empty() {
             held += rows.len();
             state.tasks[id].pieces.push_back(Piece::Rows(rows, start));
         }
         state.held_rows += held;
+        result
     }
 }
 
 /// The container index of task `id`.
 fn shared_container(shared: &Shared<'_>, id: usize) -> usize {
     shared.lock().tasks[id].container
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::ClientBuilder;
+
+    #[test]
+    fn directories_merge_in_the_services_order_and_out_of_order_is_an_error() {
+        let client = ClientBuilder::from_connection_string("UseDevelopmentStorage=true")
+            .unwrap()
+            .build()
+            .unwrap();
+        let shared = Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            containers: vec!["c"],
+            client: &client,
+            cap_rows: 100,
+            concurrency: 4,
+        };
+        let mut state = shared.lock();
+        state.tasks.push(Task::new(0, String::new(), vec![0], 0));
+        let page = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // The service's order (UTF-16): 😀/ before Ａ/; both are kept.
+        shared
+            .add_page(
+                &mut state,
+                0,
+                vec![],
+                page(&["\u{1F600}/", "\u{FF21}/"]),
+                None,
+            )
+            .unwrap();
+        // A directory cut by a page boundary comes again: listed once.
+        shared
+            .add_page(
+                &mut state,
+                0,
+                vec![],
+                page(&["\u{FF21}/", "\u{FF22}/"]),
+                None,
+            )
+            .unwrap();
+        let listed: Vec<&str> = state.tasks[1..].iter().map(|t| t.prefix.as_str()).collect();
+        assert_eq!(listed, ["\u{1F600}/", "\u{FF21}/", "\u{FF22}/"]);
+        // One that goes back in the order is an error, not a silent loss.
+        let e = shared
+            .add_page(&mut state, 0, vec![], page(&["b/"]), None)
+            .unwrap_err();
+        assert!(e.message().contains("\"b/\" after \"\u{FF22}/\""), "{e}");
+    }
 }

@@ -1,7 +1,18 @@
 //! The rows of a page as they are passed on: each blob's rows together and
 //! in one order.
 
+use std::cmp::Ordering;
+
 use crate::listing::ListingEntry;
+
+/// Compares two names in the order the service lists them: by UTF-16 code
+/// units (Azure's and Azurite's order). It differs from the byte order of
+/// the UTF-8 names (and from `str`'s `Ord`) only between a character at or
+/// above U+10000 (a surrogate pair, 0xD800..0xDBFF) and one in
+/// U+E000..=U+FFFF: `"\u{FF21}"` sorts after `"\u{1F600}"` here.
+pub(super) fn service_cmp(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
 
 /// The blob name of a row: its path without `/container/`.
 pub(super) fn blob_name(entry: &ListingEntry) -> &str {
@@ -21,7 +32,11 @@ pub(super) fn take_rows(
 ) -> Vec<ListingEntry> {
     let mut rows = std::mem::take(carry);
     rows.extend(page);
-    let later_prefix = |e: &ListingEntry| prefixes.iter().any(|q| q.as_str() > blob_name(e));
+    let later_prefix = |e: &ListingEntry| {
+        prefixes
+            .iter()
+            .any(|q| service_cmp(q, blob_name(e)) == Ordering::Greater)
+    };
     if more && !rows.last().is_some_and(later_prefix) {
         if let Some(last) = rows.last().map(|e| e.path.clone()) {
             let cut = rows
@@ -66,6 +81,43 @@ mod tests {
                 None => e.path.clone(),
             })
             .collect()
+    }
+
+    #[test]
+    fn names_compare_by_utf16_code_units() {
+        use Ordering::*;
+        // U+E000..=U+FFFF sort after the surrogate pairs of U+10000 and up.
+        assert_eq!(service_cmp("\u{FF21}/x", "\u{1F600}/y"), Greater);
+        assert_eq!(service_cmp("\u{E000}/x", "\u{10000}/y"), Greater);
+        assert_eq!(service_cmp("\u{1F600}/", "\u{FF21}/"), Less);
+        // Elsewhere the order is the byte order.
+        assert_eq!(service_cmp("a", "\u{e9}"), Less);
+        assert_eq!(service_cmp("\u{e9}", "\u{FF21}"), Less);
+        assert_eq!(service_cmp("\u{e9}", "\u{1F600}"), Less);
+        assert_eq!(service_cmp("\u{D7FF}", "\u{10000}"), Less);
+        assert_eq!(service_cmp("a/", "a/b"), Less);
+        assert_eq!(service_cmp("a/b", "a/b"), Equal);
+        assert_eq!(service_cmp("", "a"), Less);
+        let mut names = [
+            "\u{FF21}/x",
+            "b",
+            "\u{1F600}/y",
+            "\u{E000}/x",
+            "\u{10000}/y",
+            "\u{e9}",
+        ];
+        names.sort_by(|a, b| service_cmp(a, b));
+        assert_eq!(
+            names,
+            [
+                "b",
+                "\u{e9}",
+                "\u{10000}/y",
+                "\u{1F600}/y",
+                "\u{E000}/x",
+                "\u{FF21}/x"
+            ]
+        );
     }
 
     #[test]

@@ -19,12 +19,16 @@ pub struct AzureCli {
 impl AzureCli {
     /// The `az` on the `PATH` that `env` gives, or why there is none.
     /// `AZURE_TENANT_ID` is not passed on: the CLI's signed-in tenant is used.
-    pub fn from_env(env: Env<'_>) -> Result<AzureCli, String> {
+    pub fn from_env(env: Env<'_>) -> Result<AzureCli, TokenError> {
         let path = var(env, "PATH").unwrap_or_default();
         let program = std::env::split_paths(&path)
             .map(|dir| dir.join("az"))
             .find(|p| p.is_file())
-            .ok_or("`az` is not on PATH (install the Azure CLI and run `az login`)")?;
+            .ok_or_else(|| {
+                TokenError::Unavailable(
+                    "`az` is not on PATH (install the Azure CLI and run `az login`)".into(),
+                )
+            })?;
         Ok(AzureCli { program })
     }
 }

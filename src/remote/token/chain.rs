@@ -8,8 +8,10 @@ use super::{AccessToken, AzureCli, ClientSecret, Env, Http, ManagedIdentity, Tok
 use super::{TokenSource, WorkloadIdentity};
 use crate::remote::credential::remote_error;
 
-/// One source of the chain, or its name and what it lacks.
-type Link = Result<Box<dyn TokenSource>, (&'static str, String)>;
+/// One source of the chain, or its name and why it cannot be used: what it
+/// lacks (the chain goes on), or what is wrong with how it is set up (the
+/// chain stops: another identity must not be used in its place).
+type Link = Result<Box<dyn TokenSource>, (&'static str, TokenError)>;
 
 /// The default chain: the sources in order, the first that gives a token
 /// kept.
@@ -20,7 +22,7 @@ pub(super) struct Chain {
 
 impl Chain {
     pub(super) fn from_env(env: Env<'_>) -> Chain {
-        fn boxed<T: TokenSource + 'static>(name: &'static str, r: Result<T, String>) -> Link {
+        fn boxed<T: TokenSource + 'static>(name: &'static str, r: Result<T, TokenError>) -> Link {
             r.map(|s| Box::new(s) as Box<dyn TokenSource>)
                 .map_err(|why| (name, why))
         }
@@ -49,7 +51,8 @@ impl TokenSource for Chain {
         let mut tried = Vec::new();
         for (i, source) in self.sources.iter().enumerate() {
             match source {
-                Err((name, why)) => tried.push(format!("{name}: {why}")),
+                Err((name, TokenError::Unavailable(why))) => tried.push(format!("{name}: {why}")),
+                Err((_, TokenError::Failed(e))) => return Err(TokenError::Failed(e.clone())),
                 Ok(source) => match source.get_token(http) {
                     Ok(token) => {
                         *self.chosen.lock().unwrap_or_else(PoisonError::into_inner) = Some(i);

@@ -2,6 +2,7 @@
 //! credentials grant at the Microsoft Entra token endpoint.
 
 use super::{token_url, var, AccessToken, Env, Http, TokenError, TokenSource, STORAGE_SCOPE};
+use crate::remote::credential::remote_error;
 
 pub(super) const NAME: &str = "service principal (client secret)";
 
@@ -25,18 +26,26 @@ impl std::fmt::Debug for ClientSecret {
 
 impl ClientSecret {
     /// The service principal the variables of `env` name (and the authority
-    /// of `AZURE_AUTHORITY_HOST`), or what is missing.
-    pub fn from_env(env: Env<'_>) -> Result<ClientSecret, String> {
+    /// of `AZURE_AUTHORITY_HOST`); [`TokenError::Unavailable`] saying what
+    /// is missing, or [`TokenError::Failed`] when all is set but something
+    /// is unusable (`AZURE_AUTHORITY_HOST` without `https://`): a chain
+    /// stops there rather than sign in as someone else.
+    pub fn from_env(env: Env<'_>) -> Result<ClientSecret, TokenError> {
         let missing: Vec<&str> = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"]
             .into_iter()
             .filter(|n| var(env, n).is_none())
             .collect();
         if !missing.is_empty() {
-            return Err(format!("{} not set", is_are(&missing)));
+            return Err(TokenError::Unavailable(format!(
+                "{} not set",
+                is_are(&missing)
+            )));
         }
         let tenant = var(env, "AZURE_TENANT_ID").unwrap_or_default();
         Ok(ClientSecret {
-            token_url: token_url(env, &tenant).map_err(|e| e.message().to_string())?,
+            token_url: token_url(env, &tenant).map_err(|e| {
+                TokenError::Failed(remote_error(format!("{NAME}: {}", e.message())))
+            })?,
             client_id: var(env, "AZURE_CLIENT_ID").unwrap_or_default(),
             secret: var(env, "AZURE_CLIENT_SECRET").unwrap_or_default(),
         })

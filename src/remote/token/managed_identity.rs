@@ -45,14 +45,16 @@ impl ManagedIdentity {
     /// Service's when `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` are set,
     /// else the instance metadata endpoint (`BLOBSEL_IMDS_ENDPOINT` replaces
     /// its URL; only tests set it).
-    pub fn from_env(env: Env<'_>) -> Result<ManagedIdentity, String> {
+    pub fn from_env(env: Env<'_>) -> Result<ManagedIdentity, TokenError> {
         let client_id = var(env, "AZURE_CLIENT_ID");
         let endpoint = match (var(env, "IDENTITY_ENDPOINT"), var(env, "IDENTITY_HEADER")) {
             (Some(url), Some(header)) => Endpoint::AppService { url, header },
             (Some(_), None) => {
-                return Err("IDENTITY_ENDPOINT is set without IDENTITY_HEADER \
-                            (Azure Arc's challenge is not supported)"
-                    .into())
+                return Err(TokenError::Unavailable(
+                    "IDENTITY_ENDPOINT is set without IDENTITY_HEADER \
+                     (Azure Arc's challenge is not supported)"
+                        .into(),
+                ))
             }
             _ => Endpoint::Imds {
                 url: var(env, "BLOBSEL_IMDS_ENDPOINT").unwrap_or_else(|| IMDS.into()),

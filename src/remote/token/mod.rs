@@ -140,7 +140,9 @@ pub(crate) fn token_url(env: Env<'_>, tenant: &str) -> Result<String, Error> {
         });
     if !host.starts_with("https://") && !loopback {
         return Err(remote_error(format!(
-            "AZURE_AUTHORITY_HOST {host:?}: must begin with https:// (e.g. https://login.microsoftonline.us)"
+            "AZURE_AUTHORITY_HOST {host:?}: must begin with https:// (e.g. \
+             https://login.microsoftonline.us), or http:// to a loopback address \
+             (127.0.0.1, localhost or [::1]: a local test server)"
         )));
     }
     if tenant.is_empty()
@@ -298,6 +300,12 @@ mod tests {
         );
         assert!(token_url(&env("http://127.0.0.1:8080"), "t").is_ok());
         assert!(token_url(&env("http://evil.example"), "t").is_err());
+        let e = token_url(&env("127.0.0.1:47001"), "t").unwrap_err();
+        assert!(
+            e.message().contains("must begin with https://")
+                && e.message().contains("or http:// to a loopback address"),
+            "{e}"
+        );
         assert!(token_url(&env("http://127.0.0.1.evil.example"), "t").is_err());
         assert!(token_url(&env(""), "a/b").is_err());
     }

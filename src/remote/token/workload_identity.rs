@@ -20,7 +20,7 @@ pub struct WorkloadIdentity {
 impl WorkloadIdentity {
     /// The workload identity the variables of `env` describe, or what is
     /// missing.
-    pub fn from_env(env: Env<'_>) -> Result<WorkloadIdentity, String> {
+    pub fn from_env(env: Env<'_>) -> Result<WorkloadIdentity, TokenError> {
         let missing: Vec<&str> = [
             "AZURE_FEDERATED_TOKEN_FILE",
             "AZURE_TENANT_ID",
@@ -30,11 +30,16 @@ impl WorkloadIdentity {
         .filter(|n| var(env, n).is_none())
         .collect();
         if !missing.is_empty() {
-            return Err(format!("{} not set", is_are(&missing)));
+            return Err(TokenError::Unavailable(format!(
+                "{} not set",
+                is_are(&missing)
+            )));
         }
         let tenant = var(env, "AZURE_TENANT_ID").unwrap_or_default();
         Ok(WorkloadIdentity {
-            token_url: token_url(env, &tenant).map_err(|e| e.message().to_string())?,
+            token_url: token_url(env, &tenant).map_err(|e| {
+                TokenError::Failed(remote_error(format!("{NAME}: {}", e.message())))
+            })?,
             client_id: var(env, "AZURE_CLIENT_ID").unwrap_or_default(),
             token_file: var(env, "AZURE_FEDERATED_TOKEN_FILE")
                 .unwrap_or_default()
