@@ -31,25 +31,47 @@ impl ClientSecret {
     /// is unusable (`AZURE_AUTHORITY_HOST` without `https://`): a chain
     /// stops there rather than sign in as someone else.
     pub fn from_env(env: Env<'_>) -> Result<ClientSecret, TokenError> {
-        let missing: Vec<&str> = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"]
-            .into_iter()
-            .filter(|n| var(env, n).is_none())
-            .collect();
-        if !missing.is_empty() {
-            return Err(TokenError::Unavailable(format!(
-                "{} not set",
-                is_are(&missing)
-            )));
-        }
-        let tenant = var(env, "AZURE_TENANT_ID").unwrap_or_default();
+        let [tenant, client_id, secret] = required(
+            env,
+            ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+        )?;
         Ok(ClientSecret {
-            token_url: token_url(env, &tenant).map_err(|e| {
-                TokenError::Failed(remote_error(format!("{NAME}: {}", e.message())))
-            })?,
-            client_id: var(env, "AZURE_CLIENT_ID").unwrap_or_default(),
-            secret: var(env, "AZURE_CLIENT_SECRET").unwrap_or_default(),
+            token_url: tenant_token_url(env, &tenant, NAME)?,
+            client_id,
+            secret,
         })
     }
+}
+
+/// The values of `names` in `env`, or [`TokenError::Unavailable`] saying
+/// which are not set: a source with all of them is set up.
+pub(super) fn required<const N: usize>(
+    env: Env<'_>,
+    names: [&str; N],
+) -> Result<[String; N], TokenError> {
+    let missing: Vec<&str> = names
+        .into_iter()
+        .filter(|n| var(env, n).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(TokenError::Unavailable(format!(
+            "{} not set",
+            is_are(&missing)
+        )));
+    }
+    Ok(names.map(|n| var(env, n).unwrap_or_default()))
+}
+
+/// The token endpoint of `tenant` under `AZURE_AUTHORITY_HOST`; unusable,
+/// it is [`TokenError::Failed`]: the source `name` is set up, and a chain
+/// stops there rather than sign in as someone else.
+pub(super) fn tenant_token_url(
+    env: Env<'_>,
+    tenant: &str,
+    name: &str,
+) -> Result<String, TokenError> {
+    token_url(env, tenant)
+        .map_err(|e| TokenError::Failed(remote_error(format!("{name}: {}", e.message()))))
 }
 
 /// "A is" or "A, B are".

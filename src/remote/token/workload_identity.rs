@@ -2,8 +2,8 @@
 //! `AZURE_FEDERATED_TOKEN_FILE`, read anew for every request (it is rotated),
 //! is the client assertion of a client credentials grant.
 
-use super::client_secret::is_are;
-use super::{token_url, var, AccessToken, Env, Http, TokenError, TokenSource, STORAGE_SCOPE};
+use super::client_secret::{required, tenant_token_url};
+use super::{AccessToken, Env, Http, TokenError, TokenSource, STORAGE_SCOPE};
 use crate::remote::credential::remote_error;
 
 pub(super) const NAME: &str = "workload identity";
@@ -21,29 +21,18 @@ impl WorkloadIdentity {
     /// The workload identity the variables of `env` describe, or what is
     /// missing.
     pub fn from_env(env: Env<'_>) -> Result<WorkloadIdentity, TokenError> {
-        let missing: Vec<&str> = [
-            "AZURE_FEDERATED_TOKEN_FILE",
-            "AZURE_TENANT_ID",
-            "AZURE_CLIENT_ID",
-        ]
-        .into_iter()
-        .filter(|n| var(env, n).is_none())
-        .collect();
-        if !missing.is_empty() {
-            return Err(TokenError::Unavailable(format!(
-                "{} not set",
-                is_are(&missing)
-            )));
-        }
-        let tenant = var(env, "AZURE_TENANT_ID").unwrap_or_default();
+        let [token_file, tenant, client_id] = required(
+            env,
+            [
+                "AZURE_FEDERATED_TOKEN_FILE",
+                "AZURE_TENANT_ID",
+                "AZURE_CLIENT_ID",
+            ],
+        )?;
         Ok(WorkloadIdentity {
-            token_url: token_url(env, &tenant).map_err(|e| {
-                TokenError::Failed(remote_error(format!("{NAME}: {}", e.message())))
-            })?,
-            client_id: var(env, "AZURE_CLIENT_ID").unwrap_or_default(),
-            token_file: var(env, "AZURE_FEDERATED_TOKEN_FILE")
-                .unwrap_or_default()
-                .into(),
+            token_url: tenant_token_url(env, &tenant, NAME)?,
+            client_id,
+            token_file: token_file.into(),
         })
     }
 }
