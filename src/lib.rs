@@ -28,7 +28,8 @@
 //!   selected nothing (with the rule that covers them).
 //! * [`listing`] — readers for listings of an account ([`ListingEntry`]).
 //! * [`plan`] — the listing calls that see every blob a selection can
-//!   select.
+//!   select; `remote` (feature `remote`) makes them against the account,
+//!   many at once, with Shared Key, SAS or Microsoft Entra ID tokens.
 //! * [`verify`] — after the export: the drive manifests and copy logs,
 //!   reconciled with the preview, and the drives' files hashed.
 //! * [`SnapshotTime`] — snapshot instants as 100-ns ticks.
