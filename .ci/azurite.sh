@@ -97,8 +97,9 @@ start_oauth() {
     exit 1
 }
 
-stop_oauth() {
-    local pidfile=$OAUTH/azurite.pid pid
+# Ends the server whose pid is in $1 (politely, then for sure), saying $2.
+stop_pidfile() {
+    local pidfile=$1 what=$2 pid
     if [[ -f $pidfile ]]; then
         pid=$(cat "$pidfile")
         if kill -0 "$pid" 2>/dev/null; then
@@ -108,10 +109,14 @@ stop_oauth() {
                 sleep 0.1
             done
             kill -9 "$pid" 2>/dev/null || true
-            log "stopped the HTTPS azurite (pid $pid)"
+            log "stopped $what (pid $pid)"
         fi
         rm -f "$pidfile"
     fi
+}
+
+stop_oauth() {
+    stop_pidfile "$OAUTH/azurite.pid" "the HTTPS azurite"
     rm -f "$OAUTH/endpoint"
 }
 
@@ -176,20 +181,7 @@ start() {
 
 stop() {
     stop_oauth
-    if [[ -f $PIDFILE ]]; then
-        local pid
-        pid=$(cat "$PIDFILE")
-        if kill -0 "$pid" 2>/dev/null; then
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 1 50); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-            done
-            kill -9 "$pid" 2>/dev/null || true
-            log "stopped (pid $pid)"
-        fi
-        rm -f "$PIDFILE"
-    fi
+    stop_pidfile "$PIDFILE" "azurite"
     rm -f "$ENDPOINT_FILE"
 }
 
