@@ -85,51 +85,25 @@ fn seed(url: &str, containers: usize, each: usize) -> Result<(), Box<dyn std::er
     Ok(())
 }
 
-/// Forwards each request to `url`'s host after `delay_ms`; one thread per
-/// connection.
+/// Forwards each request to `url`'s host after `delay_ms`: the live tests'
+/// loopback proxy (`tests/support/proxy.rs`), with no faults scripted.
 #[cfg(feature = "remote")]
 fn proxy(url: &str, delay_ms: u64) -> Result<(), Box<dyn std::error::Error>> {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::time::Duration;
-
-    let rest = url.strip_prefix("http://").ok_or("an http:// URL")?;
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let (host, path) = (host.to_string(), path.to_string());
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    println!("http://{}/{path}", listener.local_addr()?);
-    std::io::stdout().flush()?;
-    let delay = Duration::from_millis(delay_ms);
-    for client in listener.incoming().flatten() {
-        let host = host.clone();
-        std::thread::spawn(move || -> std::io::Result<()> {
-            let mut reader = BufReader::new(client.try_clone()?);
-            let mut client = client;
-            // One request a connection: upstream answers `Connection: close`,
-            // and so do we.
-            let mut head = String::new();
-            if reader.read_line(&mut head)? == 0 {
-                return Ok(());
-            }
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-                    break;
-                }
-                if !line.to_ascii_lowercase().starts_with("connection:") {
-                    head.push_str(&line);
-                }
-            }
-            head.push_str("Connection: close\r\n\r\n");
-            std::thread::sleep(delay);
-            let mut up = TcpStream::connect(&host)?;
-            up.write_all(head.as_bytes())?;
-            let mut answer = Vec::new();
-            up.read_to_end(&mut answer)?;
-            client.write_all(&answer)?;
-            client.flush()?;
-            client.shutdown(std::net::Shutdown::Both)
-        });
+    use std::io::Write;
+    if !url.starts_with("http://") {
+        return Err("an http:// URL".into());
     }
-    Ok(())
+    let delay = std::time::Duration::from_millis(delay_ms);
+    let proxy = test_proxy::Proxy::start_slow(Some(url), &[], delay);
+    println!("{}", proxy.url);
+    std::io::stdout().flush()?;
+    // Serves (on its own threads) until this process is killed.
+    loop {
+        std::thread::park();
+    }
 }
+
+#[cfg(feature = "remote")]
+#[allow(dead_code)] // the faults and request log serve the tests, not this
+#[path = "../tests/support/proxy.rs"]
+mod test_proxy;
