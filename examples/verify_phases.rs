@@ -19,10 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: verify_phases MANIFEST LISTING.txt".into());
     };
     let t = Instant::now();
-    let m = DriveManifest::read(
-        BufReader::with_capacity(256 * 1024, File::open(manifest)?),
-        manifest,
-    )?;
+    let m = DriveManifest::read_bytes(&std::fs::read(manifest)?, manifest)?;
     let read = t.elapsed();
     let t = Instant::now();
     let mut reader = LinesReader::new(BufReader::new(File::open(listing)?), listing.as_str());

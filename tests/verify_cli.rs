@@ -599,3 +599,76 @@ fn a_blob_lists_own_metadata_and_properties_files_are_checked() {
         format!("damaged\t\\all.properties\tdrive=D1\tfile=\\all.properties\t{note}"),
     ]));
 }
+
+/// A manifest of `n` one-block blobs `/big/bN` (each of length N % 100),
+/// one element a line as the service writes it, and its listing.
+fn big_manifest(n: usize) -> (String, String) {
+    let mut m = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<DriveManifest Version=\"2014-11-01\">\n  \
+         <Drive>\n    <DriveId>BIG</DriveId>\n    <BlobList>\n",
+    );
+    let mut listing = String::new();
+    for i in 0..n {
+        let len = i % 100 + 1;
+        m.push_str(&format!(
+            "      <Blob>\n        <BlobPath>big/b{i}</BlobPath>\n        \
+             <FilePath>\\big\\b{i}</FilePath>\n        <Length>{len}</Length>\n        \
+             <BlockList>\n          <Block Offset=\"0\" Length=\"{len}\" \
+             Hash=\"00112233445566778899AABBCCDDEEFF\" />\n        </BlockList>\n      </Blob>\n"
+        ));
+        listing.push_str(&format!("{{\"path\":\"/big/b{i}\",\"size\":{len}}}\n"));
+    }
+    m.push_str("    </BlobList>\n  </Drive>\n</DriveManifest>\n");
+    (m, listing)
+}
+
+/// A manifest of tens of megabytes is read in parts on all threads: the
+/// same findings, and an error deep in it at its line and column.
+#[test]
+fn a_big_manifest_read_on_all_threads_gives_the_answer_of_one_piece() {
+    let dir = Dir::new();
+    let (m, listing) = big_manifest(40_000);
+    assert!(m.len() > 8 << 20, "big enough to be read in parts");
+    dir.write(
+        "sel.xml",
+        "<BlobList><BlobPathPrefix>/big/</BlobPathPrefix></BlobList>",
+    );
+    // One blob missing from the drive, one on it twice (the second time
+    // with the missing one's length), one that grew.
+    let m = m.replace(
+        "<BlobPath>big/b39990</BlobPath>",
+        "<BlobPath>big/b1</BlobPath>",
+    );
+    dir.write(
+        "listing.jsonl",
+        listing.replace("\"/big/b20000\",\"size\":1", "\"/big/b20000\",\"size\":7"),
+    );
+    dir.write("big.manifest", &m);
+    for threads in ["1", "2", "3"] {
+        dir.cmd(&["verify", "sel.xml", "listing.jsonl", "--manifest", "big.manifest"])
+            .args(&["--threads", threads])
+            .run()
+            .code(1)
+            .stdout(&text(&[
+                "duplicate\t/big/b1\tdrives=BIG\tnote=listed more than once in one drive's manifest",
+                "changed\t/big/b1\tdrive=BIG\tlength=91\tlisting-size=2\tnote=the blob's length changed after the listing",
+                "changed\t/big/b20000\tdrive=BIG\tlength=1\tlisting-size=7\tnote=the blob's length changed after the listing",
+                "missing\t/big/b39990\tlisting-size=91",
+            ]));
+    }
+    // An error three quarters in: the line of its element, as one piece says.
+    let bad = m.replace("<Length>31</Length>\n        <BlockList>\n          <Block Offset=\"0\" Length=\"31\" Hash=\"00112233445566778899AABBCCDDEEFF\" />\n        </BlockList>\n      </Blob>\n      <Blob>\n        <BlobPath>big/b30031<", "<Length>3x</Length>\n        <BlockList>\n          <Block Offset=\"0\" Length=\"31\" Hash=\"00112233445566778899AABBCCDDEEFF\" />\n        </BlockList>\n      </Blob>\n      <Blob>\n        <BlobPath>big/b30031<");
+    assert_ne!(bad, m);
+    // Five lines of head, eight a blob, Length the fourth of a blob.
+    let line = 5 + 30_030 * 8 + 4;
+    dir.write("bad.manifest", &bad);
+    dir.cmd(&[
+        "verify",
+        "sel.xml",
+        "listing.jsonl",
+        "--manifest",
+        "bad.manifest",
+    ])
+    .run()
+    .error(&[&format!("bad.manifest:{line}:17: "), "Length is \"3x\""]);
+}

@@ -2,8 +2,8 @@
 //! Never a panic; on success every blob is valid: its path names a blob,
 //! its files stay inside the drive, its blocks cover `Length` in order with
 //! no gap, its page ranges are in order, apart, and end within `Length`.
-//! Reading whole and through a one-byte buffer gives the same answer, and
-//! the streaming reader the same blobs.
+//! Reading whole, through a one-byte buffer and in parts on threads gives
+//! the same answer, and the streaming reader the same blobs.
 
 #![no_main]
 
@@ -31,6 +31,14 @@ fuzz_target!(|data: &[u8]| {
         fail(format!(
             "whole and byte-by-byte reads differ:\n{whole:?}\n{tiny:?}"
         ));
+    }
+    for parts in [2, 3, 7] {
+        let split = DriveManifest::read_in_parts(data, "d.manifest", parts);
+        if whole != split {
+            fail(format!(
+                "whole and {parts}-part reads differ:\n{whole:?}\n{split:?}"
+            ));
+        }
     }
     match &whole {
         Err(e) => {

@@ -6,9 +6,11 @@
 //! everything). This module reads both and reconciles them with what the
 //! preview selects:
 //!
-//! * [`DriveManifest`] / [`ManifestReader`] — the manifest, read whole or
-//!   one [`ManifestBlob`] at a time; every blob it yields is valid (its
-//!   file paths stay inside the drive: [`drive_relative_path`]).
+//! * [`DriveManifest`] / [`ManifestReader`] — the manifest, read whole
+//!   (a big one held in memory on all threads, with the same answer:
+//!   [`DriveManifest::read_bytes`]) or one [`ManifestBlob`] at a time;
+//!   every blob it yields is valid (its file paths stay inside the drive:
+//!   [`drive_relative_path`]).
 //! * [`DriveLog`] / [`LogReader`] — the copy log, with its statuses known by
 //!   name ([`BlobStatus`], [`PartStatus`], [`DriveStatus`]); unknown codes
 //!   are kept and reported.
@@ -80,6 +82,7 @@ mod manifest;
 mod reconcile;
 #[cfg(feature = "remote")]
 pub mod repair;
+mod split;
 mod status;
 mod xml;
 

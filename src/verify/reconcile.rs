@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::finding::{Finding, FindingKind, Part};
 use super::hash::check_drive;
 use super::log::DriveLog;
@@ -211,9 +213,16 @@ impl<'a> Verification<'a> {
         let mut stray: Stray<'_> = HashMap::new();
         let drive_id = |d: usize| self.drives[d].manifest.drive_id.clone();
         for (d, drive) in self.drives.iter().enumerate() {
-            for blob in &drive.manifest.blobs {
+            // The lookups, which are most of the work, on all threads.
+            let blobs = &drive.manifest.blobs;
+            let found: Vec<Option<usize>> = blobs
+                .par_iter()
+                .with_min_len(4096)
+                .map(|b| expected.get(&(b.path.as_str(), b.snapshot)).copied())
+                .collect();
+            for (blob, found) in blobs.iter().zip(found) {
                 let key = (blob.path.as_str(), blob.snapshot);
-                let Some(&i) = expected.get(&key) else {
+                let Some(i) = found else {
                     stray.entry(key).or_default().push(d);
                     continue;
                 };

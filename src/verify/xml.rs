@@ -22,12 +22,17 @@ pub(crate) const START: Position = Position { line: 1, column: 1 };
 pub(crate) type XmlReader<R> = Reader<Lines<SkipBom<R>>>;
 
 pub(crate) fn new_reader<R: BufRead>(input: R) -> XmlReader<R> {
+    reader_at(input, 1)
+}
+
+/// A reader whose first byte is at column 1 of line `line`.
+fn reader_at<R: BufRead>(input: R, line: u32) -> XmlReader<R> {
     let mut reader = Reader::from_reader(Lines {
         inner: SkipBom::new(input),
         buf: vec![0; 64 * 1024],
         pos: 0,
         end: 0,
-        line: 1,
+        line,
         column: 1,
         offset: 0,
     });
@@ -175,6 +180,20 @@ pub(crate) struct Whole<F: Format> {
     pub format: F,
 }
 
+/// One part of a document, read by [`Driver::read_part`]: what a
+/// [`split`](super::split) reading needs to tell whether the part began
+/// where its reader assumed, and to join it to the others.
+pub(crate) struct PartRead<F: Format> {
+    pub whole: Whole<F>,
+    /// The elements open at the part's end.
+    pub open: Vec<F::Tag>,
+    /// The root elements begun in it.
+    pub roots: u32,
+    /// The line its end is on (as its reader counted: see
+    /// [`Driver::resumed`]).
+    pub end_line: u32,
+}
+
 /// The open elements and the text being collected.
 struct Open<T> {
     stack: Vec<T>,
@@ -194,14 +213,21 @@ pub(crate) struct Driver<R: BufRead, F: Format> {
     buf: Vec<u8>,
     open: Open<F::Tag>,
     format: F,
+    /// Whether the input is a part of a document that may end anywhere
+    /// ([`Driver::read_part`]): its end is then not checked.
+    part: bool,
 }
 
 impl<R: BufRead, F: Format> Driver<R, F> {
     /// A driver of `input`; `source` (a file name) is what errors name.
     pub(crate) fn new(input: R, source: String, format: F) -> Driver<R, F> {
+        Driver::with_reader(new_reader(input), source, format)
+    }
+
+    fn with_reader(reader: XmlReader<R>, source: String, format: F) -> Driver<R, F> {
         Driver {
             source,
-            reader: new_reader(input),
+            reader,
             buf: Vec::with_capacity(1024),
             open: Open {
                 stack: Vec::new(),
@@ -211,7 +237,55 @@ impl<R: BufRead, F: Format> Driver<R, F> {
                 version: None,
             },
             format,
+            part: false,
         }
+    }
+
+    /// A driver of a later part of a document, given as a context (the
+    /// start tags of the elements open around the part, on a line of
+    /// their own) followed by the part, which may end anywhere. The context
+    /// is line 0, so the part's lines are counted from 1 (the caller moves
+    /// them to the document's). Read it with [`Driver::read_part`].
+    pub(crate) fn resumed(input: R, source: String, format: F) -> Driver<R, F> {
+        let mut driver = Driver::with_reader(reader_at(input, 0), source, format);
+        driver.part = true;
+        driver
+    }
+
+    /// Reads every record of a part of a document (from
+    /// [`Driver::resumed`], or [`Driver::new`] for the first part), and
+    /// what is open where it ends. The end of the part is not checked: the
+    /// caller joins the parts and checks the whole.
+    pub(crate) fn read_part(mut self) -> Result<PartRead<F>, Error>
+    where
+        F::Record: Default,
+    {
+        self.part = true;
+        let records = self.records()?;
+        Ok(PartRead {
+            end_line: self.reader.get_ref().line,
+            open: std::mem::take(&mut self.open.stack),
+            roots: self.open.roots,
+            whole: Whole {
+                source: self.source,
+                version: self.open.version,
+                records,
+                format: self.format,
+            },
+        })
+    }
+
+    /// Every record up to the end of the input.
+    fn records(&mut self) -> Result<Vec<F::Record>, Error>
+    where
+        F::Record: Default,
+    {
+        let mut records = Vec::new();
+        let mut record = F::Record::default();
+        while self.read(&mut record)? {
+            records.push(std::mem::take(&mut record));
+        }
+        Ok(records)
     }
 
     /// The format's state.
@@ -232,11 +306,7 @@ impl<R: BufRead, F: Format> Driver<R, F> {
     where
         F::Record: Default,
     {
-        let mut records = Vec::new();
-        let mut record = F::Record::default();
-        while self.read(&mut record)? {
-            records.push(std::mem::take(&mut record));
-        }
+        let records = self.records()?;
         Ok(Whole {
             source: self.source,
             version: self.open.version,
@@ -293,6 +363,7 @@ impl<R: BufRead, F: Format> Driver<R, F> {
                     }
                 }
                 Event::DocType(_) => return Err(doctype(F::WHAT).at(before)),
+                Event::Eof if self.part => return Ok(false),
                 Event::Eof => {
                     if !open.stack.is_empty() {
                         return Err(truncated(F::WHAT).at(before));

@@ -23,7 +23,7 @@ pub fn run(a: RepairArgs) -> Result<ExitCode> {
              key) or --connection-string"
         );
     };
-    let manifest = crate::verify::read_xml(&a.manifest, DriveManifest::read)?;
+    let manifest = crate::verify::read_manifest(&a.manifest)?;
     let log = a
         .copy_log
         .as_deref()

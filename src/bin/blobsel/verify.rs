@@ -82,7 +82,7 @@ fn read_inputs(a: &VerifyArgs) -> Result<(Vec<DriveManifest>, Vec<DriveLog>)> {
     let manifests = a
         .manifests
         .iter()
-        .map(|p| read_xml(p, DriveManifest::read))
+        .map(|p| read_manifest(p))
         .collect::<Result<Vec<_>>>()?;
     let manifests = one_manifest_a_drive(manifests, &a.manifests)?;
     let logs = a
@@ -235,6 +235,32 @@ fn account_selection(a: &VerifyArgs) -> Result<Selection> {
 }
 
 /// Reads a manifest or copy log file.
+/// Reads a drive manifest file, on all threads when it is big
+/// ([`DriveManifest::read_bytes`]): a regular file is mapped into memory
+/// (so its pages are read in place from the page cache, not copied out),
+/// anything else (a pipe) is read into memory first.
+pub fn read_manifest(path: &Path) -> Result<DriveManifest> {
+    let mut file = crate::output::open_file(path)?;
+    let name = path.display().to_string();
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
+    let read = if regular {
+        // SAFETY: mapping is unsafe because another process could change
+        // the file while it is mapped, which a `&[u8]` rules out. A drive
+        // manifest is the service's output, not written to while it is
+        // verified (the same holds for every file blobsel maps); the map
+        // lives only while the manifest is read.
+        let map =
+            unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("cannot read {name}"))?;
+        DriveManifest::read_bytes(&map, &name)
+    } else {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut file, &mut bytes)
+            .with_context(|| format!("cannot read {name}"))?;
+        DriveManifest::read_bytes(&bytes, &name)
+    };
+    Ok(read?)
+}
+
 pub fn read_xml<T>(
     path: &Path,
     read: fn(BufReader<std::fs::File>, &str) -> blobsel::Result<T>,

@@ -3,15 +3,21 @@ use std::path::Path;
 
 use super::*;
 use crate::error::ErrorKind;
+use crate::verify::split;
 use crate::verify::xml::hex;
 
 const SAMPLE: &str = include_str!("../../../tests/fixtures/export-drive/9WM35C3U.manifest");
 
-/// Reads `xml` whole and through a 1-byte buffer; both must agree.
+/// Reads `xml` whole, through a 1-byte buffer and in 2 to 6 parts on
+/// threads; all must agree.
 fn read(xml: &str) -> Result<DriveManifest, Error> {
     let whole = DriveManifest::read(xml.as_bytes(), "m.manifest");
     let tiny = DriveManifest::read(BufReader::with_capacity(1, xml.as_bytes()), "m.manifest");
     assert_eq!(whole, tiny, "whole and byte-by-byte reads differ");
+    for parts in 2..=6 {
+        let split = DriveManifest::read_in_parts(xml.as_bytes(), "m.manifest", parts);
+        assert_eq!(whole, split, "whole and {parts}-part reads differ");
+    }
     whole
 }
 
@@ -378,4 +384,128 @@ fn every_problem_is_an_error_with_its_position() {
         assert!(p.starts_with(pos), "{xml}\nposition {p}, want {pos}: {m}");
         assert!(m.contains(needle), "{xml}\n{m:?} lacks {needle:?}");
     }
+}
+
+/// Blobs one a line, `n` of them, the `i`th of length `i`.
+fn many_blobs(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let blocks = if i == 0 {
+                String::new()
+            } else {
+                format!("<Block Offset=\"0\" Length=\"{i}\" Hash=\"{H}\"/>")
+            };
+            format!(
+                "  <Blob><BlobPath>c00/b{i}</BlobPath><FilePath>\\c00\\b{i}</FilePath>\
+                 <Length>{i}</Length><BlockList>{blocks}</BlockList></Blob>\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn parts_read_on_threads_give_the_blobs_and_positions_of_one_piece() {
+    let xml = manifest(&many_blobs(200));
+    let m = read(&xml).unwrap();
+    // The parts did join (no reading again in one piece).
+    let cuts = split::cuts(xml.as_bytes(), State::RECORD, 4);
+    assert_eq!(cuts.len(), 5);
+    let whole = split::read_parts::<State>(xml.as_bytes(), "m.manifest", &cuts).unwrap();
+    assert_eq!(whole.records, m.blobs);
+    assert_eq!(m.blobs.len(), 200);
+    // Line 5 holds the first blob (after the root, Drive, DriveId, BlobList).
+    for (i, b) in m.blobs.iter().enumerate() {
+        assert_eq!(b.position.line as usize, 5 + i, "{}", b.path);
+        assert_eq!(b.position.column, 3);
+    }
+}
+
+#[test]
+fn a_cut_that_is_not_between_blobs_is_noticed_and_the_answer_is_the_same() {
+    let body = many_blobs(40);
+    let lines: Vec<&str> = body.lines().collect();
+    // What would fool a cut at a line that begins with `<Blob`: a comment,
+    // CDATA, a multi-line attribute value, a blob inside an unknown element,
+    // a text of a collected element.
+    let fences = [
+        ("<!--\n", "-->\n"),
+        ("<Foo><![CDATA[\n", "]]></Foo>\n"),
+        ("<Foo a=\"\n", "\"/>\n"),
+        ("<Foo>\n", "</Foo>\n"),
+        ("<?pi\n", "?>\n"),
+    ];
+    for (open, close) in fences {
+        let mut fenced = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            if i == 10 {
+                fenced.push_str(open);
+            }
+            fenced.push_str(l);
+            fenced.push('\n');
+            if i == 29 {
+                fenced.push_str(close);
+            }
+        }
+        // The 20 fenced blobs are not blobs of the list (quick-xml lets
+        // `<` into an attribute value).
+        let xml = manifest(&fenced);
+        let m = read(&xml).unwrap();
+        assert_eq!(m.blobs.len(), 20, "{open:?}");
+        // A cut inside the fence is refused (the document is read whole).
+        let inside = xml.find("<Blob><BlobPath>c00/b20<").unwrap() - 2;
+        let cuts = [0, inside, xml.len()];
+        assert!(
+            split::read_parts::<State>(xml.as_bytes(), "m", &cuts).is_none(),
+            "{open:?}"
+        );
+    }
+}
+
+#[test]
+fn errors_in_a_later_part_are_those_of_one_piece() {
+    let mut blobs = many_blobs(60);
+    // Errors late in the document: the parts fail and the whole is read
+    // again, so message and position are those of one piece.
+    for (bad, good) in [
+        ("<Length>50</Length>", "<Length>5x</Length>"),
+        (
+            "<BlobPath>c00/b55</BlobPath>",
+            "<BlobPath>c00/b55</BlobPath><BlobPath>x/y</BlobPath>",
+        ),
+        (
+            "<FilePath>\\c00\\b45</FilePath>",
+            "<FilePath>..\\..\\etc</FilePath>",
+        ),
+    ] {
+        let broken = blobs.replace(bad, good);
+        let (_, pos, message) = err(&manifest(&broken));
+        assert!(
+            pos.starts_with("5") || pos.starts_with("6"),
+            "{pos} {message}"
+        );
+    }
+    // What only the whole tells: no DriveId, a DriveId after the blobs, a
+    // second Drive, a side file of the whole list in a later part, a
+    // credential after the blobs.
+    let no_id = manifest(&blobs).replace("<DriveId>D</DriveId>\n", "");
+    assert!(read(&no_id).unwrap_err().message().contains("no <DriveId>"));
+    let late_id = no_id.replace("</BlobList>", "</BlobList><DriveId>D</DriveId>");
+    assert_eq!(read(&late_id).unwrap().drive_id, "D");
+    let two = manifest(&blobs).replace("</Drive>", "</Drive><Drive></Drive>");
+    assert!(read(&two)
+        .unwrap_err()
+        .message()
+        .contains("a second <Drive>"));
+    blobs.push_str(&format!(
+        "  <MetadataPath Hash=\"{H}\">\\c00\\list.meta</MetadataPath>\n"
+    ));
+    let m = read(&manifest(&blobs).replace(
+        "</BlobList>",
+        "</BlobList><StorageAccountKey>k</StorageAccountKey>",
+    ))
+    .unwrap();
+    assert_eq!(m.list_files.len(), 1);
+    assert!(m.had_credential);
+    let second_root = format!("{}<DriveManifest/>", manifest(&blobs));
+    assert!(read(&second_root).is_err());
 }
