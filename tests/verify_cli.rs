@@ -593,10 +593,16 @@ fn a_blob_lists_own_metadata_and_properties_files_are_checked() {
     // One changed, one gone.
     dir.write("drive-D1/all.properties", "<Properties/>");
     fs::remove_file(dir.join("drive-D1/all.metadata")).unwrap();
-    let note = "note=a BlobList's MetadataPath or PropertiesPath, for all its blobs";
+    let note = |element| format!("note=the BlobList's {element}, for all its blobs");
     dir.cmd(GEN_ARGS).run().code(1).stdout(&text(&[
-        format!("file-missing\t\\all.metadata\tdrive=D1\tfile=\\all.metadata\t{note}"),
-        format!("damaged\t\\all.properties\tdrive=D1\tfile=\\all.properties\t{note}"),
+        format!(
+            "file-missing\t\\all.metadata\tdrive=D1\tpart=metadata\tfile=\\all.metadata\t{}",
+            note("MetadataPath")
+        ),
+        format!(
+            "damaged\t\\all.properties\tdrive=D1\tpart=properties\tfile=\\all.properties\t{}",
+            note("PropertiesPath")
+        ),
     ]));
 }
 

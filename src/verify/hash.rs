@@ -55,7 +55,14 @@ pub fn check_drive(
             let mut f = Finding::new(kind, &side.file_path, None);
             f.drive = Some(manifest.drive_id.clone());
             f.file = Some(side.file_path.clone());
-            f.note = Some("a BlobList's MetadataPath or PropertiesPath, for all its blobs".into());
+            f.part = Some(side.part);
+            f.note = Some(format!(
+                "the BlobList's {}, for all its blobs",
+                match side.part {
+                    Part::Metadata => "MetadataPath",
+                    _ => "PropertiesPath",
+                }
+            ));
             out.push(f);
         }
     }

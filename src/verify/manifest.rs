@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use quick_xml::events::BytesStart;
 
 use super::drive_path::{check_file_path, relative};
+use super::finding::Part;
 use super::split::{self, Splittable};
 use super::xml::{self, attributes, invalid, parse_u64, Driver, Format, Whole, START};
 use crate::error::{Error, Position};
@@ -71,6 +72,9 @@ pub struct SideFile {
     pub file_path: String,
     /// The MD5 of the file.
     pub hash: [u8; 16],
+    /// What it holds: [`Part::Metadata`] (a `MetadataPath`) or
+    /// [`Part::Properties`] (a `PropertiesPath`).
+    pub part: Part,
 }
 
 /// One `Blob` of a drive manifest, validated.
@@ -562,10 +566,10 @@ impl Format for State {
                         invalid(format!("a second {} in one <Blob>", tag.element())).at(pos)
                     );
                 }
-                *slot = Some(self.side_file(text).map_err(at)?);
+                *slot = Some(self.side_file(text, tag).map_err(at)?);
             }
             Tag::ListMetadataPath | Tag::ListPropertiesPath => {
-                let file = self.side_file(text).map_err(at)?;
+                let file = self.side_file(text, tag).map_err(at)?;
                 self.list_files.push(file);
             }
             _ => {}
@@ -615,11 +619,16 @@ impl Splittable for State {
 }
 
 impl State {
-    fn side_file(&mut self, text: &str) -> Result<SideFile, Error> {
+    fn side_file(&mut self, text: &str, tag: Tag) -> Result<SideFile, Error> {
         check_file_path(text)?;
+        let part = match tag {
+            Tag::MetadataPath | Tag::ListMetadataPath => Part::Metadata,
+            _ => Part::Properties,
+        };
         Ok(SideFile {
             file_path: text.to_string(),
             hash: self.side_hash.take().unwrap_or_default(),
+            part,
         })
     }
 

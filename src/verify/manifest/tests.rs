@@ -136,6 +136,9 @@ fn metadata_list_files_ignored_elements_and_empty_blobs() {
     let m = read(&xml).unwrap();
     assert_eq!(m.list_files.len(), 2);
     assert_eq!(m.list_files[0].file(), Path::new("meta/all.xml"));
+    assert_eq!(m.list_files[0].part, Part::Metadata);
+    assert_eq!(m.list_files[1].part, Part::Properties);
+    assert_eq!(m.blobs[0].metadata.as_ref().unwrap().part, Part::Metadata);
     let empty = &m.blobs[0];
     assert_eq!((empty.length, empty.ranges.len()), (0, 0));
     assert_eq!(
