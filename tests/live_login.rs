@@ -149,6 +149,188 @@ fn a_service_principal_signs_in_with_its_client_secret() {
     assert_listed(&out, &u, 10, &tokens);
 }
 
+/// Runs openssl, as a user makes a service principal's certificate.
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl (the tests make certificates with it, as .ci/azurite.sh does)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// The base64url parts of a JWT, decoded.
+fn jwt_parts(jwt: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    jwt.split('.')
+        .map(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .expect("base64url")
+        })
+        .collect()
+}
+
+#[test]
+fn a_service_principal_signs_in_with_its_client_certificate() {
+    use base64::Engine;
+    let Some((url, ca)) = azurite_oauth("a_service_principal_signs_in_with_its_client_certificate")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (u, sel) = seed(&url, &ca, dir.path(), 10);
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=blobsel-sp",
+        "-keyout",
+        &path("key.pem"),
+        "-out",
+        &path("cert.pem"),
+    ]);
+    openssl(&[
+        "rsa",
+        "-in",
+        &path("key.pem"),
+        "-traditional",
+        "-out",
+        &path("rsa.pem"),
+    ]);
+    openssl(&[
+        "x509",
+        "-in",
+        &path("cert.pem"),
+        "-outform",
+        "DER",
+        "-out",
+        &path("cert.der"),
+    ]);
+    openssl(&[
+        "rsa",
+        "-in",
+        &path("key.pem"),
+        "-RSAPublicKey_out",
+        "-outform",
+        "DER",
+        "-out",
+        &path("public.der"),
+    ]);
+    let cert = std::fs::read_to_string(path("cert.pem")).unwrap();
+    let der = std::fs::read(path("cert.der")).unwrap();
+    let public = std::fs::read(path("public.der")).unwrap();
+    // The key as PKCS#8 (`PRIVATE KEY`, openssl's default) and as PKCS#1
+    // (`RSA PRIVATE KEY`), before or after the certificate.
+    let pkcs8 = std::fs::read_to_string(path("key.pem")).unwrap();
+    let pkcs1 = std::fs::read_to_string(path("rsa.pem")).unwrap();
+    assert!(pkcs1.contains("BEGIN RSA PRIVATE KEY") && pkcs8.contains("BEGIN PRIVATE KEY"));
+    std::fs::write(path("sp8.pem"), format!("{pkcs8}{cert}")).unwrap();
+    std::fs::write(path("sp1.pem"), format!("{cert}{pkcs1}")).unwrap();
+    for file in ["sp8.pem", "sp1.pem"] {
+        let tokens = Server::tokens(Duration::from_secs(3600));
+        let file = path(file);
+        let out = blobsel(
+            &preview(&sel, &url),
+            &ca,
+            &[
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_CLIENT_ID", "app-2"),
+                ("AZURE_CLIENT_CERTIFICATE_PATH", &file),
+                ("AZURE_AUTHORITY_HOST", &tokens.url),
+            ],
+        );
+        assert_listed(&out, &u, 10, &tokens);
+        let seen = tokens.seen();
+        let asked = &seen[0];
+        assert_eq!(asked.target, format!("/{TENANT}/oauth2/v2.0/token"));
+        assert_eq!(
+            asked.form("grant_type").as_deref(),
+            Some("client_credentials")
+        );
+        assert_eq!(asked.form("client_id").as_deref(), Some("app-2"));
+        assert_eq!(asked.form("client_secret"), None);
+        assert_eq!(
+            asked.form("client_assertion_type").as_deref(),
+            Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        );
+        assert_eq!(
+            asked.form("scope").as_deref(),
+            Some("https://storage.azure.com/.default")
+        );
+        let assertion = asked.form("client_assertion").expect("a client assertion");
+        assert!(!text(&out.stderr).contains(&assertion[..40]));
+        let parts = jwt_parts(&assertion);
+        assert_eq!(parts.len(), 3);
+        let header: serde_json::Value = serde_json::from_slice(&parts[0]).unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(&parts[1]).unwrap();
+        let b64 = |d: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d);
+        assert_eq!(header["alg"], "RS256");
+        assert_eq!(
+            header["x5t"],
+            b64(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref())
+        );
+        assert_eq!(
+            header["x5t#S256"],
+            b64(ring::digest::digest(&ring::digest::SHA256, &der).as_ref())
+        );
+        assert!(header.get("x5c").is_none(), "the chain only when asked for");
+        assert_eq!(
+            claims["aud"],
+            format!("{}/{TENANT}/oauth2/v2.0/token", tokens.url)
+        );
+        assert_eq!(
+            (&claims["iss"], &claims["sub"]),
+            (&"app-2".into(), &"app-2".into())
+        );
+        let (nbf, exp) = (
+            claims["nbf"].as_u64().unwrap(),
+            claims["exp"].as_u64().unwrap(),
+        );
+        assert_eq!(exp - nbf, 600);
+        assert_eq!(claims["jti"].as_str().map(str::len), Some(32));
+        // Signed with the certificate's key.
+        let signed = assertion.rsplit_once('.').unwrap().0;
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            &public,
+        )
+        .verify(signed.as_bytes(), &parts[2])
+        .expect("the assertion's signature verifies with the certificate's public key");
+    }
+
+    // A PFX's password: a clear error, no sign-in as anyone else.
+    let tokens = Server::tokens(Duration::from_secs(3600));
+    let out = blobsel(
+        &preview(&sel, &url),
+        &ca,
+        &[
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_CLIENT_ID", "app-2"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", &path("sp8.pem")),
+            ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "pw"),
+            ("AZURE_AUTHORITY_HOST", &tokens.url),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("openssl pkcs12"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("pw\""));
+    assert!(tokens.seen().is_empty());
+}
+
 #[test]
 fn a_rejected_secret_is_a_clear_error_without_the_secret() {
     let Some((url, ca)) = azurite_oauth("a_rejected_secret_is_a_clear_error_without_the_secret")
@@ -491,6 +673,7 @@ fn without_any_credential_the_error_says_what_each_source_lacked() {
     for part in [
         "no Microsoft Entra ID credential found",
         "service principal (client secret): AZURE_TENANT_ID, AZURE_CLIENT_SECRET are not set",
+        "service principal (client certificate): AZURE_TENANT_ID, AZURE_CLIENT_CERTIFICATE_PATH are not set",
         "workload identity: AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID are not set",
         "managed identity: IDENTITY_ENDPOINT is not set and no instance metadata endpoint answered",
         "Azure CLI: `az` is not on PATH",

@@ -238,8 +238,8 @@ pub struct AccountArgs {
     )]
     pub account_key: Option<String>,
     /// How to authorize: `login` signs in with Microsoft Entra ID (a service
-    /// principal from AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET,
-    /// workload identity, a managed identity, or `az login`, tried in this
+    /// principal from AZURE_TENANT_ID/AZURE_CLIENT_ID with AZURE_CLIENT_SECRET
+    /// or AZURE_CLIENT_CERTIFICATE_PATH, workload identity, a managed identity, or `az login`, tried in this
     /// order; HTTPS only); `key` uses the account key, SAS or connection
     /// string given.
     #[arg(

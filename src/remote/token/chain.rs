@@ -3,8 +3,9 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::{azure_cli, client_secret, managed_identity, workload_identity};
-use super::{AccessToken, AzureCli, ClientSecret, Env, Http, ManagedIdentity, TokenError};
+use super::{azure_cli, client_certificate, client_secret, managed_identity, workload_identity};
+use super::{AccessToken, AzureCli, ClientCertificate, ClientSecret, Env, Http};
+use super::{ManagedIdentity, TokenError};
 use super::{TokenSource, WorkloadIdentity};
 use crate::remote::credential::remote_error;
 
@@ -29,6 +30,7 @@ impl Chain {
         Chain {
             sources: vec![
                 boxed(client_secret::NAME, ClientSecret::from_env(env)),
+                boxed(client_certificate::NAME, ClientCertificate::from_env(env)),
                 boxed(workload_identity::NAME, WorkloadIdentity::from_env(env)),
                 boxed(managed_identity::NAME, ManagedIdentity::from_env(env)),
                 boxed(azure_cli::NAME, AzureCli::from_env(env)),

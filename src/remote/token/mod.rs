@@ -6,7 +6,10 @@
 //! order (the order of the Azure SDKs' default credential chain):
 //!
 //! 1. a service principal with a client secret ([`ClientSecret`]:
-//!    `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`);
+//!    `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`), or else
+//!    with a client certificate ([`ClientCertificate`]:
+//!    `AZURE_CLIENT_CERTIFICATE_PATH`, a PEM file with the certificate and
+//!    its RSA key);
 //! 2. workload identity ([`WorkloadIdentity`]: `AZURE_TENANT_ID`,
 //!    `AZURE_CLIENT_ID`, `AZURE_FEDERATED_TOKEN_FILE`, as on AKS);
 //! 3. a managed identity ([`ManagedIdentity`]: `IDENTITY_ENDPOINT` with
@@ -40,12 +43,14 @@ use crate::error::Error;
 
 mod azure_cli;
 mod chain;
+mod client_certificate;
 mod client_secret;
 mod http;
 mod managed_identity;
 mod workload_identity;
 
 pub use self::azure_cli::AzureCli;
+pub use self::client_certificate::ClientCertificate;
 pub use self::client_secret::ClientSecret;
 pub use self::http::Http;
 pub use self::managed_identity::ManagedIdentity;
