@@ -25,7 +25,9 @@ Azurite and times them, to tell the service's ceiling from the lister's.
       (a container of benches/live_listing.sh's account): flat pages at
       several marker depths, delimiter listings at each directory level,
       with and without blobsel's include=snapshots,uncommittedblobs; each
-      kind sent K times at 1 in flight and at N.
+      kind sent K times at 1 in flight and at N. The container's root is
+      listed with delimiter=/ at maxresults 1000 and 5000 as well (what
+      Azurite's cost of such a listing depends on).
 
 The account is the emulator's devstoreaccount1 and its well-known key.
 """
@@ -283,6 +285,15 @@ def cmd_classes(url, container, inflight, repeat):
             measure(f"flat page {depth + 1}/{pages}, {inc}", [q(marker=markers[depth], include=include)])
         measure(f"flat all {pages} pages, {inc}", [q(marker=m, include=include) for m in markers], 1)
         measure(f"delimiter container root, {inc}", [q(delimiter=True, include=include)])
+        if include:
+            # Azurite reads a delimiter listing maxresults names at a time,
+            # querying and sorting the container's names again for each
+            # read, until the page is full: the page size sets its cost.
+            for mr in (1000, 5000):
+                measure(
+                    f"delimiter container root, maxresults {mr}",
+                    [q(delimiter=True, include=include, maxresults=mr)],
+                )
         measure(f"delimiter d07/, {inc}", [q("d07/", delimiter=True, include=include)])
         measure(f"delimiter d07/s3/, {inc}", [q("d07/s3/", delimiter=True, include=include)])
         measure(f"flat d07/, {inc}", [q("d07/", include=include)])
