@@ -20,6 +20,9 @@ pub struct ClientBuilder {
     endpoint: String,
     pub(crate) credential: Credential,
     pub(crate) max_results: u32,
+    /// `maxresults` of the `delimiter=/` requests that find virtual
+    /// directories (`None`: `max_results`).
+    pub(crate) directory_max_results: Option<u32>,
     connect_timeout: Duration,
     read_timeout: Duration,
     pub(crate) max_attempts: u32,
@@ -43,6 +46,7 @@ impl ClientBuilder {
             endpoint: endpoint.trim_end_matches('/').to_string(),
             credential: Credential::sas(sas).unwrap_or_default(),
             max_results: 5000,
+            directory_max_results: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             max_attempts: 6,
@@ -71,6 +75,17 @@ impl ClientBuilder {
     /// Sets `maxresults` of List Containers and List Blobs (1–5000; default 5000).
     pub fn max_results(&mut self, n: u32) -> &mut ClientBuilder {
         self.max_results = n.clamp(1, 5000);
+        self
+    }
+
+    /// Sets `maxresults` of the `delimiter=/` List Blobs requests with which
+    /// a parallel listing finds the virtual directories to list on their
+    /// own (1–5000; default: [`max_results`](Self::max_results)). Their
+    /// pages are mostly directory names, and every page of them is a round
+    /// trip before the directories can be listed; the CLI asks for 5000
+    /// whatever `--page-size` is.
+    pub fn directory_max_results(&mut self, n: u32) -> &mut ClientBuilder {
+        self.directory_max_results = Some(n.clamp(1, 5000));
         self
     }
 
@@ -194,6 +209,7 @@ impl fmt::Debug for Client {
             )
             .field("credential", &self.builder.credential)
             .field("max_results", &self.builder.max_results)
+            .field("directory_max_results", &self.builder.directory_max_results)
             .finish_non_exhaustive()
     }
 }

@@ -100,7 +100,11 @@ impl Client {
         marker: Option<&str>,
         number: u64,
     ) -> Result<BlobPage, Error> {
-        let max = self.builder.max_results.to_string();
+        let max = match self.builder.directory_max_results {
+            Some(n) if delimiter => n,
+            _ => self.builder.max_results,
+        }
+        .to_string();
         let what = format!("List Blobs in container {container:?} with prefix {prefix:?}");
         let mut query = vec![
             ("restype", "container"),

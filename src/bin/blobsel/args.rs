@@ -265,7 +265,10 @@ pub struct AccountArgs {
     /// appended. Give the same selection and account.
     #[arg(long, requires = "save_listing")]
     pub resume: bool,
-    /// Results per List Blobs / List Containers page (1-5000).
+    /// Results per List Blobs / List Containers page (1-5000). With
+    /// --concurrency above 1, the requests that find virtual directories to
+    /// list in parallel (delimiter=/) ask for 5000: their pages are mostly
+    /// directory names.
     #[arg(long, value_name = "N", default_value = "5000", value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub page_size: u32,
     /// List Blobs requests in flight: containers, prefixes and the virtual

@@ -73,6 +73,9 @@ impl Account {
             builder.credential(Credential::Token(TokenCredential::from_environment()));
         }
         builder.max_results(a.page_size);
+        // Finding the virtual directories takes a round trip a page; their
+        // pages are mostly names (see ClientBuilder::directory_max_results).
+        builder.directory_max_results(5000);
         Ok(Some(Account {
             client: builder.build()?,
             save_listing: a.save_listing.clone(),
