@@ -2,7 +2,7 @@
 //! exactly what a line-by-line reading returns, for listings whose lines straddle every chunk boundary, with
 //! CRLF and LF endings mixed, blank lines, and no final newline.
 
-use blobsel::listing::{par_find, MAX_LINE};
+use blobsel::listing::{par_find, par_find_file, par_find_slice, MAX_LINE};
 use blobsel::{Error, ErrorKind, Selection};
 
 mod common {
@@ -78,6 +78,28 @@ fn expected(listing: &[u8], invert: bool) -> String {
 /// `invert`, unselected) line as read, ending dropped, on a pool of
 /// `threads`.
 fn par_found(data: &[u8], invert: bool, threads: usize) -> Result<(String, u64), Error> {
+    par_found_by(Entry::Read, data, invert, threads)
+}
+
+/// The entry points of the pipeline: they must give the same answers.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    /// `par_find` on a reader.
+    Read,
+    /// `par_find_slice` on the bytes.
+    Slice,
+    /// `par_find_file` on a file holding them (mapped).
+    File,
+}
+
+const ENTRIES: [Entry; 3] = [Entry::Read, Entry::Slice, Entry::File];
+
+fn par_found_by(
+    entry: Entry,
+    data: &[u8],
+    invert: bool,
+    threads: usize,
+) -> Result<(String, u64), Error> {
     let m = Selection::parse(SELECTION.as_bytes(), "sel.xml")
         .unwrap()
         .compile()
@@ -86,28 +108,45 @@ fn par_found(data: &[u8], invert: bool, threads: usize) -> Result<(String, u64),
         .num_threads(threads)
         .build()
         .unwrap();
-    let input: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(data.to_vec()));
     let mut out = String::new();
-    let read = pool.install(|| {
-        par_find(
-            input,
-            "listing.txt",
-            &m,
-            |finds| {
-                let mut s = String::new();
-                for f in finds.filter(|f| f.rule.is_some() != invert) {
-                    s.push_str(std::str::from_utf8(f.text()).unwrap());
-                    s.push('\n');
-                }
-                s
-            },
-            |_, s: String| {
-                out.push_str(&s);
-                Ok::<(), Error>(())
-            },
-        )
+    let work = |finds: &mut blobsel::listing::Finds<'_, '_>| {
+        let mut s = String::new();
+        for f in finds.filter(|f| f.rule.is_some() != invert) {
+            s.push_str(std::str::from_utf8(f.text()).unwrap());
+            s.push('\n');
+        }
+        s
+    };
+    let sink = |chunk: &[u8], s: String| {
+        // Every chunk ends with a newline but perhaps the last.
+        assert!(!chunk.is_empty());
+        out.push_str(&s);
+        Ok::<(), Error>(())
+    };
+    let read = pool.install(|| match entry {
+        Entry::Read => {
+            let input: Box<dyn std::io::Read + Send> =
+                Box::new(std::io::Cursor::new(data.to_vec()));
+            par_find(input, "listing.txt", &m, work, sink)
+        }
+        Entry::Slice => par_find_slice(data, "listing.txt", &m, work, sink),
+        Entry::File => {
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, data).unwrap();
+            par_find_file(file, "listing.txt", &m, work, sink)
+        }
     })?;
     Ok((out, read.lines))
+}
+
+/// The error's kind, line and message, to compare.
+fn error_of(r: Result<(String, u64), Error>) -> (ErrorKind, u32, String) {
+    let e = r.unwrap_err();
+    (
+        e.kind(),
+        e.position().unwrap().line,
+        e.message().to_string(),
+    )
 }
 
 #[test]
@@ -120,12 +159,14 @@ fn parallel_output_equals_line_by_line_reading() {
         for invert in [false, true] {
             let want = expected(&data, invert);
             for threads in [1, 2, 3] {
-                let (got, read) = par_found(&data, invert, threads).unwrap();
-                assert_eq!(read, lines as u64, "seed {seed}: lines counted");
-                assert!(
-                    got == want,
-                    "seed {seed}, invert {invert}, threads {threads}: output differs"
-                );
+                for entry in ENTRIES {
+                    let (got, read) = par_found_by(entry, &data, invert, threads).unwrap();
+                    assert_eq!(read, lines as u64, "seed {seed}, {entry:?}: lines counted");
+                    assert!(
+                        got == want,
+                        "seed {seed}, invert {invert}, threads {threads}, {entry:?}: output differs"
+                    );
+                }
             }
         }
     }
@@ -184,4 +225,84 @@ fn one_byte_order_mark_is_dropped_and_long_lines_are_refused() {
             .contains(&format!("longer than {MAX_LINE} bytes")),
         "{e}"
     );
+}
+
+/// A line longer than `MAX_LINE` is refused as too long where a chunk's
+/// end cuts it, and read as a line (an error of its own) where a chunk
+/// holds it whole: the entry points cut chunks at the same places, so
+/// each gives the same error at the same line, with and without a
+/// byte-order mark, and at the edges of a chunk.
+#[test]
+fn every_entry_point_cuts_chunks_at_the_same_places() {
+    const CHUNK: usize = 1 << 20;
+    let long = |n: usize| format!("/logs/2024/{}", "x".repeat(n));
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    for bom in [&b""[..], b"\xEF\xBB\xBF"] {
+        // Around the first and the second buffer's ends (the second ends
+        // a chunk after the first chunk's last newline, not at 2 MiB).
+        let around = |end: usize| {
+            [
+                end - 20,
+                end - 5000,
+                end - MAX_LINE - 50,
+                end - 2 * MAX_LINE,
+            ]
+        };
+        let second = (0..40).map(|k| 2 * CHUNK - MAX_LINE - k);
+        for at in around(CHUNK).into_iter().chain(second) {
+            // Short lines up to `at`, then a long line, then short ones.
+            let mut data = bom.to_vec();
+            let mut i = 0;
+            while data.len() < at {
+                data.extend_from_slice(format!("/logs/2024/{i}\n").as_bytes());
+                i += 1;
+            }
+            data.extend_from_slice(long(MAX_LINE + 100).as_bytes());
+            data.extend_from_slice(b"\n/logs/2024/after\n");
+            cases.push(data);
+        }
+        // Exactly one chunk, and one chunk and one byte, of short lines.
+        for len in [CHUNK, CHUNK + 1, 2 * CHUNK] {
+            let mut data = bom.to_vec();
+            while data.len() < len {
+                data.extend_from_slice(b"/logs/2024/abcdefg\n");
+            }
+            data.truncate(len);
+            cases.push(data);
+        }
+    }
+    let (mut errors, mut too_long) = (0, 0);
+    for (k, data) in cases.iter().enumerate() {
+        let by_read = par_found_by(Entry::Read, data, false, 2);
+        if let Err(e) = &by_read {
+            errors += 1;
+            too_long += usize::from(e.message().contains("longer than"));
+        }
+        for entry in [Entry::Slice, Entry::File] {
+            let got = par_found_by(entry, data, false, 2);
+            match (&by_read, got) {
+                (Ok(want), Ok(got)) => assert_eq!(&got, want, "case {k}, {entry:?}"),
+                (Err(_), got @ Err(_)) => assert_eq!(
+                    error_of(got),
+                    error_of(par_found_by(Entry::Read, data, false, 2)),
+                    "case {k}, {entry:?}"
+                ),
+                (want, got) => panic!("case {k}, {entry:?}: {want:?} and {got:?}"),
+            }
+        }
+    }
+    // Both kinds of error occur: cut lines, and long lines read whole.
+    assert!(too_long > 0 && errors > too_long, "{errors} {too_long}");
+}
+
+/// An empty file, and a file of blank lines, read as empty listings by
+/// every entry point.
+#[test]
+fn empty_inputs_read_the_same_everywhere() {
+    for data in [&b""[..], b"\n\n  \r\n", b"\xEF\xBB\xBF"] {
+        for entry in ENTRIES {
+            let (out, _) = par_found_by(entry, data, false, 2).unwrap();
+            assert_eq!(out, "", "{entry:?}");
+        }
+    }
 }

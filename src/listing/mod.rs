@@ -42,7 +42,7 @@ pub use self::inventory_parquet::InventoryParquetReader;
 pub use self::jsonl::JsonlReader;
 pub use self::lines::{parse_line, LineBlob, LinesReader};
 pub use self::list_blobs::{parse_list_blobs_page, ListBlobsReader};
-pub use self::par::{par_find, Finds, Found, LinesRead, MAX_LINE};
+pub use self::par::{par_find, par_find_file, par_find_slice, Finds, Found, LinesRead, MAX_LINE};
 
 /// The format of a listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
