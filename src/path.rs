@@ -12,7 +12,7 @@
 //! do not settle.
 
 use crate::error::{Error, ErrorKind};
-use crate::words::{find_byte, has_control, is_ordinary_container_name};
+use crate::words::{has_control, is_ordinary_container_name, ordinary_container_end};
 
 /// The most characters a blob name may have.
 pub const MAX_BLOB_NAME_CHARS: usize = 1024;
@@ -201,11 +201,8 @@ impl<'a> BlobPath<'a> {
     pub(crate) fn split_ordinary(path: &'a str) -> Option<BlobPath<'a>> {
         let start = usize::from(path.starts_with('/'));
         let rest = path.get(start..)?;
-        // A container name is at most 63 bytes.
-        let head = &rest.as_bytes()[..rest.len().min(64)];
-        let slash = find_byte(head, b'/')?;
-        let ok = slash + 1 < rest.len() && is_ordinary_container_name(&rest.as_bytes()[..slash]);
-        ok.then(|| BlobPath {
+        let slash = ordinary_container_end(rest.as_bytes())?;
+        (slash + 1 < rest.len()).then(|| BlobPath {
             container: &rest[..slash],
             name: &rest[slash + 1..],
         })

@@ -255,6 +255,91 @@ pub(crate) fn is_ordinary_container_name(name: &[u8]) -> bool {
     }
 }
 
+/// Where the container name of `path` (a path without its leading `/`)
+/// ends: the index of its first `/`, when that is among its first 64 bytes
+/// and the bytes before it are an ordinary container name
+/// ([`is_ordinary_container_name`]); `None` otherwise. One pass, 16 bytes
+/// at a time, finds the `/` and checks the name's characters together
+/// (the same as [`find_byte`] and then [`is_ordinary_container_name`]).
+#[inline]
+pub(crate) fn ordinary_container_end(path: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        ordinary_container_end_sse2(path)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        ordinary_container_end_words(path)
+    }
+}
+
+/// [`ordinary_container_end`] with the word-at-a-time checks.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+fn ordinary_container_end_words(path: &[u8]) -> Option<usize> {
+    let slash = find_byte(&path[..path.len().min(64)], b'/')?;
+    is_ordinary_container_name(&path[..slash]).then_some(slash)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn ordinary_container_end_sse2(path: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // Bit 0: the byte before this block is a hyphen of the name.
+    let mut hyphen_before = 0u32;
+    let mut at = 0;
+    // A name is at most 63 bytes: its '/' is in the first four blocks.
+    while at < 64 {
+        let mut padded = [0u8; 16];
+        let block = match path.get(at..at + 16) {
+            Some(b) => b,
+            None => {
+                // The end of the path: zeros are neither '/' nor valid.
+                let rest = path.get(at..).unwrap_or(&[]);
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded[..]
+            }
+        };
+        // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of
+        // `block` (unaligned loads allowed). Signed compares: bytes of
+        // 0x80 and up are negative, in neither range.
+        let (slash, valid, hyphen) = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let within = |lo: u8, hi: u8| {
+                _mm_and_si128(
+                    _mm_cmpgt_epi8(v, _mm_set1_epi8(lo as i8 - 1)),
+                    _mm_cmplt_epi8(v, _mm_set1_epi8(hi as i8 + 1)),
+                )
+            };
+            let hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'-' as i8));
+            let valid = _mm_or_si128(_mm_or_si128(within(b'a', b'z'), within(b'0', b'9')), hyphen);
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'/' as i8))) as u32,
+                _mm_movemask_epi8(valid) as u32,
+                _mm_movemask_epi8(hyphen) as u32,
+            )
+        };
+        // The bytes of this block that belong to the name.
+        let len = slash.trailing_zeros().min(16);
+        let name = (1u32 << len) - 1;
+        let hyphens = hyphen & name;
+        if valid & name != name || hyphens & (hyphens << 1 | hyphen_before) != 0 {
+            return None;
+        }
+        if slash != 0 {
+            let n = at + len as usize;
+            let ok = n >= 3 && path[0] != b'-' && path[n - 1] != b'-';
+            return ok.then_some(n);
+        }
+        hyphen_before = hyphens >> 15;
+        at += 16;
+    }
+    None
+}
+
 /// [`is_ordinary_container_name`]'s character rules, a byte at a time
 /// (for names shorter than a word; the caller checked the length and the
 /// hyphens at both ends).
@@ -306,6 +391,40 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn container_ends_agree_with_finding_the_slash_and_checking_the_name() {
+        let reference = |path: &[u8]| {
+            let slash = path.iter().take(64).position(|&b| b == b'/')?;
+            ordinary_reference(&path[..slash]).then_some(slash)
+        };
+        let mut count = [0usize; 2];
+        for mut path in strings(200_000, 90) {
+            // Paths with a '/' after a mostly valid name.
+            if path.len() > 3 && path[0] != b'/' {
+                let at = (path[0] as usize * 7 + path.len()) % path.len();
+                path[at] = b'/';
+            }
+            let want = reference(&path);
+            count[usize::from(want.is_some())] += 1;
+            assert_eq!(
+                ordinary_container_end(&path),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&path)
+            );
+            assert_eq!(ordinary_container_end_words(&path), want);
+        }
+        assert!(count[0] > 1000 && count[1] > 1000, "{count:?}");
+        let long = [&[b'a'; 63][..], b"/x"].concat();
+        assert_eq!(ordinary_container_end(&long), Some(63));
+        let too_long = [&[b'a'; 64][..], b"/x"].concat();
+        assert_eq!(ordinary_container_end(&too_long), None);
+        assert_eq!(ordinary_container_end(b"ab-/x"), None);
+        assert_eq!(ordinary_container_end(b"abcdefghijklmno-/x"), None);
+        assert_eq!(ordinary_container_end(b"abcdefghijklmno--x/"), None);
+        assert_eq!(ordinary_container_end(b"abcdefghijklmnop/"), Some(16));
     }
 
     #[test]
