@@ -16,7 +16,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 
 use crate::error::{Error, ErrorKind};
-use crate::listing::lines::{line_ends, parse_line, LineBlob, LineEnds};
+use crate::listing::lines::{line_ends, parse_line, parse_plain_line, LineBlob, LineEnds};
 use crate::matcher::{Cursor, Matcher, RuleId};
 use crate::text::strip_bom;
 
@@ -115,11 +115,16 @@ impl<'a, D: AsRef<[u8]>> Iterator for Finds<'a, '_, D> {
         let chunk = self.chunk;
         while self.pos < chunk.len() {
             let start = self.pos;
-            let end = self.newlines.next().unwrap_or(chunk.len());
+            let (end, plain) = self.newlines.next_line().unwrap_or((chunk.len(), false));
             let line = &chunk[start..end];
             self.pos = end + 1;
             self.lines += 1;
-            let blob = match parse_line(line) {
+            // Most lines are printable ASCII, found so with their newline.
+            let parsed = match plain {
+                true => parse_plain_line(line),
+                false => parse_line(line),
+            };
+            let blob = match parsed {
                 Ok(Some(b)) => b,
                 Ok(None) => continue,
                 Err(e) => {
