@@ -255,7 +255,7 @@ fn parse_canonical(t: &[u8]) -> Option<SnapshotTime> {
             // High bit set on the template's '0' bytes (exact per byte).
             !(((zeros & !HIGH) + !HIGH) | zeros) & HIGH
         };
-        let others = (digit_bytes >> 7) * 0xff ^ u64::MAX;
+        let others = !((digit_bytes >> 7) * 0xff);
         let x = w ^ (ONES * u64::from(b'0'));
         // A digit is 0-9 after the XOR: high bit clear, and adding 0x76
         // to the low seven bits does not reach it.

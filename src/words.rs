@@ -122,8 +122,8 @@ pub(crate) fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 }
 
 /// The index of every `\n` in a buffer, in order (see
-/// [`line_ends`](crate::listing::lines::line_ends)); with
-/// [`LineEnds::next_line`], also whether the line before it is plain:
+/// [`line_ends`](crate::listing::lines::line_ends)). Inside the crate,
+/// `next_line` also tells whether the line before each newline is plain:
 /// printable ASCII (0x20–0x7F) only, found from the same blocks.
 #[derive(Clone, Debug)]
 pub struct LineEnds<'a> {

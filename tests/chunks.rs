@@ -306,3 +306,180 @@ fn empty_inputs_read_the_same_everywhere() {
         }
     }
 }
+
+/// Lines of every kind the parser tells apart (ordinary and special
+/// containers, UTF-8 names, snapshot times in several forms, CRLF, blank
+/// lines), and with `bad` one invalid line somewhere.
+fn messy_listing(seed: u64, lines: usize, bad: bool) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let containers = [
+        "photos",
+        "$root",
+        "$web",
+        "$logs",
+        "a-b",
+        "logs2024",
+        "abcdefghijklmnopqrstuvwxyz-0123456789",
+        &"c".repeat(63),
+    ];
+    let names = [
+        "a.jpg",
+        "été/ü ö.txt",
+        " spaced ",
+        "dir//x",
+        "x\u{7f}y",
+        "年/表.xlsx",
+        &"n".repeat(300),
+        &"é".repeat(1000),
+    ];
+    let times = [
+        "",
+        "\t2011-03-09T01:42:34.9360000Z",
+        "\t2011-03-09T01:42:34.936Z",
+        "\t2011-03-09T02:42:34.936+01:00",
+        "\t2011-03-09t01:42:34.9360000z",
+        "\t2024-02-29T23:59:59.9999999Z",
+    ];
+    let bad_lines: [&[u8]; 12] = [
+        b"/Photos/a",
+        b"/photos/a\x01b",
+        b"/photos/\xff",
+        b"/photos/a\t",
+        b"/ab/x",
+        b"/photos/a\tyesterday",
+        b"/$rooty/a",
+        b"\t2011-03-09T01:42:34Z",
+        b"/photos/a\t2023-02-29T00:00:00.0000000Z",
+        b"/photos/a\t2011-03-09T01:42:34Z\tx",
+        b"/photos",
+        b"/photos/a\r\r",
+    ];
+    let bad_at = if bad { rng.index(lines) } else { usize::MAX };
+    let mut out = Vec::new();
+    for i in 0..lines {
+        if i == bad_at {
+            out.extend_from_slice(rng.pick(&bad_lines));
+        } else {
+            match rng.below(20) {
+                0 => out.extend_from_slice(rng.pick(&[&b""[..], b"   ", b" "])),
+                _ => {
+                    let lead = if rng.below(4) == 0 { "" } else { "/" };
+                    let line = format!(
+                        "{lead}{}/{}{i}{}",
+                        rng.pick(&containers),
+                        rng.pick(&names),
+                        rng.pick(&times)
+                    );
+                    out.extend_from_slice(line.as_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(if rng.below(5) == 0 { b"\r\n" } else { b"\n" });
+    }
+    out
+}
+
+type Blobs = Vec<(u64, String, Option<blobsel::SnapshotTime>)>;
+type Failure = Option<(ErrorKind, u32, String)>;
+
+/// What `LinesReader` reads: each blob with its line, up to the first
+/// error.
+fn by_reader(data: &[u8]) -> (Blobs, Failure) {
+    use blobsel::listing::LinesReader;
+    use blobsel::{ListingEntry, ListingReader};
+    let mut reader = LinesReader::new(data, "listing.txt");
+    let mut entry = ListingEntry::default();
+    let mut blobs = Vec::new();
+    loop {
+        match reader.read_entry(&mut entry) {
+            Ok(true) => blobs.push((entry.line, entry.path.clone(), entry.snapshot)),
+            Ok(false) => return (blobs, None),
+            Err(e) => {
+                let failure = (e.kind(), e.position().unwrap().line, e.to_string());
+                return (blobs, Some(failure));
+            }
+        }
+    }
+}
+
+/// The same from the parallel pipeline (lines counted from the chunks).
+fn by_pipeline(entry: Entry, data: &[u8], threads: usize) -> (Blobs, Failure) {
+    let m = Selection::parse(SELECTION.as_bytes(), "sel.xml")
+        .unwrap()
+        .compile()
+        .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let mut blobs = Vec::new();
+    let mut lines_before = 0u64;
+    let work = |finds: &mut blobsel::listing::Finds<'_, '_>| {
+        finds
+            .map(|f| {
+                let mut path = String::new();
+                f.blob.push_canonical(&mut path);
+                (f.start, path, f.blob.snapshot)
+            })
+            .collect::<Vec<_>>()
+    };
+    let sink = |chunk: &[u8], found: Vec<(usize, String, Option<blobsel::SnapshotTime>)>| {
+        // Newlines counted once: up to each blob's line, then to the end.
+        let mut counted = 0;
+        for (start, path, snapshot) in found {
+            lines_before += memchr_count(&chunk[counted..start]);
+            counted = start;
+            blobs.push((lines_before + 1, path, snapshot));
+        }
+        lines_before += memchr_count(&chunk[counted..]);
+        Ok::<(), Error>(())
+    };
+    let result = pool.install(|| match entry {
+        Entry::Read => par_find(
+            Box::new(std::io::Cursor::new(data.to_vec())),
+            "listing.txt",
+            &m,
+            work,
+            sink,
+        ),
+        Entry::Slice => par_find_slice(data, "listing.txt", &m, work, sink),
+        Entry::File => {
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, data).unwrap();
+            par_find_file(file, "listing.txt", &m, work, sink)
+        }
+    });
+    let failure = result
+        .err()
+        .map(|e| (e.kind(), e.position().unwrap().line, e.to_string()));
+    (blobs, failure)
+}
+
+fn memchr_count(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Every line gets the answer of the line-by-line reader: the same blob
+/// (path and snapshot time) at the same line, and the first bad line the
+/// same error at the same line, from every entry point and thread count;
+/// lines of plain ASCII and the others take different paths in the
+/// pipeline and must not differ.
+#[test]
+fn every_line_gets_the_line_readers_answer() {
+    for seed in 1..=8 {
+        let data = messy_listing(seed, 20_000, seed % 3 != 0);
+        let want = by_reader(&data);
+        assert!(want.0.len() > 100, "seed {seed}");
+        assert_eq!(want.1.is_some(), seed % 3 != 0, "seed {seed}: {:?}", want.1);
+        for entry in ENTRIES {
+            for threads in [1, 2] {
+                let got = by_pipeline(entry, &data, threads);
+                assert!(
+                    got.0 == want.0,
+                    "seed {seed}, {entry:?}, {threads}: blobs differ"
+                );
+                assert_eq!(got.1, want.1, "seed {seed}, {entry:?}, {threads}");
+            }
+        }
+    }
+}

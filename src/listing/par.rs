@@ -1,10 +1,12 @@
-//! The fast path for `lines` listings: the input is read in chunks that
-//! end at a newline (on a thread of its own, so reading overlaps matching),
-//! each chunk is parsed and matched by whichever thread of the rayon pool is
-//! free, and the results come back to the caller in input order.
+//! The fast path for `lines` listings: the input is cut in chunks that
+//! end at a newline (read on a thread of its own, so reading overlaps
+//! matching, or sliced from a file mapped into memory), each chunk is
+//! parsed and matched by whichever thread of the rayon pool is free, and
+//! the results come back to the caller in input order.
 //!
-//! [`par_find`] is what `blobsel preview` runs on a `lines` listing. It
-//! gives the same answers, line for line, as reading the listing with
+//! [`par_find`] (a stream) and [`par_find_file`] (a file, mapped) are what
+//! `blobsel preview` runs on a `lines` listing. They give the same answers,
+//! line for line, as reading the listing with
 //! [`LinesReader`](super::LinesReader) and matching every entry with
 //! [`Matcher::find_path`]: the same blobs, the same rules, the same first
 //! error at the same line.
