@@ -158,15 +158,18 @@ fn parallel_output_equals_line_by_line_reading() {
         let lines = data.split(|&b| b == b'\n').count() - usize::from(data.ends_with(b"\n"));
         for invert in [false, true] {
             let want = expected(&data, invert);
-            for threads in [1, 2, 3] {
-                for entry in ENTRIES {
-                    let (got, read) = par_found_by(entry, &data, invert, threads).unwrap();
-                    assert_eq!(read, lines as u64, "seed {seed}, {entry:?}: lines counted");
-                    assert!(
-                        got == want,
-                        "seed {seed}, invert {invert}, threads {threads}, {entry:?}: output differs"
-                    );
-                }
+            // Every thread count on a stream; the slice and the map on two.
+            let runs = [1, 2, 3].map(|t| (Entry::Read, t));
+            for (entry, threads) in runs
+                .into_iter()
+                .chain([(Entry::Slice, 2), (Entry::File, 2)])
+            {
+                let (got, read) = par_found_by(entry, &data, invert, threads).unwrap();
+                assert_eq!(read, lines as u64, "seed {seed}, {entry:?}: lines counted");
+                assert!(
+                    got == want,
+                    "seed {seed}, invert {invert}, threads {threads}, {entry:?}: output differs"
+                );
             }
         }
     }
@@ -249,6 +252,8 @@ fn every_entry_point_cuts_chunks_at_the_same_places() {
             ]
         };
         let second = (0..40).map(|k| 2 * CHUNK - MAX_LINE - k);
+        // (A mark moves every cut by three bytes: one sweep is enough.)
+        let second = second.filter(|_| bom.is_empty());
         for at in around(CHUNK).into_iter().chain(second) {
             // Short lines up to `at`, then a long line, then short ones.
             let mut data = bom.to_vec();
