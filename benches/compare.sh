@@ -6,6 +6,8 @@
 #   LINES=2000000 ROUNDS=3 bash benches/compare.sh
 #   BLOBSEL=/path/to/blobsel bash benches/compare.sh   # a prebuilt binary
 #   KEEP=/tmp/corpus bash benches/compare.sh           # keep/reuse the files
+#   BASE=/tmp/old-blobsel bash benches/compare.sh       # old binary in the same rounds
+#   THREADS=1 bash benches/compare.sh                   # preview --threads 1 (both binaries)
 #
 # What it does:
 #  1. installs hyperfine and ripgrep from Debian if missing;
@@ -20,6 +22,8 @@
 #     alternate (ripgrep only in the first RG_ROUNDS rounds), after one untimed round to warm the page
 #     cache, and reports the median of the rounds and the ratios;
 #  6. measures peak RSS with /usr/bin/time -v.
+# With BASE, the old binary runs in every round beside the new one (same
+# rounds, alternating), so old/new is a ratio of runs under the same load.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,9 +68,12 @@ echo "== corpus ($DIR)"
 ls -l "$U" "$S" "$U1" "$DIR/$SET.xml" "$DIR/$SET.patterns" | awk '{print $5, $9}'
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
 echo "blobsel: $BLOBSEL"
+[ -n "${BASE:-}" ] && echo "base:    $BASE"
+THREADS_ARG=""
+[ -n "${THREADS:-}" ] && THREADS_ARG="--threads $THREADS" && echo "threads: $THREADS"
 echo "ripgrep: $(rg --version | sed -n 1p), hyperfine: $(hyperfine --version)"
 
-preview() { "$BLOBSEL" preview --no-progress "$DIR/$SET.xml" "$1"; }
+preview() { "$BLOBSEL" preview --no-progress $THREADS_ARG "$DIR/$SET.xml" "$1"; }
 echo "== same answers on $RG_LINES lines"
 b1=$(preview "$U1" | wc -l || true)
 r1=$(rg -c -f "$DIR/$SET.patterns" "$U1" || true)
@@ -76,26 +83,44 @@ if [ "$b1" != "$r1" ]; then
   exit 1
 fi
 echo "blobsel selects $(preview "$U" | wc -l) of $LINES lines (unsorted), $(preview "$S" | wc -l) (sorted)"
+if [ -n "${BASE:-}" ]; then
+  for f in "$U" "$S"; do
+    if [ "$(preview "$f" | md5sum)" != "$("$BASE" preview --no-progress $THREADS_ARG "$DIR/$SET.xml" "$f" | md5sum)" ]; then
+      echo "MISMATCH: $BASE prints other lines of $f" >&2
+      exit 1
+    fi
+  done
+  echo "base prints the same lines (unsorted and sorted)"
+fi
 
 names=(wc-unsorted wc-sorted blobsel-unsorted blobsel-sorted "wc-$RG_LINES" "blobsel-$RG_LINES" "rg-$RG_LINES")
 cmds=(
   "wc -l $U"
   "wc -l $S"
-  "$BLOBSEL preview --no-progress $DIR/$SET.xml $U"
-  "$BLOBSEL preview --no-progress $DIR/$SET.xml $S"
+  "$BLOBSEL preview --no-progress $THREADS_ARG $DIR/$SET.xml $U"
+  "$BLOBSEL preview --no-progress $THREADS_ARG $DIR/$SET.xml $S"
   "wc -l $U1"
-  "$BLOBSEL preview --no-progress $DIR/$SET.xml $U1"
+  "$BLOBSEL preview --no-progress $THREADS_ARG $DIR/$SET.xml $U1"
   "rg -f $DIR/$SET.patterns $U1"
 )
+if [ -n "${BASE:-}" ]; then
+  names+=(base-unsorted base-sorted)
+  cmds+=(
+    "$BASE preview --no-progress $THREADS_ARG $DIR/$SET.xml $U"
+    "$BASE preview --no-progress $THREADS_ARG $DIR/$SET.xml $S"
+  )
+fi
 round() { # round N WITH_RG
-  local args=() i last=6
-  [ "$2" = 1 ] && last=7
-  for ((i = 0; i < last; i++)); do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+  local args=() i
+  for ((i = 0; i < ${#cmds[@]}; i++)); do
+    [ "$i" = 6 ] && [ "$2" != 1 ] && continue
+    args+=(-n "${names[$i]}" "${cmds[$i]}")
+  done
   hyperfine -N --runs 1 --style basic --export-json "$DIR/round-$1.json" "${args[@]}" 2>/dev/null \
     | grep -E '^(Benchmark|  Time)' || true
 }
 echo "== warm-up round (untimed)"
-for ((i = 0; i < 6; i++)); do sh -c "${cmds[$i]} >/dev/null"; done
+for ((i = 0; i < ${#cmds[@]}; i++)); do [ "$i" != 6 ] && sh -c "${cmds[$i]} >/dev/null"; done
 for ((r = 1; r <= ROUNDS; r++)); do
   echo "== round $r of $ROUNDS"
   round "$r" "$([ "$r" -le "$RG_ROUNDS" ] && echo 1 || echo 0)"
@@ -109,6 +134,9 @@ rss_b1=$(rss "${cmds[5]}")
 rss_wc=$(rss "${cmds[0]}")
 echo "blobsel $LINES unsorted: $((rss_b10 / 1024)) MiB; sorted: $((rss_b10s / 1024)) MiB;" \
   "$RG_LINES lines: $((rss_b1 / 1024)) MiB; wc -l: $((rss_wc / 1024)) MiB"
+if [ -n "${BASE:-}" ]; then
+  echo "base $LINES unsorted: $(($(rss "${cmds[7]}") / 1024)) MiB; sorted: $(($(rss "${cmds[8]}") / 1024)) MiB"
+fi
 echo "(rg's peak RSS is measured in its hyperfine run only when RSS_RG=1)"
 if [ "${RSS_RG:-0}" = 1 ]; then
   echo "rg $RG_LINES lines: $(($(rss "${cmds[6]}") / 1024)) MiB"
@@ -131,6 +159,10 @@ def ratio(a, b, label):
 print()
 ratio("blobsel-unsorted", "wc-unsorted", f"blobsel / wc -l, {lines} lines unsorted (target <= 3)")
 ratio("blobsel-sorted", "wc-sorted", f"blobsel / wc -l, {lines} lines sorted (target <= 1.5)")
+ratio("base-unsorted", "wc-unsorted", f"base / wc -l, {lines} lines unsorted")
+ratio("base-sorted", "wc-sorted", f"base / wc -l, {lines} lines sorted")
+ratio("blobsel-unsorted", "base-unsorted", f"blobsel / base, {lines} lines unsorted")
+ratio("blobsel-sorted", "base-sorted", f"blobsel / base, {lines} lines sorted")
 ratio(f"blobsel-{rg_lines}", f"wc-{rg_lines}", f"blobsel / wc -l, {rg_lines} lines")
 ratio(f"rg-{rg_lines}", f"blobsel-{rg_lines}", f"rg -f / blobsel, {rg_lines} lines (target >= 50)")
 EOF

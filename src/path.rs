@@ -12,7 +12,7 @@
 //! do not settle.
 
 use crate::error::{Error, ErrorKind};
-use crate::words::{find_byte, has_control, is_ordinary_container_name};
+use crate::words::{has_control, is_ordinary_container_name, ordinary_container_end};
 
 /// The most characters a blob name may have.
 pub const MAX_BLOB_NAME_CHARS: usize = 1024;
@@ -60,6 +60,20 @@ pub fn could_begin_container_name(partial: &[u8]) -> bool {
             .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && partial.first() != Some(&b'-')
         && !partial.windows(2).any(|w| w == b"--")
+}
+
+/// The length of the special container name `path` begins with, when a
+/// `/` follows it (`$root/…`: 5).
+#[inline]
+fn special_container_end(path: &[u8]) -> Option<usize> {
+    if path.first() != Some(&b'$') {
+        return None;
+    }
+    SPECIAL_CONTAINERS
+        .iter()
+        .map(|s| s.as_bytes())
+        .find(|s| path.starts_with(s) && path.get(s.len()) == Some(&b'/'))
+        .map(<[u8]>::len)
 }
 
 /// Explains why `name` is not a valid container name, with a fix.
@@ -195,17 +209,18 @@ impl<'a> BlobPath<'a> {
     }
 
     /// Splits `/container/blob` or `container/blob` whose container name is
-    /// valid and not special (`$root`…) and whose blob name is not empty;
-    /// `None` for anything else. The fast path of every listed blob.
+    /// valid (ordinary, or one of [`SPECIAL_CONTAINERS`]) and whose blob
+    /// name is not empty; `None` for anything else. The fast path of every
+    /// listed blob.
     #[inline]
     pub(crate) fn split_ordinary(path: &'a str) -> Option<BlobPath<'a>> {
         let start = usize::from(path.starts_with('/'));
         let rest = path.get(start..)?;
-        // A container name is at most 63 bytes.
-        let head = &rest.as_bytes()[..rest.len().min(64)];
-        let slash = find_byte(head, b'/')?;
-        let ok = slash + 1 < rest.len() && is_ordinary_container_name(&rest.as_bytes()[..slash]);
-        ok.then(|| BlobPath {
+        let slash = match ordinary_container_end(rest.as_bytes()) {
+            Some(slash) => slash,
+            None => special_container_end(rest.as_bytes())?,
+        };
+        (slash + 1 < rest.len()).then(|| BlobPath {
             container: &rest[..slash],
             name: &rest[slash + 1..],
         })
@@ -388,6 +403,43 @@ mod tests {
             let expected = name.first() != Some(&b'$') && is_valid_container_name(name);
             assert_eq!(is_ordinary_container_name(name), expected, "{name:?}");
         }
+    }
+
+    /// The fast split takes exactly the paths whose container the full
+    /// split and check accept, special names included, and splits them
+    /// the same way.
+    #[test]
+    fn split_ordinary_agrees_with_split_and_check() {
+        let alphabet = b"a0-A_$";
+        let mut names: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=4 {
+            let longer: Vec<Vec<u8>> = names
+                .iter()
+                .filter(|n| n.len() == len - 1)
+                .flat_map(|n| alphabet.iter().map(move |&c| [n.as_slice(), &[c]].concat()))
+                .collect();
+            names.extend(longer);
+        }
+        for special in ["$root", "$logs", "$web", "$rooty", "$roo", "$web$", "$Root"] {
+            names.push(special.as_bytes().to_vec());
+        }
+        let mut fast = 0;
+        for name in &names {
+            let name = std::str::from_utf8(name).unwrap();
+            for lead in ["", "/"] {
+                for tail in ["/x", "/", "", "/x/y", "//"] {
+                    let text = format!("{lead}{name}{tail}");
+                    let want = BlobPath::split(&text, Reading::Listing)
+                        .ok()
+                        .filter(|p| check_container(p.container).is_ok())
+                        .map(|p| (p.container, p.name));
+                    let got = BlobPath::split_ordinary(&text).map(|p| (p.container, p.name));
+                    assert_eq!(got, want, "{text:?}");
+                    fast += usize::from(got.is_some_and(|(c, _)| c.starts_with('$')));
+                }
+            }
+        }
+        assert_eq!(fast, 3 * 2 * 3, "special containers split fast");
     }
 
     #[test]

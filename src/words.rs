@@ -122,7 +122,9 @@ pub(crate) fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 }
 
 /// The index of every `\n` in a buffer, in order (see
-/// [`line_ends`](crate::listing::lines::line_ends)).
+/// [`line_ends`](crate::listing::lines::line_ends)). Inside the crate,
+/// `next_line` also tells whether the line before each newline is plain:
+/// printable ASCII (0x20–0x7F) only, found from the same blocks.
 #[derive(Clone, Debug)]
 pub struct LineEnds<'a> {
     bytes: &'a [u8],
@@ -130,15 +132,49 @@ pub struct LineEnds<'a> {
     base: usize,
     /// Bit `k`: byte `base + k` is a newline not yet returned.
     mask: u64,
+    /// Bit `k`: byte `base + k` may not be printable ASCII (a control
+    /// character but `\n`, or 0x80 and up; every bit, where unknown).
+    odd: u64,
+    /// The bits of this block from the current line's start on.
+    from: u64,
+    /// Whether the current line has an odd byte in an earlier block.
+    odd_before: bool,
 }
 
 impl<'a> LineEnds<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> LineEnds<'a> {
+        let (mask, odd) = newlines(bytes);
         LineEnds {
             bytes,
             base: 0,
-            mask: newlines(bytes),
+            mask,
+            odd,
+            from: !0,
+            odd_before: false,
         }
+    }
+
+    /// The index of the next `\n`, and whether the bytes from the end of
+    /// the line before (or the start) up to it are all printable ASCII
+    /// (`false` may also mean "not known": the last bytes of a buffer, or a
+    /// processor without SSE2, are not classified).
+    #[inline]
+    pub(crate) fn next_line(&mut self) -> Option<(usize, bool)> {
+        while self.mask == 0 {
+            self.odd_before |= self.odd & self.from != 0;
+            self.base += 64;
+            let rest = self.bytes.get(self.base..).filter(|r| !r.is_empty())?;
+            (self.mask, self.odd) = newlines(rest);
+            self.from = !0;
+        }
+        let k = self.mask.trailing_zeros();
+        let before = (1u64 << k) - 1;
+        let plain = !self.odd_before && self.odd & self.from & before == 0;
+        self.mask &= self.mask - 1;
+        // The next line begins after bit k (none of this block for k = 63).
+        self.from = !before << 1;
+        self.odd_before = false;
+        Some((self.base + k as usize, plain))
     }
 }
 
@@ -147,52 +183,57 @@ impl Iterator for LineEnds<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<usize> {
-        while self.mask == 0 {
-            self.base += 64;
-            let rest = self.bytes.get(self.base..).filter(|r| !r.is_empty())?;
-            self.mask = newlines(rest);
-        }
-        let k = self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
-        Some(self.base + k)
+        self.next_line().map(|(end, _)| end)
     }
 }
 
-/// Bit `k` set when `bytes[k]` is `\n`, for the first 64 bytes.
+/// For the first 64 bytes: bit `k` set when `bytes[k]` is `\n`, and bit
+/// `k` of the second mask when it may not be printable ASCII.
 #[inline]
-fn newlines(bytes: &[u8]) -> u64 {
+fn newlines(bytes: &[u8]) -> (u64, u64) {
     match bytes.first_chunk::<64>() {
         Some(block) => newlines64(block),
-        None => bytes
-            .iter()
-            .enumerate()
-            .fold(0, |m, (k, &b)| m | u64::from(b == b'\n') << k),
+        None => (
+            bytes
+                .iter()
+                .enumerate()
+                .fold(0, |m, (k, &b)| m | u64::from(b == b'\n') << k),
+            !0,
+        ),
     }
 }
 
+/// The newlines of a block, and its bytes that are not printable ASCII
+/// (below 0x20 but `\n`, or 0x80 and up).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn newlines64(block: &[u8; 64]) -> u64 {
+fn newlines64(block: &[u8; 64]) -> (u64, u64) {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
-    let mut mask = 0u64;
+    let (mut mask, mut odd) = (0u64, 0u64);
     for (k, part) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of
-        // `part` (unaligned loads allowed).
-        let bits = unsafe {
+        // `part` (unaligned loads allowed). A signed compare with 0x20 is
+        // true for 0x00-0x1F and for 0x80-0xFF (negative).
+        let (bits, below) = unsafe {
             let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
-            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)))
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8))),
+                _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+            )
         };
         mask |= u64::from(bits as u16) << (16 * k);
+        odd |= u64::from(below as u16) << (16 * k);
     }
-    mask
+    (mask, odd & !mask)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn newlines64(block: &[u8; 64]) -> u64 {
-    newlines64_words(block)
+fn newlines64(block: &[u8; 64]) -> (u64, u64) {
+    // Lines are not classified here: every one is checked in full.
+    (newlines64_words(block), !0)
 }
 
 /// [`newlines64`] eight bytes at a time, for processors without SSE2.
@@ -255,6 +296,91 @@ pub(crate) fn is_ordinary_container_name(name: &[u8]) -> bool {
     }
 }
 
+/// Where the container name of `path` (a path without its leading `/`)
+/// ends: the index of its first `/`, when that is among its first 64 bytes
+/// and the bytes before it are an ordinary container name
+/// ([`is_ordinary_container_name`]); `None` otherwise. One pass, 16 bytes
+/// at a time, finds the `/` and checks the name's characters together
+/// (the same as [`find_byte`] and then [`is_ordinary_container_name`]).
+#[inline]
+pub(crate) fn ordinary_container_end(path: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        ordinary_container_end_sse2(path)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        ordinary_container_end_words(path)
+    }
+}
+
+/// [`ordinary_container_end`] with the word-at-a-time checks.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+fn ordinary_container_end_words(path: &[u8]) -> Option<usize> {
+    let slash = find_byte(&path[..path.len().min(64)], b'/')?;
+    is_ordinary_container_name(&path[..slash]).then_some(slash)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn ordinary_container_end_sse2(path: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // Bit 0: the byte before this block is a hyphen of the name.
+    let mut hyphen_before = 0u32;
+    let mut at = 0;
+    // A name is at most 63 bytes: its '/' is in the first four blocks.
+    while at < 64 {
+        let mut padded = [0u8; 16];
+        let block = match path.get(at..at + 16) {
+            Some(b) => b,
+            None => {
+                // The end of the path: zeros are neither '/' nor valid.
+                let rest = path.get(at..).unwrap_or(&[]);
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded[..]
+            }
+        };
+        // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of
+        // `block` (unaligned loads allowed). Signed compares: bytes of
+        // 0x80 and up are negative, in neither range.
+        let (slash, valid, hyphen) = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let within = |lo: u8, hi: u8| {
+                _mm_and_si128(
+                    _mm_cmpgt_epi8(v, _mm_set1_epi8(lo as i8 - 1)),
+                    _mm_cmplt_epi8(v, _mm_set1_epi8(hi as i8 + 1)),
+                )
+            };
+            let hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'-' as i8));
+            let valid = _mm_or_si128(_mm_or_si128(within(b'a', b'z'), within(b'0', b'9')), hyphen);
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'/' as i8))) as u32,
+                _mm_movemask_epi8(valid) as u32,
+                _mm_movemask_epi8(hyphen) as u32,
+            )
+        };
+        // The bytes of this block that belong to the name.
+        let len = slash.trailing_zeros().min(16);
+        let name = (1u32 << len) - 1;
+        let hyphens = hyphen & name;
+        if valid & name != name || hyphens & (hyphens << 1 | hyphen_before) != 0 {
+            return None;
+        }
+        if slash != 0 {
+            let n = at + len as usize;
+            let ok = n >= 3 && path[0] != b'-' && path[n - 1] != b'-';
+            return ok.then_some(n);
+        }
+        hyphen_before = hyphens >> 15;
+        at += 16;
+    }
+    None
+}
+
 /// [`is_ordinary_container_name`]'s character rules, a byte at a time
 /// (for names shorter than a word; the caller checked the length and the
 /// hyphens at both ends).
@@ -306,6 +432,40 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn container_ends_agree_with_finding_the_slash_and_checking_the_name() {
+        let reference = |path: &[u8]| {
+            let slash = path.iter().take(64).position(|&b| b == b'/')?;
+            ordinary_reference(&path[..slash]).then_some(slash)
+        };
+        let mut count = [0usize; 2];
+        for mut path in strings(200_000, 90) {
+            // Paths with a '/' after a mostly valid name.
+            if path.len() > 3 && path[0] != b'/' {
+                let at = (path[0] as usize * 7 + path.len()) % path.len();
+                path[at] = b'/';
+            }
+            let want = reference(&path);
+            count[usize::from(want.is_some())] += 1;
+            assert_eq!(
+                ordinary_container_end(&path),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&path)
+            );
+            assert_eq!(ordinary_container_end_words(&path), want);
+        }
+        assert!(count[0] > 1000 && count[1] > 1000, "{count:?}");
+        let long = [&[b'a'; 63][..], b"/x"].concat();
+        assert_eq!(ordinary_container_end(&long), Some(63));
+        let too_long = [&[b'a'; 64][..], b"/x"].concat();
+        assert_eq!(ordinary_container_end(&too_long), None);
+        assert_eq!(ordinary_container_end(b"ab-/x"), None);
+        assert_eq!(ordinary_container_end(b"abcdefghijklmno-/x"), None);
+        assert_eq!(ordinary_container_end(b"abcdefghijklmno--x/"), None);
+        assert_eq!(ordinary_container_end(b"abcdefghijklmnop/"), Some(16));
     }
 
     #[test]
@@ -398,6 +558,41 @@ mod tests {
         );
     }
 
+    /// A line called plain is printable ASCII, every byte; and on x86_64,
+    /// every printable line that ends inside the whole 64-byte blocks is
+    /// called plain (so the flag does its work).
+    #[test]
+    fn plain_lines_are_printable_ascii() {
+        let mut plain_seen = 0;
+        for s in strings(20_000, 400) {
+            // Long lines over several blocks, mostly printable.
+            let s: Vec<u8> = s
+                .iter()
+                .map(|&b| match b {
+                    b'/' => b'\n',
+                    b'a' => b'x',
+                    b'z' => b'.',
+                    _ => b,
+                })
+                .collect();
+            let mut ends = LineEnds::new(&s);
+            let mut start = 0;
+            while let Some((end, plain)) = ends.next_line() {
+                let line = &s[start..end];
+                let printable = line.iter().all(|b| (0x20..0x80).contains(b));
+                assert!(!plain || printable, "{line:?} in {s:?}");
+                if cfg!(target_arch = "x86_64") && end < s.len() / 64 * 64 {
+                    assert_eq!(plain, printable, "{line:?} at {start} in {s:?}");
+                }
+                plain_seen += usize::from(plain);
+                start = end + 1;
+            }
+        }
+        if cfg!(target_arch = "x86_64") {
+            assert!(plain_seen > 10_000, "{plain_seen}");
+        }
+    }
+
     #[test]
     fn newline_masks_agree_with_bytes() {
         for s in strings(20_000, 64) {
@@ -409,7 +604,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .fold(0u64, |m, (k, &b)| m | u64::from(b == b'\n') << k);
-            assert_eq!(newlines64(&block), want, "{block:?}");
+            assert_eq!(newlines64(&block).0, want, "{block:?}");
             assert_eq!(newlines64_words(&block), want, "{block:?}");
         }
     }

@@ -11,7 +11,8 @@
 //! line without allocating, and [`parse_list_blobs_page`] one List Blobs
 //! response held in memory. [`par_find`] reads, parses and matches a
 //! `lines` listing on all threads, in input order: the fast path of
-//! `blobsel preview`.
+//! `blobsel preview`; [`par_find_file`] does the same on a file mapped into
+//! memory (no copy out of the page cache), [`par_find_slice`] on bytes.
 //!
 //! [`ListingEntry`] and what every reader shares to fill one (the path
 //! check, blob types, lease states) live in `entry.rs`; the path rules
@@ -42,7 +43,7 @@ pub use self::inventory_parquet::InventoryParquetReader;
 pub use self::jsonl::JsonlReader;
 pub use self::lines::{parse_line, LineBlob, LinesReader};
 pub use self::list_blobs::{parse_list_blobs_page, ListBlobsReader};
-pub use self::par::{par_find, Finds, Found, LinesRead, MAX_LINE};
+pub use self::par::{par_find, par_find_file, par_find_slice, Finds, Found, LinesRead, MAX_LINE};
 
 /// The format of a listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -76,8 +76,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         let name = listing.name();
         let before = stats.read;
         let read = match listing.format {
-            ListingFormat::Lines => open(listing)
-                .and_then(|input| lines(cfg, input, &name, &mut out, &mut stats, &progress)),
+            ListingFormat::Lines => lines(cfg, listing, &name, &mut out, &mut stats, &progress),
             format => {
                 let options =
                     listing::ReadOptions::default().ignore_unknown_keys(cfg.ignore_unknown_keys);
@@ -270,30 +269,36 @@ struct ChunkOut {
 
 fn lines(
     cfg: &Config,
-    input: Box<dyn Read + Send>,
+    listing: &Listing,
     name: &str,
     out: &mut Output,
     stats: &mut Stats,
     progress: &crate::progress::Progress,
 ) -> Result<()> {
-    listing::par_find(
-        input,
-        name,
-        &cfg.matcher,
-        |finds| match_chunk(cfg, finds),
-        |chunk, r: ChunkOut| -> Result<()> {
-            for &(start, end) in &r.ranges {
-                out.write_all(&chunk[start..end])?;
-            }
-            out.write_all(&r.out)?;
-            stats.merge(&r.stats);
-            for id in &r.hits {
-                stats.tally.record(*id);
-            }
-            progress.add(chunk.len() as u64);
-            crate::check_interrupted()
-        },
-    )?;
+    let work = |finds: &mut listing::Finds<'_, '_>| match_chunk(cfg, finds);
+    let sink = |chunk: &[u8], r: ChunkOut| -> Result<()> {
+        for &(start, end) in &r.ranges {
+            out.write_all(&chunk[start..end])?;
+        }
+        out.write_all(&r.out)?;
+        stats.merge(&r.stats);
+        for id in &r.hits {
+            stats.tally.record(*id);
+        }
+        progress.add(chunk.len() as u64);
+        crate::check_interrupted()
+    };
+    // A file is read in place (mapped, when it is a regular file); stdin
+    // through `read`.
+    match &listing.path {
+        Some(p) => {
+            let file = crate::output::open_file(p)?;
+            listing::par_find_file(file, name, &cfg.matcher, work, sink)?;
+        }
+        None => {
+            listing::par_find(open(listing)?, name, &cfg.matcher, work, sink)?;
+        }
+    }
     Ok(())
 }
 
