@@ -374,3 +374,30 @@ fn errors_anywhere_in_a_long_list_agree() {
     doc.push_str("</BlobList>\n");
     agree(doc.as_bytes(), &[65536], true).unwrap();
 }
+
+/// Every XML file among the fixtures (blob lists, and listings and drive
+/// logs, which are not) and every seed of the `xml_selection` fuzz target.
+#[test]
+fn fixtures_and_fuzz_seeds_agree() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("tests/fixtures")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "xml") {
+                files.push(path);
+            }
+        }
+    }
+    for entry in std::fs::read_dir(root.join("fuzz/corpus/xml_selection")).expect("seeds") {
+        files.push(entry.expect("entry").path());
+    }
+    assert!(files.len() > 20, "{files:?}");
+    for path in files {
+        let doc = std::fs::read(&path).expect("readable");
+        agree(&doc, &[3, 1000], true).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
