@@ -2,8 +2,10 @@
 //!
 //! The readers of the forms live here, mirroring `listing/`: `xml.rs` reads
 //! blob list XML (with `xml/wellformed.rs`, what a conforming XML parser
-//! refuses) and writes it back; `json/` reads the Export fragment, the Put
-//! Job body and the ARM job, and writes them.
+//! refuses; `xml/fast.rs`, the fast path for entries in the usual shape;
+//! `xml/source.rs`, the buffer both read from) and writes it back; `json/`
+//! reads the Export fragment, the Put Job body and the ARM job, and writes
+//! them.
 
 use std::io::Read;
 use std::sync::Arc;
