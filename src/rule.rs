@@ -265,11 +265,12 @@ pub(crate) fn check_text(kind: RuleKind, text: &str) -> Result<(), Error> {
     }
 }
 
-/// Makes the rules of one source in bulk: their texts go into shared
-/// blocks of about a mebibyte, so that a rule costs its 64 bytes and its
-/// text, with no allocation of its own.
+/// Makes rules in bulk: their texts go into shared blocks of about a
+/// mebibyte, so that a rule costs its 64 bytes and its text, with no
+/// allocation of its own. The readers of blob lists use it; so can
+/// anything else that makes many rules at once.
+#[derive(Default)]
 pub(crate) struct RuleBuilder {
-    source: Arc<str>,
     rules: Vec<Rule>,
     /// The block being filled, and the rules whose texts are in it.
     block: String,
@@ -280,19 +281,14 @@ struct Pending {
     start: u32,
     len: u32,
     kind: RuleKind,
-    position: Position,
+    origin: Origin,
 }
 
 const BLOCK: usize = 1 << 20;
 
 impl RuleBuilder {
-    pub(crate) fn new(source: Arc<str>) -> RuleBuilder {
-        RuleBuilder {
-            source,
-            rules: Vec::new(),
-            block: String::new(),
-            pending: Vec::new(),
-        }
+    pub(crate) fn new() -> RuleBuilder {
+        RuleBuilder::default()
     }
 
     /// How many rules were added.
@@ -300,9 +296,10 @@ impl RuleBuilder {
         self.rules.len() + self.pending.len()
     }
 
-    /// Adds a rule whose `text` passed [`check_text`]; a path's is made
+    /// Adds a rule whose `text` passed [`check_text`] (which makes this
+    /// [`Rule::prefix`] or [`Rule::path`] in bulk); a path's is made
     /// canonical (`/container/blob`).
-    pub(crate) fn push(&mut self, kind: RuleKind, text: &str, position: Position) {
+    pub(crate) fn push(&mut self, kind: RuleKind, text: &str, origin: Origin) {
         let slash = kind != RuleKind::Prefix && !text.starts_with('/');
         let len = text.len() + usize::from(slash);
         if len >= BLOCK {
@@ -312,7 +309,6 @@ impl RuleBuilder {
                 own.push('/');
             }
             own.push_str(text);
-            let origin = self.origin(position);
             self.rules.push(Rule::alone(&own, kind, origin));
             return;
         }
@@ -332,15 +328,8 @@ impl RuleBuilder {
             start,
             len: len as u32,
             kind,
-            position,
+            origin,
         });
-    }
-
-    fn origin(&self, position: Position) -> Origin {
-        Origin {
-            source: self.source.clone(),
-            position: Some(position),
-        }
     }
 
     /// Freezes the block and makes its pending rules.
@@ -353,16 +342,12 @@ impl RuleBuilder {
         self.block.clear();
         self.rules.reserve(self.pending.len());
         for p in self.pending.drain(..) {
-            let origin = Origin {
-                source: self.source.clone(),
-                position: Some(p.position),
-            };
             self.rules.push(Rule::in_block(
                 block.clone(),
                 p.start,
                 p.len,
                 p.kind,
-                origin,
+                p.origin,
             ));
         }
     }
@@ -419,6 +404,67 @@ mod tests {
                 .kind(),
             ErrorKind::MissingBlobName
         );
+    }
+
+    /// Rules made in bulk, in shared blocks, are the rules
+    /// `Rule::prefix`/`Rule::path` make, whatever block they land in (a
+    /// block fills up and a new one starts; a text as long as a block
+    /// has one of its own), with every kind and a snapshot time.
+    #[test]
+    fn rules_made_in_bulk_are_the_rules_made_one_by_one() {
+        let t = SnapshotTime::from_ticks(634_352_317_549_360_000);
+        let kinds = [
+            RuleKind::Prefix,
+            RuleKind::Path,
+            RuleKind::PathWithoutSnapshots,
+            RuleKind::Snapshot(t),
+        ];
+        let long = format!("c00/{}", "é".repeat(BLOCK / 2));
+        let mut texts: Vec<String> = (0..40_000)
+            .map(|i| format!("c{:02}/blob-{i}", i % 97))
+            .collect();
+        texts.insert(20_000, long.clone());
+        texts.insert(30_000, format!("/{long}"));
+        let mut builder = RuleBuilder::new();
+        let mut one_by_one = Vec::new();
+        let mut want = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let kind = kinds[i % 4];
+            let text = if kind == RuleKind::Prefix {
+                format!("/{text}")
+            } else {
+                text.clone()
+            };
+            let o = Origin {
+                source: "s".into(),
+                position: Some(Position {
+                    line: i as u32 + 1,
+                    column: 3,
+                }),
+            };
+            check_text(kind, &text).unwrap();
+            builder.push(kind, &text, o.clone());
+            let canonical = if text.starts_with('/') {
+                text.clone()
+            } else {
+                format!("/{text}")
+            };
+            want.push((kind, canonical));
+            one_by_one.push(match kind {
+                RuleKind::Prefix => Rule::prefix(&text, o).unwrap(),
+                _ => Rule::path(&text, kind, o).unwrap(),
+            });
+        }
+        let bulk = builder.finish();
+        assert_eq!(bulk.len(), one_by_one.len());
+        for ((a, b), (kind, text)) in bulk.iter().zip(&one_by_one).zip(&want) {
+            assert_eq!(a, b);
+            assert_eq!((a.kind(), a.text()), (*kind, text.as_str()));
+            assert_eq!((b.kind(), b.text()), (*kind, text.as_str()));
+            assert_eq!(a.snapshot_time(), b.snapshot_time());
+            assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        }
+        assert_eq!(std::mem::size_of::<Rule>(), 64);
     }
 
     #[test]

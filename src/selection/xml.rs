@@ -29,7 +29,7 @@ use quick_xml::Reader;
 
 use super::errors::Sink;
 use crate::error::{Error, ErrorKind, Position};
-use crate::rule::{check_text, Rule, RuleBuilder, RuleKind};
+use crate::rule::{check_text, Origin, Rule, RuleBuilder, RuleKind};
 use crate::snapshot::{self, SnapshotTime};
 use crate::text;
 
@@ -120,7 +120,8 @@ fn parse<R: Read>(
 ) -> Result<(BlobList, Reading), Error> {
     let mut src = Source::new(input);
     let mut state = Full {
-        rules: RuleBuilder::new(source.clone()),
+        source: source.clone(),
+        rules: RuleBuilder::new(),
         offsets: Vec::new(),
         depth: 0,
         seen_root: false,
@@ -129,7 +130,7 @@ fn parse<R: Read>(
     let mut reading = Reading::default();
     let mut resumed = false;
     while state.read_events(&mut src, sink, resumed, fast)? == Until::Boundary {
-        reading.fast += fast::read_entries(&mut src, &mut state.rules, &mut state.offsets)
+        reading.fast += fast::read_entries(&mut src, source, &mut state.rules, &mut state.offsets)
             .map_err(text::io_error)?;
         // quick-xml takes over inside the root element.
         src.resume_inside_root();
@@ -169,6 +170,7 @@ enum Until {
 
 /// The reading with quick-xml: what it has found so far.
 struct Full {
+    source: Arc<str>,
     rules: RuleBuilder,
     offsets: Vec<(usize, Box<str>)>,
     /// 0: outside the root, 1: in BlobList, 2: in an entry, 3 and more:
@@ -343,7 +345,11 @@ impl Full {
                 if let Some(text) = e.offset_time {
                     self.offsets.push((self.rules.len(), text));
                 }
-                self.rules.push(e.kind, &e.content, e.position);
+                let origin = Origin {
+                    source: self.source.clone(),
+                    position: Some(e.position),
+                };
+                self.rules.push(e.kind, &e.content, origin);
                 Ok(())
             }
             Ok(()) => Ok(()),

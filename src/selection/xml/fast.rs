@@ -23,12 +23,13 @@
 //! that.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use super::source::Source;
 use super::wellformed;
 use crate::error::Position;
 use crate::path::{BlobPath, MAX_BLOB_NAME_CHARS};
-use crate::rule::{check_text, RuleBuilder, RuleKind};
+use crate::rule::{check_text, Origin, RuleBuilder, RuleKind};
 use crate::snapshot::{self, SnapshotTime};
 use crate::text;
 use crate::words::{has_control, plain_ascii};
@@ -51,12 +52,14 @@ enum Step {
 }
 
 /// Reads entries from `src`, which stands between two entries (or just
-/// after `<BlobList>`), into `rules`, until one it leaves to quick-xml.
+/// after `<BlobList>`), into `rules` (named after `source`), until one it
+/// leaves to quick-xml.
 /// `offsets` gets the `SnapshotTime`s written with a non-UTC offset.
 /// Returns how many entries it read; fails only when the input cannot be
 /// read.
 pub(super) fn read_entries<R: Read>(
     src: &mut Source<R>,
+    source: &Arc<str>,
     rules: &mut RuleBuilder,
     offsets: &mut Vec<(usize, Box<str>)>,
 ) -> std::io::Result<usize> {
@@ -69,7 +72,14 @@ pub(super) fn read_entries<R: Read>(
         {
             let bytes = src.buffered();
             while used < bytes.len() {
-                step = entry(&bytes[used..], position, rules, offsets, &mut scratch);
+                step = entry(
+                    &bytes[used..],
+                    position,
+                    source,
+                    rules,
+                    offsets,
+                    &mut scratch,
+                );
                 match step {
                     Step::Read { len, end } => {
                         used += len;
@@ -104,6 +114,7 @@ fn is_xml_ws(b: u8) -> bool {
 fn entry(
     bytes: &[u8],
     mut at: Position,
+    source: &Arc<str>,
     rules: &mut RuleBuilder,
     offsets: &mut Vec<(usize, Box<str>)>,
     scratch: &mut String,
@@ -201,7 +212,11 @@ fn entry(
     if let Some(time) = offset_time {
         offsets.push((rules.len(), time));
     }
-    rules.push(kind, text, at);
+    let origin = Origin {
+        source: source.clone(),
+        position: Some(at),
+    };
+    rules.push(kind, text, origin);
     Step::Read {
         len: i + start_tag.len() + lt + end_tag.len(),
         end,
