@@ -97,7 +97,7 @@ pub(super) fn read_entries<R: Read>(
             Step::Stop => return Ok(count),
             // The buffer ended between entries or inside one.
             Step::Read { .. } | Step::NeedMore => {
-                if !src.read_more()? {
+                if !src.read_more(true)? {
                     return Ok(count);
                 }
             }

@@ -79,9 +79,10 @@ impl<R: Read> Source<R> {
     }
 
     /// Reads more bytes after those buffered, moving them to the front of
-    /// the buffer first. `Ok(false)` when nothing more can be read: the
-    /// input ended, or the buffer is full of unconsumed bytes.
-    pub(super) fn read_more(&mut self) -> io::Result<bool> {
+    /// the buffer first, until the buffer is full (`fill`) or after one
+    /// read. `Ok(false)` when nothing more can be read: the input ended,
+    /// or the buffer is full of unconsumed bytes.
+    pub(super) fn read_more(&mut self, fill: bool) -> io::Result<bool> {
         if self.eof || !self.synthetic.is_empty() {
             return Ok(false);
         }
@@ -93,8 +94,9 @@ impl<R: Read> Source<R> {
         if self.end == self.buf.len() {
             return Ok(false);
         }
-        // Filled up, so that an entry cut by small reads (a pipe) is looked
-        // at again once a buffer, not once a read.
+        // The fast path fills up, so that an entry cut by small reads (a
+        // pipe) is looked at again once a buffer, not once a read; quick-xml
+        // takes what one read gives, as from a `BufReader`.
         let before = self.end;
         while self.end < self.buf.len() {
             match self.inner.read(&mut self.buf[self.end..]) {
@@ -102,7 +104,12 @@ impl<R: Read> Source<R> {
                     self.eof = true;
                     break;
                 }
-                Ok(n) => self.end += n,
+                Ok(n) => {
+                    self.end += n;
+                    if !fill {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -138,7 +145,7 @@ impl<R: Read> BufRead for Source<R> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-            self.read_more()?;
+            self.read_more(false)?;
         }
         Ok(&self.buf[self.start..self.end])
     }
