@@ -2,7 +2,8 @@
 //!
 //! * `parse/{xml,json}/SIZE` — reading a selection (bytes/s), beside the
 //!   floor of reading the same bytes with `quick-xml` events or
-//!   `serde_json::Value` alone.
+//!   `serde_json::Value` alone; for XML also with the full reader alone
+//!   (`blobsel-full-reader`: the fast path off, what it saves in one run).
 //! * `compile/SIZE` — rules/s into the fst index (the index size is
 //!   printed), `load/SIZE` (`Matcher::from_bytes`, checksum and all), the
 //!   XL target `parse+compile/XL`, and the peers' build times.
@@ -87,6 +88,14 @@ fn parse_xml(xml: &str) -> Selection {
     Selection::parse(xml.as_bytes(), "rules.xml").expect("generated XML parses")
 }
 
+/// [`parse_xml`] with quick-xml alone, no fast path.
+fn parse_xml_full(xml: &str) -> Selection {
+    ParseOptions::default()
+        .xml_fast_path(false)
+        .parse(xml.as_bytes(), "rules.xml")
+        .expect("generated XML parses")
+}
+
 fn parse_json(json: &str) -> Selection {
     ParseOptions::default()
         .enforce_inline_limit(false)
@@ -115,6 +124,14 @@ fn bench_parse(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(set.xml.len() as u64));
         g.bench_function(format!("xml/{name}/blobsel"), |b| {
             b.iter(|| assert_eq!(parse_xml(&set.xml).rules().unwrap().len(), set.rule_count))
+        });
+        g.bench_function(format!("xml/{name}/blobsel-full-reader"), |b| {
+            b.iter(|| {
+                assert_eq!(
+                    parse_xml_full(&set.xml).rules().unwrap().len(),
+                    set.rule_count
+                )
+            })
         });
         g.bench_function(format!("xml/{name}/quick-xml-events"), |b| {
             b.iter(|| assert_eq!(xml_events(&set.xml), set.rule_count + 1))

@@ -1,10 +1,16 @@
-//! Raw bytes into the blob list XML reader. On success: the selection
-//! written back as XML parses again to the same rules, in the same order;
-//! the blob-list-blob path (`supply_blob_list`) reads the same rules.
+//! Raw bytes into the blob list XML reader. The fast path for entries in
+//! the usual shape and the full XML reader alone give the same outcome
+//! (rules with their origins, non-UTC snapshot times, every error with its
+//! position), stopping at the first error and collecting them. On success:
+//! the selection written back as XML parses again to the same rules, in the
+//! same order; the blob-list-blob path (`supply_blob_list`) reads the same
+//! rules.
 
 #![no_main]
 
-use blobsel::{Form, Selection};
+use std::fmt::Write as _;
+
+use blobsel::{Form, ParseOptions, Selection};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/mod.rs"]
@@ -12,11 +18,62 @@ mod common;
 
 const TARGET: &str = "xml_selection";
 
+/// Everything a reading gives, as text: each rule (kind, text, origin) and
+/// non-UTC snapshot time, or each error with its kind and position.
+fn outcome(result: Result<Selection, Vec<blobsel::Error>>) -> String {
+    let mut out = String::new();
+    match result {
+        Ok(sel) => match sel.rules() {
+            Ok(rules) => {
+                for r in rules {
+                    let _ = writeln!(out, "{r:?}");
+                }
+                for (r, t) in sel.non_utc_snapshot_times() {
+                    let _ = writeln!(out, "offset {} {t}", r.origin());
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "rules: {e}");
+            }
+        },
+        Err(errors) => {
+            for e in errors {
+                let _ = writeln!(out, "error {:?} {:?} {e}", e.kind(), e.position());
+            }
+        }
+    }
+    out
+}
+
+/// The fast path reads what the full reader alone reads; `Err` says how
+/// they differ.
+fn fast_path_agrees(data: &[u8]) -> Result<(), String> {
+    let mut full = ParseOptions::default();
+    full.xml_fast_path(false);
+    let fast = ParseOptions::default();
+    let parse = |o: &ParseOptions| outcome(o.parse(data, "list.xml").map_err(|e| vec![e]));
+    let check = |o: &ParseOptions| outcome(o.check(data, "list.xml").map_err(|e| e.into_vec()));
+    for (what, a, b) in [
+        ("parse", parse(&fast), parse(&full)),
+        ("check", check(&fast), check(&full)),
+    ] {
+        if a != b {
+            return Err(format!(
+                "{what}: the fast path and the full reader differ:\n  fast: {a}\n  full: {b}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fuzz_target!(|data: &[u8]| {
     if data.len() > common::MAX_INPUT {
         return;
     }
     let fail = |what: String| -> ! { common::fail(TARGET, data, &what) };
+    if let Err(what) = fast_path_agrees(data) {
+        fail(what);
+    }
 
     // The same bytes as the content of a blob list blob: the XML reader
     // without the form detection in front of it.

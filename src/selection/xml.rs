@@ -10,12 +10,18 @@
 //! </BlobList>
 //! ```
 //!
-//! The reader never builds a DOM: memory grows with the rules, not with the
-//! text. A DOCTYPE is rejected before anything in it is looked at, so no
-//! entity is ever expanded; the predefined entities, character references
-//! and CDATA are decoded; literal whitespace around a path is trimmed.
+//! The reader never builds a DOM and never holds the document: it streams
+//! through a 256 KiB buffer, and memory grows with the rules (64 bytes
+//! each, their texts in shared blocks), not with the text. A DOCTYPE is
+//! rejected before anything in it is looked at, so no entity is ever
+//! expanded; the predefined entities, character references and CDATA are
+//! decoded; literal whitespace around a path is trimmed.
+//!
+//! quick-xml reads everything; entries in the usual shape (above) are read
+//! by a fast path (`xml/fast.rs`) that hands anything else back to it, with
+//! the same outcome.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
@@ -23,12 +29,15 @@ use quick_xml::Reader;
 
 use super::errors::Sink;
 use crate::error::{Error, ErrorKind, Position};
-use crate::rule::{Origin, Rule, RuleKind};
+use crate::rule::{check_text, Origin, Rule, RuleBuilder, RuleKind};
 use crate::snapshot::{self, SnapshotTime};
-use crate::text::{self, Counting};
+use crate::text;
 
+mod fast;
+mod source;
 mod wellformed;
 
+use source::Source;
 use wellformed::DeclPlace;
 
 const ROOT: &[u8] = b"BlobList";
@@ -44,29 +53,39 @@ pub(crate) struct BlobList {
     pub offsets: Vec<(usize, Box<str>)>,
 }
 
+/// How the entries of a blob list were read: by the fast path, or by
+/// quick-xml (which also reads everything outside the entries).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Reading {
+    /// Entries the fast path read.
+    pub fast: usize,
+    /// Times the fast path handed over to quick-xml inside `<BlobList>`
+    /// (once at `</BlobList>` in a document it reads whole).
+    pub handovers: usize,
+}
+
 /// Reads the rules of a blob list XML document. Handles a byte-order mark
 /// and UTF-16; errors carry `line:column` (the caller adds the source name).
 /// An error of one entry goes to `sink`, and reading goes on when it says
-/// so; what leaves the rest unreadable is returned.
+/// so; what leaves the rest unreadable is returned. With `fast`, entries
+/// in the usual shape are read by the fast path (`xml/fast.rs`), with the
+/// same outcome; the [`Reading`] says how many.
 pub(crate) fn read_blob_list<R: Read>(
     input: R,
     source: &Arc<str>,
     sink: &mut Sink,
-) -> Result<BlobList, Error> {
+    fast: bool,
+) -> Result<(BlobList, Reading), Error> {
     let head = text::head(input).map_err(text::io_error)?;
     match head.encoding {
-        text::Encoding::Utf8 { .. } => parse(
-            BufReader::with_capacity(64 * 1024, head.stream),
-            source,
-            sink,
-        ),
+        text::Encoding::Utf8 { .. } => parse(head.stream, source, sink, fast),
         text::Encoding::Utf16Le { bom } | text::Encoding::Utf16Be { bom } => {
             let big = matches!(head.encoding, text::Encoding::Utf16Be { .. });
             let mut bytes = Vec::new();
             let mut stream = head.stream;
             stream.read_to_end(&mut bytes).map_err(text::io_error)?;
             let utf8 = text::decode_utf16(&bytes[if bom { 2 } else { 0 }..], big)?;
-            parse(utf8.as_bytes(), source, sink)
+            parse(utf8.as_bytes(), source, sink, fast)
         }
     }
 }
@@ -89,164 +108,260 @@ struct Entry {
     trailing_ws: usize,
 }
 
-fn parse<R: BufRead>(input: R, source: &Arc<str>, sink: &mut Sink) -> Result<BlobList, Error> {
-    let mut reader = Reader::from_reader(Counting::new(input));
-    reader.config_mut().trim_text(false);
-    let mut buf = Vec::with_capacity(256);
-    let mut list = BlobList::default();
-    // 0: outside the root, 1: in BlobList, 2: in an entry, 3 and more:
-    // inside an element misplaced in an entry (an error).
-    let mut depth = 0u32;
-    let mut seen_root = false;
-    let mut seen_decl = false;
-    let mut entry: Option<Entry> = None;
-    // quick-xml consumes the '<' that ends a text event with that event, so
-    // markup after text starts one column before the consumed position.
-    let mut after_text = false;
-    loop {
-        buf.clear();
-        let mut pos = reader.get_ref().position();
-        if after_text {
-            pos.column = pos.column.saturating_sub(1).max(1);
-        }
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| syntax(e, pos, &reader))?;
-        after_text = matches!(event, Event::Text(_));
-        let opens = matches!(event, Event::Start(_));
-        match event {
-            Event::DocType(_) => {
-                return Err(Error::new(
-                    ErrorKind::Dtd,
-                    "a DOCTYPE is not allowed in a blob list (entities are never expanded): \
-                     remove the <!DOCTYPE …> declaration",
-                )
-                .at(pos))
-            }
-            Event::Decl(decl) => {
-                let place = decl_place(seen_decl || seen_root, &reader, decl.len());
-                seen_decl = true;
-                wellformed::check_decl(&decl, place, pos)?;
-            }
-            Event::Start(start) if depth == 0 => {
-                open_root(&start, seen_root, pos, sink)?;
-                seen_root = true;
-                depth = 1;
-            }
-            Event::Empty(start) if depth == 0 => {
-                open_root(&start, seen_root, pos, sink)?; // `<BlobList/>`: no rules
-                seen_root = true;
-            }
-            Event::Start(start) if depth == 1 => {
-                entry = Some(open_entry(&start, pos, sink)?);
-                depth = 2;
-            }
-            Event::Empty(start) if depth == 1 => {
-                let e = open_entry(&start, pos, sink)?;
-                close_entry(e, source, &mut list, sink)?;
-            }
-            Event::Start(start) | Event::Empty(start) => {
-                sink.push(
-                    Error::new(
-                        ErrorKind::UnknownElement,
-                        format!(
-                            "unexpected element {:?} inside <BlobPath>/<BlobPathPrefix>: \
-                             a path is text only",
-                            String::from_utf8_lossy(start.name().as_ref())
-                        ),
-                    )
-                    .at(pos),
-                )?;
-                // Reading on: the entry's text is no path to check.
-                if let Some(e) = entry.as_mut() {
-                    e.valid = false;
-                    e.known = false;
-                }
-                if opens {
-                    depth += 1;
-                }
-            }
-            Event::End(_) if depth == 2 => {
-                if let Some(e) = entry.take() {
-                    close_entry(e, source, &mut list, sink)?;
-                }
-                depth = 1;
-            }
-            Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Text(t) => {
-                let raw: &[u8] = &t;
-                match entry.as_mut() {
-                    Some(e) => append_text(e, raw, &t, pos)?,
-                    None if raw.iter().all(|b| is_xml_ws(*b)) => {}
-                    None => sink.push(
-                        Error::new(
-                            ErrorKind::Syntax,
-                            format!(
-                                "unexpected text {:?} {}: paths belong inside <BlobPath> or \
-                                 <BlobPathPrefix>",
-                                String::from_utf8_lossy(&raw[..raw.len().min(40)]).trim(),
-                                if depth == 0 {
-                                    "outside <BlobList>"
-                                } else {
-                                    "in <BlobList>"
-                                }
-                            ),
-                        )
-                        .at(pos),
-                    )?,
-                }
-            }
-            Event::CData(c) => match entry.as_mut() {
-                Some(e) => {
-                    wellformed::check_cdata(&c, pos)?;
-                    let s = std::str::from_utf8(&c).map_err(|_| invalid_utf8(pos))?;
-                    e.content.push_str(s);
-                    e.at_start &= s.is_empty();
-                    e.trailing_ws = 0;
-                }
-                None => sink.push(
-                    Error::new(
-                        ErrorKind::Syntax,
-                        "unexpected CDATA outside <BlobPath>/<BlobPathPrefix>",
-                    )
-                    .at(pos),
-                )?,
-            },
-            Event::Comment(c) => wellformed::check_comment(&c, pos)?,
-            // quick-xml reports `<?xml` followed by whitespace or `?>` as a
-            // `Decl`; should one come as a PI, it is checked the same way.
-            // Other cases (`<?XML …?>`) are reserved targets: `check_pi`.
-            Event::PI(pi) if pi.target() == b"xml" => {
-                let place = decl_place(seen_decl || seen_root, &reader, pi.len());
-                seen_decl = true;
-                wellformed::check_decl(&pi, place, pos)?;
-            }
-            Event::PI(pi) => wellformed::check_pi(&pi, pi.target(), pos)?,
-            Event::Eof => break,
-        }
+/// Reads the document: quick-xml from the start to just inside
+/// `<BlobList>`, then, with `fast`, the fast path and quick-xml by turns:
+/// the fast path reads entries until one it leaves to quick-xml, which
+/// reads on to the next point between entries.
+fn parse<R: Read>(
+    input: R,
+    source: &Arc<str>,
+    sink: &mut Sink,
+    fast: bool,
+) -> Result<(BlobList, Reading), Error> {
+    let mut src = Source::new(input);
+    let mut state = Full {
+        source: source.clone(),
+        rules: RuleBuilder::new(),
+        offsets: Vec::new(),
+        depth: 0,
+        seen_root: false,
+        seen_decl: false,
+    };
+    let mut reading = Reading::default();
+    let mut resumed = false;
+    while state.read_events(&mut src, sink, resumed, fast)? == Until::Boundary {
+        reading.fast += fast::read_entries(&mut src, source, &mut state.rules, &mut state.offsets)
+            .map_err(text::io_error)?;
+        // quick-xml takes over inside the root element.
+        src.resume_inside_root();
+        resumed = true;
+        reading.handovers += 1;
     }
-    if !seen_root {
+    if !state.seen_root {
         return Err(Error::new(
             ErrorKind::UnrecognizedForm,
             "no <BlobList> element: a blob list is <BlobList> with <BlobPath> and \
              <BlobPathPrefix> elements",
         )
-        .at(reader.get_ref().position()));
+        .at(src.position()));
     }
-    if depth > 0 {
+    if state.depth > 0 {
         return Err(Error::new(
             ErrorKind::Syntax,
             "unexpected end of file: <BlobList> is not closed (is the file truncated?)",
         )
-        .at(reader.get_ref().position()));
+        .at(src.position()));
     }
-    Ok(list)
+    let list = BlobList {
+        rules: state.rules.finish(),
+        offsets: state.offsets,
+    };
+    Ok((list, reading))
+}
+
+/// Where [`Full::read_events`] stopped.
+#[derive(PartialEq, Eq)]
+enum Until {
+    /// The end of the input.
+    Eof,
+    /// A point between entries inside `<BlobList>`, for the fast path.
+    Boundary,
+}
+
+/// The reading with quick-xml: what it has found so far.
+struct Full {
+    source: Arc<str>,
+    rules: RuleBuilder,
+    offsets: Vec<(usize, Box<str>)>,
+    /// 0: outside the root, 1: in BlobList, 2: in an entry, 3 and more:
+    /// inside an element misplaced in an entry (an error).
+    depth: u32,
+    seen_root: bool,
+    seen_decl: bool,
+}
+
+impl Full {
+    /// Reads events with a new quick-xml reader until the end of the input
+    /// or, with `fast`, the next point between entries inside `<BlobList>`.
+    /// `resumed`: `src` stands inside `<BlobList>` and serves quick-xml a
+    /// start tag for it first ([`Source::resume_inside_root`]).
+    fn read_events<R: Read>(
+        &mut self,
+        src: &mut Source<R>,
+        sink: &mut Sink,
+        resumed: bool,
+        fast: bool,
+    ) -> Result<Until, Error> {
+        let mut reader = Reader::from_reader(&mut *src);
+        reader.config_mut().trim_text(false);
+        let mut buf = Vec::with_capacity(256);
+        if resumed {
+            let pos = reader.get_ref().position();
+            reader
+                .read_event_into(&mut buf)
+                .map_err(|e| syntax(e, pos, &reader))?;
+        }
+        let mut entry: Option<Entry> = None;
+        // quick-xml consumes the '<' that ends a text event with that event, so
+        // markup after text starts one column before the consumed position.
+        let mut after_text = false;
+        loop {
+            buf.clear();
+            let mut pos = reader.get_ref().position();
+            if after_text {
+                pos.column = pos.column.saturating_sub(1).max(1);
+            }
+            let event = reader
+                .read_event_into(&mut buf)
+                .map_err(|e| syntax(e, pos, &reader))?;
+            after_text = matches!(event, Event::Text(_));
+            let opens = matches!(event, Event::Start(_));
+            match event {
+                Event::DocType(_) => {
+                    return Err(Error::new(
+                        ErrorKind::Dtd,
+                        "a DOCTYPE is not allowed in a blob list (entities are never expanded): \
+                         remove the <!DOCTYPE …> declaration",
+                    )
+                    .at(pos))
+                }
+                Event::Decl(decl) => {
+                    let place = decl_place(self.seen_decl || self.seen_root, &reader, decl.len());
+                    self.seen_decl = true;
+                    wellformed::check_decl(&decl, place, pos)?;
+                }
+                Event::Start(start) if self.depth == 0 => {
+                    open_root(&start, self.seen_root, pos, sink)?;
+                    self.seen_root = true;
+                    self.depth = 1;
+                }
+                Event::Empty(start) if self.depth == 0 => {
+                    open_root(&start, self.seen_root, pos, sink)?; // `<BlobList/>`: no rules
+                    self.seen_root = true;
+                }
+                Event::Start(start) if self.depth == 1 => {
+                    entry = Some(open_entry(&start, pos, sink)?);
+                    self.depth = 2;
+                }
+                Event::Empty(start) if self.depth == 1 => {
+                    let e = open_entry(&start, pos, sink)?;
+                    self.close_entry(e, sink)?;
+                }
+                Event::Start(start) | Event::Empty(start) => {
+                    sink.push(
+                        Error::new(
+                            ErrorKind::UnknownElement,
+                            format!(
+                                "unexpected element {:?} inside <BlobPath>/<BlobPathPrefix>: \
+                                 a path is text only",
+                                String::from_utf8_lossy(start.name().as_ref())
+                            ),
+                        )
+                        .at(pos),
+                    )?;
+                    // Reading on: the entry's text is no path to check.
+                    if let Some(e) = entry.as_mut() {
+                        e.valid = false;
+                        e.known = false;
+                    }
+                    if opens {
+                        self.depth += 1;
+                    }
+                }
+                Event::End(_) if self.depth == 2 => {
+                    if let Some(e) = entry.take() {
+                        self.close_entry(e, sink)?;
+                    }
+                    self.depth = 1;
+                }
+                Event::End(_) => self.depth = self.depth.saturating_sub(1),
+                Event::Text(t) => {
+                    let raw: &[u8] = &t;
+                    match entry.as_mut() {
+                        Some(e) => append_text(e, raw, &t, pos)?,
+                        None if raw.iter().all(|b| is_xml_ws(*b)) => {}
+                        None => sink.push(
+                            Error::new(
+                                ErrorKind::Syntax,
+                                format!(
+                                    "unexpected text {:?} {}: paths belong inside <BlobPath> \
+                                     or <BlobPathPrefix>",
+                                    String::from_utf8_lossy(&raw[..raw.len().min(40)]).trim(),
+                                    if self.depth == 0 {
+                                        "outside <BlobList>"
+                                    } else {
+                                        "in <BlobList>"
+                                    }
+                                ),
+                            )
+                            .at(pos),
+                        )?,
+                    }
+                }
+                Event::CData(c) => match entry.as_mut() {
+                    Some(e) => {
+                        wellformed::check_cdata(&c, pos)?;
+                        let s = std::str::from_utf8(&c).map_err(|_| invalid_utf8(pos))?;
+                        e.content.push_str(s);
+                        e.at_start &= s.is_empty();
+                        e.trailing_ws = 0;
+                    }
+                    None => sink.push(
+                        Error::new(
+                            ErrorKind::Syntax,
+                            "unexpected CDATA outside <BlobPath>/<BlobPathPrefix>",
+                        )
+                        .at(pos),
+                    )?,
+                },
+                Event::Comment(c) => wellformed::check_comment(&c, pos)?,
+                // quick-xml reports `<?xml` followed by whitespace or `?>` as a
+                // `Decl`; should one come as a PI, it is checked the same way.
+                // Other cases (`<?XML …?>`) are reserved targets: `check_pi`.
+                Event::PI(pi) if pi.target() == b"xml" => {
+                    let place = decl_place(self.seen_decl || self.seen_root, &reader, pi.len());
+                    self.seen_decl = true;
+                    wellformed::check_decl(&pi, place, pos)?;
+                }
+                Event::PI(pi) => wellformed::check_pi(&pi, pi.target(), pos)?,
+                Event::Eof => return Ok(Until::Eof),
+            }
+            if fast && self.depth == 1 && entry.is_none() && !after_text {
+                return Ok(Until::Boundary);
+            }
+        }
+    }
+
+    /// Ends an entry: checks its path, and adds its rule when nothing was
+    /// wrong with it.
+    fn close_entry(&mut self, mut e: Entry, sink: &mut Sink) -> Result<(), Error> {
+        if !e.known {
+            return Ok(());
+        }
+        let keep = e.content.len() - e.trailing_ws.min(e.content.len());
+        e.content.truncate(keep);
+        match check_text(e.kind, &e.content) {
+            Ok(()) if e.valid => {
+                if let Some(text) = e.offset_time {
+                    self.offsets.push((self.rules.len(), text));
+                }
+                let origin = Origin {
+                    source: self.source.clone(),
+                    position: Some(e.position),
+                };
+                self.rules.push(e.kind, &e.content, origin);
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+            Err(err) => sink.push(err.at(e.position)),
+        }
+    }
 }
 
 /// Where a declaration of `len` bytes between `<?` and `?>`, just read,
 /// stands. At the start it is all that was consumed: a byte-order mark that
 /// quick-xml skipped (a second one: `text::head` drops the first) counts.
-fn decl_place<R: BufRead>(after_more: bool, reader: &Reader<Counting<R>>, len: usize) -> DeclPlace {
+fn decl_place<R: Read>(after_more: bool, reader: &Reader<&mut Source<R>>, len: usize) -> DeclPlace {
     if after_more {
         DeclPlace::Misplaced
     } else if reader.get_ref().offset() == len as u64 + 4 {
@@ -443,41 +558,6 @@ fn open_entry(start: &BytesStart<'_>, pos: Position, sink: &mut Sink) -> Result<
     Ok(e)
 }
 
-/// Ends an entry: checks its path, and adds its rule to `list` when
-/// nothing was wrong with it.
-fn close_entry(
-    mut e: Entry,
-    source: &Arc<str>,
-    list: &mut BlobList,
-    sink: &mut Sink,
-) -> Result<(), Error> {
-    if !e.known {
-        return Ok(());
-    }
-    let keep = e.content.len() - e.trailing_ws.min(e.content.len());
-    e.content.truncate(keep);
-    let origin = Origin {
-        source: source.clone(),
-        position: Some(e.position),
-    };
-    let result = if e.prefix {
-        Rule::prefix(&e.content, origin)
-    } else {
-        Rule::path(&e.content, e.kind, origin)
-    };
-    match result {
-        Ok(rule) if e.valid => {
-            if let Some(text) = e.offset_time {
-                list.offsets.push((list.rules.len(), text));
-            }
-            list.rules.push(rule);
-            Ok(())
-        }
-        Ok(_) => Ok(()),
-        Err(err) => sink.push(err.at(e.position)),
-    }
-}
-
 fn check_root_attributes(
     start: &BytesStart<'_>,
     pos: Position,
@@ -548,7 +628,7 @@ fn invalid_utf8(pos: Position) -> Error {
     .at(pos)
 }
 
-fn syntax<R: BufRead>(e: quick_xml::Error, pos: Position, reader: &Reader<Counting<R>>) -> Error {
+fn syntax<R: Read>(e: quick_xml::Error, pos: Position, reader: &Reader<&mut Source<R>>) -> Error {
     let at = if reader.error_position() >= reader.get_ref().offset() {
         reader.get_ref().position()
     } else {
@@ -646,5 +726,61 @@ fn escape_into(text: &str, out: &mut String) {
             '>' => out.push_str("&gt;"),
             _ => out.push(c),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(doc: &str) -> (usize, Reading) {
+        let (list, reading) =
+            read_blob_list(doc.as_bytes(), &"t.xml".into(), &mut Sink::first(), true)
+                .unwrap_or_else(|e| panic!("{e}: {doc}"));
+        (list.rules.len(), reading)
+    }
+
+    /// What blobsel writes (and gen_corpus makes) is read by the fast path
+    /// whole: quick-xml reads the declaration and `<BlobList>`, and takes
+    /// over once, at `</BlobList>`.
+    #[test]
+    fn the_usual_shape_is_read_by_the_fast_path() {
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<BlobList>\n  \
+            <BlobPathPrefix>/photos/2024/</BlobPathPrefix>\n  \
+            <BlobPath>videos/intro.mp4</BlobPath>\n  \
+            <BlobPath>/$root/R&amp;D/北京.xlsx</BlobPath>\n  \
+            <BlobPath IncludeSnapshots=\"false\">docs/a.txt</BlobPath>\n  \
+            <BlobPath SnapshotTime=\"2011-03-09T01:42:34.9360000Z\">docs/b.txt</BlobPath>\r\n\t\
+            <BlobPath>\n    docs/pretty.txt\n  </BlobPath>\n</BlobList>\n";
+        assert_eq!(
+            reading(doc),
+            (
+                6,
+                Reading {
+                    fast: 6,
+                    handovers: 1
+                }
+            )
+        );
+    }
+
+    /// After what it leaves to quick-xml, the fast path takes over again at
+    /// the next point between entries.
+    #[test]
+    fn the_fast_path_takes_over_again_after_quick_xml() {
+        let doc = "<BlobList>\n<BlobPath>c00/a</BlobPath>\n<!-- c -->\n\
+            <BlobPath>c00/b</BlobPath>\n<BlobPath>c00/&#32;c</BlobPath>\n\
+            <BlobPath>c00/d</BlobPath>\n</BlobList>";
+        // a; the comment (quick-xml); b; c (quick-xml); d; </BlobList>.
+        assert_eq!(
+            reading(doc),
+            (
+                4,
+                Reading {
+                    fast: 3,
+                    handovers: 3
+                }
+            )
+        );
     }
 }
