@@ -8,6 +8,7 @@
 #   KEEP=/tmp/corpus bash benches/compare.sh           # keep/reuse the files
 #   BASE=/tmp/old-blobsel bash benches/compare.sh       # old binary in the same rounds
 #   THREADS=1 bash benches/compare.sh                   # preview --threads 1 (both binaries)
+#   XL=0 bash benches/compare.sh                        # without the rule set XL part
 #
 # What it does:
 #  1. installs hyperfine and ripgrep from Debian if missing;
@@ -21,7 +22,14 @@
 #  5. runs ROUNDS hyperfine sessions of one run per command, so the commands
 #     alternate (ripgrep only in the first RG_ROUNDS rounds), after one untimed round to warm the page
 #     cache, and reports the median of the rounds and the ratios;
-#  6. measures peak RSS with /usr/bin/time -v.
+#  6. measures peak RSS with /usr/bin/time -v;
+#  7. unless XL=0, rule set XL (1M exact paths): `blobsel compile` of its
+#     XML (parse + compile + write), `preview` of the index over an empty
+#     listing (the index's load), and `preview --threads 1` of the first
+#     1M lines with the XL index and with the SET index (less the loads:
+#     the matching, per name, XL against SET); ROUNDS alternating rounds
+#     (with BASE, its binary too, each with its own index), medians; the
+#     peak RSS of each compile against the XML's size.
 # With BASE, the old binary runs in every round beside the new one (same
 # rounds, alternating), so old/new is a ratio of runs under the same load.
 set -euo pipefail
@@ -165,4 +173,78 @@ ratio("blobsel-unsorted", "base-unsorted", f"blobsel / base, {lines} lines unsor
 ratio("blobsel-sorted", "base-sorted", f"blobsel / base, {lines} lines sorted")
 ratio(f"blobsel-{rg_lines}", f"wc-{rg_lines}", f"blobsel / wc -l, {rg_lines} lines")
 ratio(f"rg-{rg_lines}", f"blobsel-{rg_lines}", f"rg -f / blobsel, {rg_lines} lines (target >= 50)")
+EOF
+
+[ "${XL:-1}" = 1 ] || exit 0
+echo "== rule set XL (issue 15)"
+"$GEN" rules XL "$DIR/XL.xml"
+: >"$DIR/empty.txt"
+M1="$DIR/listing-1M.txt"
+[ -s "$M1" ] || head -n 1000000 "$U" >"$M1"
+xml_bytes=$(stat -c %s "$DIR/XL.xml")
+echo "XL.xml: $xml_bytes bytes"
+xl_names=() xl_cmds=()
+for who in blobsel base; do
+  bin="$BLOBSEL"
+  if [ "$who" = base ]; then
+    [ -n "${BASE:-}" ] || continue
+    bin="$BASE"
+  fi
+  "$bin" compile "$DIR/XL.xml" -o "$DIR/XL.$who.bsi" 2>/dev/null
+  "$bin" compile "$DIR/$SET.xml" -o "$DIR/$SET.$who.bsi" 2>/dev/null
+  echo "$who: XL index $(stat -c %s "$DIR/XL.$who.bsi") bytes"
+  xl_names+=("$who-xl-compile" "$who-xl-load" "$who-set-load" "$who-xl-1M" "$who-set-1M")
+  xl_cmds+=(
+    "$bin compile $DIR/XL.xml -o $DIR/XL.$who.bsi"
+    "$bin preview --no-progress $DIR/XL.$who.bsi $DIR/empty.txt"
+    "$bin preview --no-progress $DIR/$SET.$who.bsi $DIR/empty.txt"
+    "$bin preview --no-progress --threads 1 $DIR/XL.$who.bsi $M1"
+    "$bin preview --no-progress --threads 1 $DIR/$SET.$who.bsi $M1"
+  )
+done
+if [ -n "${BASE:-}" ]; then
+  if [ "$("$BLOBSEL" preview --no-progress "$DIR/XL.blobsel.bsi" "$M1" | md5sum)" != \
+    "$("$BASE" preview --no-progress "$DIR/XL.base.bsi" "$M1" | md5sum)" ]; then
+    echo "MISMATCH: $BASE prints other lines of $M1 with XL" >&2
+    exit 1
+  fi
+  echo "base prints the same lines with XL"
+fi
+for ((r = 1; r <= ROUNDS; r++)); do
+  echo "== XL round $r of $ROUNDS"
+  args=()
+  for ((i = 0; i < ${#xl_cmds[@]}; i++)); do args+=(-n "${xl_names[$i]}" "${xl_cmds[$i]}"); done
+  # (-i: preview exits 1 when it selects nothing, as over the empty listing)
+  hyperfine -N -i --runs 1 --style basic --export-json "$DIR/xl-round-$r.json" "${args[@]}" 2>/dev/null \
+    | grep -E '^(Benchmark|  Time)' || true
+done
+for who in blobsel base; do
+  [ "$who" = base ] && [ -z "${BASE:-}" ] && continue
+  bin="$BLOBSEL"
+  [ "$who" = base ] && bin="$BASE"
+  kb=$(/usr/bin/time -v "$bin" compile "$DIR/XL.xml" -o "$DIR/XL.rss.bsi" 2>&1 >/dev/null |
+    sed -n 's/.*Maximum resident set size (kbytes): //p')
+  python3 -c 'import sys; w, kb, x = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]); print(f"{w}: peak RSS of compile XL {kb // 1024} MiB = {kb * 1024 / x:.2f}x the XML (issue 15: <= 2.5)")' "$who" "$kb" "$xml_bytes"
+done
+echo "== XL: medians of $ROUNDS alternating rounds"
+python3 - "$DIR" "$ROUNDS" "$SET" <<'EOF'
+import json, statistics, sys
+d, rounds, s = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+times = {}
+for r in range(1, rounds + 1):
+    for res in json.load(open(f"{d}/xl-round-{r}.json"))["results"]:
+        times.setdefault(res["command"], []).append(res["mean"])
+med = {k: statistics.median(v) for k, v in times.items()}
+for k, v in med.items():
+    print(f"{k:18} {v * 1000:10.1f} ms  (runs: {len(times[k])})")
+print()
+for who in ["blobsel", "base"]:
+    if f"{who}-xl-compile" not in med:
+        continue
+    print(f"{who}: XL parse + compile + write {med[who + '-xl-compile']:.3f} s (issue 15: <= 1.0)")
+    print(f"{who}: XL index load {med[who + '-xl-load']:.3f} s (issue 15: <= 0.1)")
+    xl = med[who + "-xl-1M"] - med[who + "-xl-load"]
+    other = med[who + "-set-1M"] - med[who + "-set-load"]
+    print(f"{who}: matching 1M lines, 1 thread: XL {xl:.3f} s, {s} {other:.3f} s: "
+          f"{xl / other:.2f}x (issue 15: <= 1.5)")
 EOF
