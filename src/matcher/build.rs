@@ -178,32 +178,31 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
         .into_fst()
         .into_inner();
 
+    // The records, written as they are made (a million of them would take
+    // 32 MB more at once).
     let mut sources: Vec<&str> = Vec::new();
-    let records: Vec<RuleRecord<'_>> = rules
-        .iter()
-        .zip(&status)
-        .map(|(r, s)| {
-            let source = &*r.origin().source;
-            let source_index = match sources.iter().position(|x| *x == source) {
-                Some(i) => i,
-                None => {
-                    sources.push(source);
-                    sources.len() - 1
-                }
-            };
-            RuleRecord {
-                rule: r,
-                status: *s,
-                source: source_index as u32,
-                text: text_source(rules, &status, r, *s, container),
+    let records = format::records(rules.iter().zip(&status).map(|(r, s)| {
+        let source = &*r.origin().source;
+        let source_index = match sources.iter().position(|x| *x == source) {
+            Some(i) => i,
+            None => {
+                sources.push(source);
+                sources.len() - 1
             }
-        })
-        .collect();
+        };
+        RuleRecord {
+            rule: r,
+            status: *s,
+            source: source_index as u32,
+            text: text_source(rules, &status, r, *s, container),
+        }
+    }));
     let prefix_keys = Keys::from_sorted(&kept);
     let bytes = format::write(
         &fst,
         prefix_keys.texts.len(),
         &complex,
+        rules.len(),
         &records,
         &sources,
         container,
@@ -322,7 +321,9 @@ mod tests {
             .map(|i| format!("  <BlobPath>c0{}/dir/blob-{i:04}.bin</BlobPath>\n", i % 3))
             .collect();
         let m = xml(&body).compile().unwrap();
-        let text: usize = (0..1000).map(|i| format!("/c0{}/dir/blob-{i:04}.bin", i % 3).len()).sum();
+        let text: usize = (0..1000)
+            .map(|i| format!("/c0{}/dir/blob-{i:04}.bin", i % 3).len())
+            .sum();
         let sources = 4 + 4 + "t.xml".len();
         let l = &m.layout;
         assert_eq!(l.exact.len(), 1000 * exact::HEAD + text);

@@ -26,14 +26,36 @@ pub(crate) struct Derived {
     pub exact: ExactTable,
 }
 
-/// A rule as the check needs it: one byte.
+/// A rule as the check needs it, in one byte (a million rules' fit the
+/// processor's caches): its kind (bits 0-1), whether it is effective (bit
+/// 2), where its text comes from (bits 3-4), whether a key gave it its
+/// text (bit 5).
 #[derive(Clone, Copy)]
-struct Brief {
-    kind: u8,
-    effective: bool,
-    text_from: Text,
-    /// Whether a key gave it its text.
-    given: bool,
+struct Brief(u8);
+
+const EFFECTIVE: u8 = 1 << 2;
+const GIVEN: u8 = 1 << 5;
+
+impl Brief {
+    fn new(kind: u8, effective: bool, text_from: Text) -> Brief {
+        Brief(kind | if effective { EFFECTIVE } else { 0 } | (text_from as u8) << 3)
+    }
+
+    fn kind(self) -> u8 {
+        self.0 & 3
+    }
+
+    fn effective(self) -> bool {
+        self.0 & EFFECTIVE != 0
+    }
+
+    fn text_from(self) -> u8 {
+        (self.0 >> 3) & 3
+    }
+
+    fn given(self) -> bool {
+        self.0 & GIVEN != 0
+    }
 }
 
 const PREFIX: u8 = 0;
@@ -67,12 +89,8 @@ pub(crate) fn check(
     let mut briefs: Vec<Brief> = Vec::with_capacity(n);
     let mut related: Vec<(u32, u32)> = Vec::new();
     let mut inline = Vec::new();
-    let read = format::for_each_record(
-        &b[layout.records.clone()],
-        n,
-        sources,
-        &mut inline,
-        |row| {
+    let read =
+        format::for_each_record(&b[layout.records.clone()], n, sources, &mut inline, |row| {
             if row.text_from == Text::Related {
                 let to = row.status.related().map_or(u32::MAX, |r| r.0);
                 related.push((briefs.len() as u32, to));
@@ -80,15 +98,13 @@ pub(crate) fn check(
             if row.status.related().is_some_and(|r| r.0 as usize >= n) {
                 return false;
             }
-            briefs.push(Brief {
-                kind: kind_of(row.kind),
-                effective: row.status == RuleStatus::Effective,
-                text_from: row.text_from,
-                given: false,
-            });
+            briefs.push(Brief::new(
+                kind_of(row.kind),
+                row.status == RuleStatus::Effective,
+                row.text_from,
+            ));
             true
-        },
-    );
+        });
     if read.is_none() || briefs.len() != n {
         return Err(corrupt("rule records"));
     }
@@ -104,14 +120,14 @@ pub(crate) fn check(
     let mut give = |id: u32, kind: u8, key: &[u8]| -> Result<(), Error> {
         let brief = briefs
             .get_mut(id as usize)
-            .filter(|r| !r.given && r.effective && r.kind == kind)
+            .filter(|r| !r.given() && r.effective() && r.kind() == kind)
             .ok_or_else(|| corrupt("index value"))?;
-        match brief.text_from {
-            Text::Key => {}
-            Text::KeyLessSlash if key.len() >= 2 && key.ends_with(b"/") => {}
+        match brief.text_from() {
+            t if t == Text::Key as u8 => {}
+            t if t == Text::KeyLessSlash as u8 && key.len() >= 2 && key.ends_with(b"/") => {}
             _ => return Err(corrupt("index key")),
         }
-        brief.given = true;
+        brief.0 |= GIVEN;
         Ok(())
     };
 
@@ -152,12 +168,12 @@ pub(crate) fn check(
         }
     })?;
 
-    if briefs.iter().any(|r| r.effective && !r.given) {
+    if briefs.iter().any(|r| r.effective() && !r.given()) {
         return Err(corrupt("a rule without its index key"));
     }
     for (_, to) in related {
         match briefs.get(to as usize) {
-            Some(r) if r.text_from != Text::Related => {}
+            Some(r) if r.text_from() != Text::Related as u8 => {}
             _ => return Err(corrupt("rule records")),
         }
     }
@@ -229,7 +245,10 @@ pub(crate) fn rows(
         if rows[id].has_text {
             continue;
         }
-        let related = rows[id].status.related().and_then(|r| rows.get(r.0 as usize));
+        let related = rows[id]
+            .status
+            .related()
+            .and_then(|r| rows.get(r.0 as usize));
         if let Some(&r) = related {
             (rows[id].text, rows[id].in_index) = (r.text, r.in_index);
             rows[id].has_text = true;

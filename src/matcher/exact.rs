@@ -256,7 +256,7 @@ impl ExactTable {
                 || len > MAX_KEY
                 || text[0] != b'/'
                 || text <= last
-                || std::str::from_utf8(text).is_err()
+                || (crate::words::plain_ascii(text).is_none() && std::str::from_utf8(text).is_err())
             {
                 return Err(corrupt("exact paths"));
             }

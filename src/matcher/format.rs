@@ -225,7 +225,14 @@ pub(crate) struct RuleRecord<'a> {
 }
 
 /// The rule records, in selection order.
-fn write_records(records: &[RuleRecord<'_>], out: &mut Vec<u8>) {
+pub(crate) fn records<'a>(records: impl Iterator<Item = RuleRecord<'a>>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.size_hint().0 * 2);
+    write_records(records, &mut out);
+    out
+}
+
+/// Writes the rule records, in selection order.
+fn write_records<'a>(records: impl IntoIterator<Item = RuleRecord<'a>>, out: &mut Vec<u8>) {
     let (mut line, mut column, mut source) = (0u32, 0u32, 0u32);
     for r in records {
         let (kind, ticks) = kind_code(r.rule.kind());
@@ -680,22 +687,21 @@ pub(crate) fn write(
     fst: &[u8],
     key_text: usize,
     complex: &[ComplexEntry],
-    records: &[RuleRecord<'_>],
+    rule_count: usize,
+    rules: &[u8],
     sources: &[&str],
     container: Option<&str>,
     exact: &[(&[u8], Tag, u32)],
     built: &crate::matcher::exact::Built,
 ) -> Vec<u8> {
     let snap_count: usize = complex.iter().map(|c| c.snapshots.len()).sum();
-    let mut rules = Vec::with_capacity(4 * records.len());
-    write_records(records, &mut rules);
     let sources_len: usize = 4 + sources.iter().map(|s| 4 + s.len()).sum::<usize>();
     let container = container.unwrap_or("");
     let layout = Layout::new([
         fst.len(),
         complex.len(),
         snap_count,
-        records.len(),
+        rule_count,
         rules.len(),
         key_text,
         sources_len,
@@ -723,7 +729,7 @@ pub(crate) fn write(
             out.extend_from_slice(&0u32.to_le_bytes());
         }
     }
-    out.extend_from_slice(&rules);
+    out.extend_from_slice(rules);
     out.extend_from_slice(&(sources.len() as u32).to_le_bytes());
     for s in sources {
         out.extend_from_slice(&(s.len() as u32).to_le_bytes());
@@ -900,7 +906,7 @@ mod tests {
             })
             .collect();
         let mut bytes = Vec::new();
-        write_records(&records, &mut bytes);
+        write_records(records, &mut bytes);
         let mut texts = b"keys".to_vec();
         let rows = read_records(&bytes, rules.len(), 2, &mut texts).unwrap();
         for ((row, rule), (status, source, text)) in rows.iter().zip(&rules).zip(written) {

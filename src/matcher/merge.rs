@@ -68,11 +68,7 @@ impl Merge {
     /// The value of `key` if it is a key; `None` if `key` is out of order
     /// (not greater than every key passed).
     #[inline]
-    pub(super) fn advance(
-        &mut self,
-        keys: &Sorted<'_>,
-        key: &[u8],
-    ) -> Option<Option<(Tag, u32)>> {
+    pub(super) fn advance(&mut self, keys: &Sorted<'_>, key: &[u8]) -> Option<Option<(Tag, u32)>> {
         let mut i = self.pos;
         if i > 0 && compare(keys.key(i - 1), key) != Ordering::Less {
             return None;

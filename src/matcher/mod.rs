@@ -340,7 +340,9 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             false => rules.texts.get(start..start + len).unwrap_or_default(),
         };
         // Validated at load.
-        let text = std::str::from_utf8(text).unwrap_or("");
+        let text = crate::words::plain_ascii(text)
+            .or_else(|| std::str::from_utf8(text).ok())
+            .unwrap_or("");
         let source = self.sources[row.source as usize].clone();
         let source = std::str::from_utf8(&self.bytes()[source]).unwrap_or("");
         RuleInfo {
