@@ -25,7 +25,7 @@
 //!          offset; all ones is an empty slot
 //! ```
 //!
-//! Loading maps these bytes and uses them in place (format 2 kept every
+//! Loading uses these bytes in place (a memory map serves; format 2 kept every
 //! exact path as an fst key, which loading read back to rebuild a hash
 //! table): it checks the checksum, every length, and the exact paths'
 //! records and slots, and derives only the trie of the prefixes. The
