@@ -383,19 +383,24 @@ impl ExactTable {
         h
     }
 
-    /// Asks the processor to fetch the record of the key in the slot where
-    /// the probe for the key hashed to `h` starts, if that slot holds a
-    /// key with its fingerprint (the slot should be fetched by then).
+    /// Asks the processor to fetch the record of the key hashed to `h`:
+    /// the first slot of its probe (up to [`SCAN`] slots from its home,
+    /// which [`ExactTable::prefetch_slot`] fetched) with its fingerprint.
     #[inline]
     pub(crate) fn prefetch_text(&self, b: &[u8], h: u64) {
-        let at = self.slots.start + 8 * home(h, self.homes);
-        let slot = b
-            .get(at..at + 8)
-            .and_then(|s| s.first_chunk::<8>())
-            .map_or(EMPTY, |s| u64::from_le_bytes(*s));
-        if slot != EMPTY && slot as u32 == fingerprint(h) {
-            if let Some(text) = b.get(self.records.start + (slot >> 32) as usize) {
-                prefetch(text);
+        let slots = &b[self.slots.clone()];
+        let fp = fingerprint(h);
+        let home = home(h, self.homes);
+        for i in home..home + SCAN {
+            let slot = slot_at(slots, i);
+            if slot == EMPTY {
+                return;
+            }
+            if slot as u32 == fp {
+                if let Some(text) = b.get(self.records.start + (slot >> 32) as usize) {
+                    prefetch(text);
+                }
+                return;
             }
         }
     }
@@ -431,6 +436,10 @@ fn slot_at(slots: &[u8], i: usize) -> u64 {
         .and_then(|s| s.first_chunk::<8>())
         .map_or(EMPTY, |s| u64::from_le_bytes(*s))
 }
+
+/// Slots [`ExactTable::prefetch_text`] looks at, at most: a key lies this
+/// close to its home but rarely at two thirds full.
+const SCAN: usize = 4;
 
 /// Exact paths from which a table is [`ExactTable::is_large`]: its slots
 /// and texts are past most second-level caches.
