@@ -252,8 +252,7 @@ impl ExactTable {
             let (text, (tag, value)) = record(records, at);
             let len = (u16::from_le_bytes([records[at], records[at + 1]]) & LEN) as usize;
             if text.len() != len
-                || len < 2
-                || len > MAX_KEY
+                || !(2..=MAX_KEY).contains(&len)
                 || text[0] != b'/'
                 || text <= last
                 || (crate::words::plain_ascii(text).is_none() && std::str::from_utf8(text).is_err())
@@ -269,7 +268,7 @@ impl ExactTable {
         }
         let slots = &b[s.slots.clone()];
         let slot_count = slots.len() / 8;
-        if slots.len() % 8 != 0
+        if !slots.len().is_multiple_of(8)
             || slot_count == 0
             || s.homes == 0
             || s.homes >= slot_count
