@@ -233,14 +233,6 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// has them at hand), else they are read from the fst.
     pub(crate) fn load(data: D, keys: Option<Keys>) -> Result<Matcher<D>, Error> {
         let b = data.as_ref();
-        if b.len() >= 12 && b.starts_with(format::MAGIC) && b[8..12] == 2u32.to_le_bytes() {
-            return Err(Error::new(
-                ErrorKind::InvalidIndex,
-                "index format version 2 (blobsel before format 3 kept exact paths in its fst): \
-                 recompile the index from the selection with `blobsel compile`",
-            ));
-        }
-        let b = data.as_ref();
         let layout = Layout::read(b)?;
         let sources = layout.read_sources(b)?;
         let data = Arc::new(data);
@@ -517,5 +509,44 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// A tally with a zero count for every rule.
     pub fn tally(&self) -> Tally {
         Tally::new(self.rule_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Matcher {
+        let xml = b"<BlobList><BlobPath>c00/a</BlobPath><BlobPathPrefix>/c01/</BlobPathPrefix></BlobList>";
+        Selection::parse(&xml[..], "t.xml")
+            .unwrap()
+            .compile()
+            .unwrap()
+    }
+
+    /// An index of the format before exact paths left the fst is refused
+    /// with a typed error that says what to do, not read as garbage.
+    #[test]
+    fn a_format_2_index_says_to_recompile() {
+        let mut bytes = sample().as_bytes().to_vec();
+        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let e = Matcher::from_bytes(bytes).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidIndex);
+        let text = e.to_string();
+        assert!(text.contains("version 2"), "{text}");
+        assert!(text.contains("blobsel compile"), "{text}");
+    }
+
+    /// Loading leaves the rules' records for reports to decode: matching
+    /// needs none of them.
+    #[test]
+    fn rules_are_decoded_when_first_asked_for() {
+        let m = Matcher::from_bytes(sample().as_bytes().to_vec()).unwrap();
+        assert_eq!(m.find_path(b"/c00/a", None), Some(RuleId(0)));
+        assert_eq!(m.cursor().find_path(b"/c01/x", None), Some(RuleId(1)));
+        assert!(m.rules.get().is_none());
+        assert_eq!(m.rule(RuleId(0)).text, "/c00/a");
+        assert!(m.rules.get().is_some());
+        assert_eq!(m.rule(RuleId(1)).text, "/c01/");
     }
 }
