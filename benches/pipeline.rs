@@ -158,7 +158,8 @@ fn bench_compile(c: &mut Criterion) {
         let m = sel.compile().unwrap();
         let text: usize = rules.iter().map(|r| r.text().len()).sum();
         eprintln!(
-            "compile/{name}: {} rules, rule text {text} B, XML {} B, fst {} B ({} keys), \
+            "compile/{name}: {} rules, rule text {text} B, XML {} B, prefix fst {} B, {} keys \
+             (prefixes and exact paths), \
              whole index {} B = {:.2}x the rule text",
             rules.len(),
             set.xml.len(),

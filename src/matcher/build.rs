@@ -1,11 +1,13 @@
 //! Compiling rules: canonical keys, duplicates merged, covered rules dropped
-//! (and remembered), one fst over prefixes and exact paths.
+//! (and remembered), an fst over the prefixes and a table of the exact
+//! paths.
 
 use std::borrow::Cow;
 
 use rayon::slice::ParallelSliceMut;
 
 use crate::error::{Error, ErrorKind};
+use crate::matcher::exact;
 use crate::matcher::format::{self, ComplexEntry, RuleRecord, Tag, Text};
 use crate::matcher::keys::Keys;
 use crate::matcher::{Matcher, RuleId, RuleStatus};
@@ -105,7 +107,7 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
     // Exact paths: covered by a kept prefix (the greatest one not above the
     // path is the only candidate, kept prefixes being prefix-free), or
     // folded by kind.
-    let mut keys: Vec<(Cow<'r, [u8]>, u64)> = Vec::with_capacity(kept.len() + paths.len());
+    let mut keys: Vec<(&'r [u8], Tag, u32)> = Vec::with_capacity(paths.len());
     let mut complex: Vec<ComplexEntry> = Vec::new();
     for group in paths.chunk_by(|a, b| a.0 == b.0) {
         let path = group[0].0;
@@ -128,10 +130,7 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
                     };
                 }
             }
-            keys.push((
-                Cow::Borrowed(path.as_bytes()),
-                format::encode(Tag::PathAll, first),
-            ));
+            keys.push((path.as_bytes(), Tag::PathAll, first));
             continue;
         }
         let mut base: Option<u32> = None;
@@ -156,22 +155,20 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
             }
         }
         snaps.sort_unstable();
-        keys.push((
-            Cow::Borrowed(path.as_bytes()),
-            format::encode(Tag::Complex, complex.len() as u32),
-        ));
+        keys.push((path.as_bytes(), Tag::Complex, complex.len() as u32));
         complex.push(ComplexEntry {
             base,
             snapshots: snaps,
         });
     }
-    keys.extend(
-        kept.into_iter()
-            .map(|(k, id)| (k, format::encode(Tag::Prefix, id))),
-    );
-    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    drop(paths);
+    let kept: Vec<(Cow<'r, [u8]>, u64)> = kept
+        .into_iter()
+        .map(|(k, id)| (k, format::encode(Tag::Prefix, id)))
+        .collect();
+    let built = exact::build(&keys)?;
 
-    let fst = fst::Map::from_iter(keys.iter().map(|(k, v)| (&**k, *v)))
+    let fst = fst::Map::from_iter(kept.iter().map(|(k, v)| (&**k, *v)))
         .map_err(|e| {
             Error::new(
                 ErrorKind::InvalidIndex,
@@ -181,37 +178,39 @@ fn compile<'r>(rules: &'r [Rule], container: Option<&str>) -> Result<Matcher, Er
         .into_fst()
         .into_inner();
 
+    // The records, written as they are made (a million of them would take
+    // 32 MB more at once).
     let mut sources: Vec<&str> = Vec::new();
-    let records: Vec<RuleRecord<'_>> = rules
-        .iter()
-        .zip(&status)
-        .map(|(r, s)| {
-            let source = &*r.origin().source;
-            let source_index = match sources.iter().position(|x| *x == source) {
-                Some(i) => i,
-                None => {
-                    sources.push(source);
-                    sources.len() - 1
-                }
-            };
-            RuleRecord {
-                rule: r,
-                status: *s,
-                source: source_index as u32,
-                text: text_source(rules, &status, r, *s, container),
+    let records = format::records(rules.iter().zip(&status).map(|(r, s)| {
+        let source = &*r.origin().source;
+        let source_index = match sources.iter().position(|x| *x == source) {
+            Some(i) => i,
+            None => {
+                sources.push(source);
+                sources.len() - 1
             }
-        })
-        .collect();
-    let keys = Keys::from_sorted(&keys);
+        };
+        RuleRecord {
+            rule: r,
+            status: *s,
+            source: source_index as u32,
+            text: text_source(rules, &status, r, *s, container),
+        }
+    }));
+    let prefix_keys = Keys::from_sorted(&kept);
     let bytes = format::write(
         &fst,
-        keys.texts.len(),
+        prefix_keys.texts.len(),
         &complex,
+        rules.len(),
         &records,
         &sources,
         container,
+        &keys,
+        &built,
     );
-    Matcher::load(bytes, Some(keys))
+    drop((records, keys, built, status, complex));
+    Matcher::load(bytes, Some(prefix_keys))
 }
 
 /// Where the index finds rule `r`'s text: an effective rule's is its key
@@ -312,16 +311,26 @@ mod tests {
         );
     }
 
-    /// A blob list's texts are stored once, as the fst's keys: beside the
-    /// fst, a rule on the next line at the same column takes two bytes.
+    /// A blob list's texts are stored once, as its exact paths' keys:
+    /// beside the exact paths' sections (a record of six bytes and the
+    /// text, an offset of four, and 1.5 slots of eight a path), a rule
+    /// on the next line at the same column takes two bytes.
     #[test]
-    fn a_blob_list_costs_two_bytes_a_rule_beside_the_fst() {
+    fn a_blob_list_costs_two_bytes_a_rule_beside_its_exact_paths() {
         let body: String = (0..1000)
             .map(|i| format!("  <BlobPath>c0{}/dir/blob-{i:04}.bin</BlobPath>\n", i % 3))
             .collect();
         let m = xml(&body).compile().unwrap();
+        let text: usize = (0..1000)
+            .map(|i| format!("/c0{}/dir/blob-{i:04}.bin", i % 3).len())
+            .sum();
         let sources = 4 + 4 + "t.xml".len();
-        let beside = m.as_bytes().len() - HEADER - m.index_bytes() - sources;
+        let l = &m.layout;
+        assert_eq!(l.exact.len(), 1000 * exact::HEAD + text);
+        assert_eq!(l.offsets.len(), 1000 * 4);
+        assert!((8 * 1502..8 * 1600).contains(&l.slots.len()));
+        let exact = l.offsets.len() + l.exact.len() + l.slots.len();
+        let beside = m.as_bytes().len() - HEADER - m.index_bytes() - sources - exact;
         // The first record's position takes a byte more.
         assert_eq!(beside, 2 * 1000 + 1);
     }

@@ -175,13 +175,13 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
             return;
         }
         let exact = &self.m.exact;
-        let h = exact.prefetch_slot(path);
+        let h = exact.prefetch_slot(self.m.bytes(), path);
         let oldest = std::mem::replace(&mut self.announced[self.announced_at], h);
         self.announced_at = (self.announced_at + 1) % TEXT_AFTER;
         // Announced TEXT_AFTER paths ago: its slot should be in cache. (The
         // ring may hold a path that was never asked about, or after a
         // merge another path's hash: a wasted hint, never a wrong answer.)
-        exact.prefetch_text(self.m.strings(), oldest);
+        exact.prefetch_text(self.m.bytes(), oldest);
     }
 
     /// Whether [`Cursor::announce`] does anything now: the selection's
@@ -282,7 +282,7 @@ impl<'m, D: AsRef<[u8]>> Cursor<'m, D> {
         if !possible {
             return None;
         }
-        let (tag, index) = self.m.exact.find(self.m.strings(), &mut self.merge, path)?;
+        let (tag, index) = self.m.exact.find(self.m.bytes(), &mut self.merge, path)?;
         self.m.exact(tag, index, snapshot)
     }
 

@@ -1,126 +1,334 @@
-//! Exact paths by hash: a table derived from the fst when a matcher is
-//! loaded, so a path no prefix selects costs one hash and one probe instead
-//! of a walk over every byte of it.
+//! Exact paths, stored in the index: their texts in byte order (a table
+//! of records) and a hash table beside it, both written at compilation and
+//! used in place when a matcher is loaded (nothing is rebuilt at load).
 //!
-//! The table holds no key bytes of its own: a slot points at the text of a
-//! rule on that path (an exact path's key is its rule's canonical text),
-//! which the probe compares in place.
+//! A path no prefix selects costs one hash and one probe instead of a walk
+//! over every byte of it. A slot holds eight bytes: a fingerprint of the
+//! key's hash (so a miss almost never reads a text) and where the key's
+//! record lies, which the probe compares in place. A record is the key's
+//! length and tag (two bytes), its value (four) and its text (which is
+//! also the effective rule's text), so a hit reads the slot and the record.
+//!
+//! The hash table is laid out by linear probing, the keys placed in order
+//! of their home slots (so compilation fills it in one pass, and every key
+//! lies at or after its home with no empty slot between); the table has
+//! slots past the last home for keys pushed beyond it, and always ends
+//! with an empty slot, so every probe ends.
 //!
 //! Sorted input is better served in order than by hash: a
-//! [`Merge`](super::merge::Merge) walks the keys in byte order alongside
-//! the paths (the texts are the fst's keys, read back in that order, so
-//! the walk reads memory in order too), and falls back to the hash table as soon
-//! as a path comes out of order.
+//! [`Merge`](super::merge::Merge) walks the records in byte order
+//! alongside the paths (through the table of their offsets), and falls
+//! back to the hash table as soon as a path comes out of order.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::ops::Range;
 
-use crate::matcher::format::Tag;
+use rayon::prelude::*;
+
+use crate::error::{Error, ErrorKind};
+use crate::matcher::corrupt;
+use crate::matcher::format::{Tag, MAX_KEY};
 use crate::matcher::merge::Merge;
 use crate::words::word;
 
-/// `len_tag`: the key's length (without its leading '/') in the low bits.
-const LEN: u32 = (1 << 31) - 1;
-/// `len_tag`: the key's value is a complex entry (else a path-all rule).
-const COMPLEX: u32 = 1 << 31;
+/// An empty slot.
+pub(crate) const EMPTY: u64 = u64::MAX;
+/// A record's head: the key's length (with its leading '/') in the low
+/// bits, and this bit when its value is a complex entry (else a path-all
+/// rule).
+const COMPLEX: u16 = 1 << 15;
+const LEN: u16 = COMPLEX - 1;
+/// A record's head and value, before its text.
+pub(crate) const HEAD: usize = 6;
 
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Slot {
-    /// The high half of the key's hash.
-    check: u32,
-    /// Length and tag; 0 is an empty slot (a key is never empty).
-    len_tag: u32,
-    /// Where the key's bytes (after the '/') start in the rules' texts.
-    text: u32,
-    /// The rule id or complex-entry index the fst maps the key to.
-    index: u32,
+/// The home slot of a key hashed to `h` among `homes` slots.
+#[inline]
+fn home(h: u64, homes: u64) -> usize {
+    ((u64::from(h as u32) * homes) >> 32) as usize
 }
 
-impl Slot {
-    /// The key's bytes in `strings` (empty if out of bounds, which loading
-    /// rules out).
-    #[inline]
-    pub(super) fn key<'s>(&self, strings: &'s [u8]) -> &'s [u8] {
-        let t = self.text as usize;
-        strings
-            .get(t..t + (self.len_tag & LEN) as usize)
-            .unwrap_or_default()
-    }
+/// The fingerprint a slot keeps of a key hashed to `h`.
+#[inline]
+fn fingerprint(h: u64) -> u32 {
+    (h >> 32) as u32
+}
 
-    #[inline]
-    pub(super) fn value(&self) -> (Tag, u32) {
-        let tag = if self.len_tag & COMPLEX != 0 {
-            Tag::Complex
+/// The exact paths' sections as compilation builds them.
+pub(crate) struct Built {
+    /// Each key's record's offset in the records section, in key order.
+    pub offsets: Vec<u32>,
+    /// The records section's length.
+    pub records_len: usize,
+    /// The hash table's slots.
+    pub slots: Vec<u64>,
+    /// How many of them are home slots.
+    pub homes: usize,
+}
+
+/// Lays out the exact paths `keys` (each `/container/blob`, in byte order,
+/// no two equal) with their values: the offsets of their records and the
+/// hash table, hashing on every thread.
+pub(crate) fn build(keys: &[(&[u8], Tag, u32)]) -> Result<Built, Error> {
+    let mut offsets = Vec::with_capacity(keys.len());
+    let mut at = 0usize;
+    for (k, _, _) in keys {
+        offsets.push(at as u32);
+        at += HEAD + k.len();
+        if at >= u32::MAX as usize {
+            return Err(Error::new(
+                ErrorKind::InvalidIndex,
+                "the exact paths' texts exceed 4 GiB: split the selection",
+            ));
+        }
+    }
+    let n = keys.len();
+    let homes = n + n / 2 + 1;
+    // (hash, record offset), in order of home slots.
+    let mut hashed: Vec<(u64, u32)> = keys
+        .par_iter()
+        .zip(&offsets)
+        .map(|((k, _, _), &off)| (hash(&k[1..]), off))
+        .collect();
+    hashed.par_sort_unstable_by_key(|&(h, _)| h as u32);
+    let mut slots = vec![EMPTY; homes + 1];
+    let mut next = 0usize;
+    for (h, off) in hashed {
+        let at = home(h, homes as u64).max(next);
+        let slot = u64::from(fingerprint(h)) | u64::from(off) << 32;
+        if at < slots.len() {
+            slots[at] = slot;
         } else {
-            Tag::PathAll
-        };
-        (tag, self.index)
+            slots.push(slot);
+        }
+        next = at + 1;
+    }
+    if slots.last() != Some(&EMPTY) {
+        slots.push(EMPTY);
+    }
+    Ok(Built {
+        offsets,
+        records_len: at,
+        slots,
+        homes,
+    })
+}
+
+/// Writes the records of `keys` (as given to [`build`]).
+pub(crate) fn write_records(keys: &[(&[u8], Tag, u32)], out: &mut Vec<u8>) {
+    for &(k, tag, value) in keys {
+        let complex = if tag == Tag::Complex { COMPLEX } else { 0 };
+        out.extend_from_slice(&(k.len() as u16 | complex).to_le_bytes());
+        out.extend_from_slice(&value.to_le_bytes());
+        out.extend_from_slice(k);
     }
 }
 
-/// Open addressing with linear probing, at most 2/3 full.
+/// The record at `off` of `records`: its text (with the leading '/') and
+/// value; empty if out of bounds (which loading rules out for every
+/// offset the table holds).
+#[inline]
+fn record(records: &[u8], off: usize) -> (&[u8], (Tag, u32)) {
+    let Some(rest) = records.get(off..) else {
+        return (&[], (Tag::PathAll, 0));
+    };
+    let Some(head) = rest.first_chunk::<HEAD>() else {
+        return (&[], (Tag::PathAll, 0));
+    };
+    let h = u16::from_le_bytes([head[0], head[1]]);
+    let value = u32::from_le_bytes([head[2], head[3], head[4], head[5]]);
+    let tag = if h & COMPLEX != 0 {
+        Tag::Complex
+    } else {
+        Tag::PathAll
+    };
+    let text = rest
+        .get(HEAD..HEAD + (h & LEN) as usize)
+        .unwrap_or_default();
+    (text, (tag, value))
+}
+
+/// The key (`container/blob`) of a record's text.
+#[inline]
+fn key_of(text: &[u8]) -> &[u8] {
+    text.get(1..).unwrap_or_default()
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// The exact paths in byte order, for a [`Merge`].
+pub(crate) struct Sorted<'a> {
+    offsets: &'a [u8],
+    records: &'a [u8],
+}
+
+impl Sorted<'_> {
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.offsets.len() / 4
+    }
+
+    /// Key `i` (`container/blob`).
+    #[inline]
+    pub(super) fn key(&self, i: usize) -> &[u8] {
+        key_of(record(self.records, u32_at(self.offsets, 4 * i) as usize).0)
+    }
+
+    /// The offset of key `i`'s record and the length of its text.
+    pub(super) fn record(&self, i: usize) -> (u32, u32) {
+        let off = u32_at(self.offsets, 4 * i);
+        (off, record(self.records, off as usize).0.len() as u32)
+    }
+
+    /// The value of key `i`.
+    #[inline]
+    pub(super) fn value(&self, i: usize) -> (Tag, u32) {
+        record(self.records, u32_at(self.offsets, 4 * i) as usize).1
+    }
+
+    /// The first index in `lo..hi` whose key is not less than `key`, if
+    /// the keys there are so ordered.
+    pub(super) fn lower_bound(&self, mut lo: usize, mut hi: usize, key: &[u8]) -> usize {
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if crate::words::compare(self.key(mid), key) == std::cmp::Ordering::Less {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// Where the exact paths' sections lie in a serialized matcher, and the
+/// counts that go with them: what [`ExactTable::load`] checks.
+pub(crate) struct Sections {
+    pub count: usize,
+    pub homes: usize,
+    pub offsets: Range<usize>,
+    pub records: Range<usize>,
+    pub slots: Range<usize>,
+}
+
+/// The exact paths of a loaded matcher, read in place.
+#[derive(Debug)]
 pub(crate) struct ExactTable {
-    slots: Vec<Slot>,
-    mask: usize,
+    count: usize,
+    homes: u64,
+    offsets: Range<usize>,
+    records: Range<usize>,
+    slots: Range<usize>,
     /// Container names (no slashes) that hold at least one exact path.
     containers: HashSet<Box<[u8]>>,
-    /// The container of the key inserted last.
-    last_container: Box<[u8]>,
-    /// The occupied slots in byte order of their keys, for a [`Merge`];
-    /// made when a merge first needs it.
-    by_key: OnceLock<Box<[Slot]>>,
 }
 
 impl ExactTable {
-    /// An empty table for about `n` keys.
-    pub(crate) fn with_capacity(n: usize) -> ExactTable {
-        // At least one slot stays empty, so every probe ends.
-        let size = (n + n / 2 + 1).next_power_of_two();
-        ExactTable {
-            slots: vec![Slot::default(); size],
-            mask: size - 1,
-            containers: HashSet::new(),
-            last_container: Box::default(),
-            by_key: OnceLock::new(),
+    /// Checks the exact paths' sections `s` of `b` (a serialized matcher)
+    /// so that every later access reads what compilation wrote: the
+    /// records follow each other as the offsets say, each key is
+    /// `/container/blob` of UTF-8, at most [`MAX_KEY`] bytes, greater than
+    /// the last; the hash table holds as many keys as the records, each
+    /// at an offset in bounds, and ends with an empty slot. `each` is
+    /// given every record's text, value and offset, in order.
+    pub(crate) fn load(
+        b: &[u8],
+        s: Sections,
+        mut each: impl FnMut(&[u8], Tag, u32, usize) -> Result<(), Error>,
+    ) -> Result<ExactTable, Error> {
+        let offsets = &b[s.offsets.clone()];
+        let records = &b[s.records.clone()];
+        if offsets.len() != 4 * s.count {
+            return Err(corrupt("exact paths"));
         }
-    }
-
-    /// [`ExactTable::insert_hashed`], hashing the key.
-    #[cfg(test)]
-    pub(crate) fn insert(&mut self, key: &[u8], text: u32, tag: Tag, index: u32) {
-        self.insert_hashed(key, hash(key), text, tag, index)
-    }
-
-    /// Adds `key` (`container/blob`, without the leading '/'), whose
-    /// [`hash`] is `h` and whose bytes are also at `text` in the rules'
-    /// texts, mapped to `(tag, index)`. Keys arrive once each.
-    pub(crate) fn insert_hashed(&mut self, key: &[u8], h: u64, text: u32, tag: Tag, index: u32) {
-        let mut i = h as usize & self.mask;
-        while self.slots[i].len_tag != 0 {
-            i = (i + 1) & self.mask;
-        }
-        let complex = if tag == Tag::Complex { COMPLEX } else { 0 };
-        self.slots[i] = Slot {
-            check: (h >> 32) as u32,
-            len_tag: key.len() as u32 | complex,
-            text,
-            index,
-        };
-        let container = &key[..memchr::memchr(b'/', key).unwrap_or(key.len())];
-        // Keys mostly arrive in byte order: each container in a run.
-        if *self.last_container != *container {
-            if !self.containers.contains(container) {
-                self.containers.insert(container.into());
+        let mut at = 0usize;
+        let mut last: &[u8] = &[];
+        for i in 0..s.count {
+            if u32_at(offsets, 4 * i) as usize != at || at + HEAD > records.len() {
+                return Err(corrupt("exact path offsets"));
             }
-            self.last_container = container.into();
+            let (text, (tag, value)) = record(records, at);
+            let len = (u16::from_le_bytes([records[at], records[at + 1]]) & LEN) as usize;
+            if text.len() != len
+                || !(2..=MAX_KEY).contains(&len)
+                || text[0] != b'/'
+                || text <= last
+                || (crate::words::plain_ascii(text).is_none() && std::str::from_utf8(text).is_err())
+            {
+                return Err(corrupt("exact paths"));
+            }
+            each(text, tag, value, at)?;
+            last = text;
+            at += HEAD + len;
+        }
+        if at != records.len() {
+            return Err(corrupt("exact paths"));
+        }
+        let slots = &b[s.slots.clone()];
+        let slot_count = slots.len() / 8;
+        if !slots.len().is_multiple_of(8)
+            || slot_count == 0
+            || s.homes == 0
+            || s.homes >= slot_count
+            || slot_at(slots, slot_count - 1) != EMPTY
+        {
+            return Err(corrupt("exact path table"));
+        }
+        let mut used = 0usize;
+        for i in 0..slot_count {
+            let slot = slot_at(slots, i);
+            if slot != EMPTY {
+                used += 1;
+                if (slot >> 32) as usize + HEAD > records.len() {
+                    return Err(corrupt("exact path table"));
+                }
+            }
+        }
+        if used != s.count {
+            return Err(corrupt("exact path table"));
+        }
+        let mut table = ExactTable {
+            count: s.count,
+            homes: s.homes as u64,
+            offsets: s.offsets,
+            records: s.records,
+            slots: s.slots,
+            containers: HashSet::new(),
+        };
+        // One binary search a container: its keys are a run.
+        let sorted = table.sorted(b);
+        let mut i = 0;
+        while i < table.count {
+            let key = sorted.key(i);
+            let container = &key[..memchr::memchr(b'/', key).unwrap_or(key.len())];
+            let mut run_end = container.to_vec();
+            run_end.push(b'/' + 1);
+            i = sorted.lower_bound(i + 1, table.count, &run_end).max(i + 1);
+            table.containers.insert(container.into());
+        }
+        Ok(table)
+    }
+
+    /// How many exact paths there are.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// The keys in byte order.
+    #[inline]
+    pub(crate) fn sorted<'b>(&self, b: &'b [u8]) -> Sorted<'b> {
+        Sorted {
+            offsets: &b[self.offsets.clone()],
+            records: &b[self.records.clone()],
         }
     }
 
-    /// Asks the processor to fetch the slot where a probe for the key
-    /// hashed to `h` starts.
-    #[inline]
-    pub(crate) fn prefetch_hash(&self, h: u64) {
-        prefetch(&self.slots[h as usize & self.mask]);
+    /// Where in the serialized matcher the text of the record at `off`
+    /// begins.
+    pub(crate) fn text_start(&self, off: usize) -> usize {
+        self.records.start + off + HEAD
     }
 
     /// Whether any exact path lies in `container` (its name, no slash).
@@ -129,23 +337,30 @@ impl ExactTable {
         self.containers.contains(container)
     }
 
-    /// The value of `key` (`container/blob`), if it is an exact path;
-    /// `strings` is the rules' texts.
+    /// The value of `key` (`container/blob`), if it is an exact path; `b`
+    /// is the serialized matcher.
     #[inline]
-    pub(crate) fn get(&self, strings: &[u8], key: &[u8]) -> Option<(Tag, u32)> {
+    pub(crate) fn get(&self, b: &[u8], key: &[u8]) -> Option<(Tag, u32)> {
         let h = hash(key);
-        let check = (h >> 32) as u32;
-        let mut i = h as usize & self.mask;
+        let fp = fingerprint(h);
+        let slots = &b[self.slots.clone()];
+        let records = &b[self.records.clone()];
+        let mut i = home(h, self.homes);
         loop {
-            let s = &self.slots[i];
-            if s.len_tag == 0 {
+            let slot = slots
+                .get(8 * i..8 * i + 8)
+                .and_then(|s| s.first_chunk::<8>())
+                .map_or(EMPTY, |s| u64::from_le_bytes(*s));
+            if slot == EMPTY {
                 return None;
             }
-            if s.check == check && (s.len_tag & LEN) as usize == key.len() && s.key(strings) == key
-            {
-                return Some(s.value());
+            if slot as u32 == fp {
+                let (text, value) = record(records, (slot >> 32) as usize);
+                if text.len() == key.len() + 1 && key_of(text) == key {
+                    return Some(value);
+                }
             }
-            i = (i + 1) & self.mask;
+            i += 1;
         }
     }
 
@@ -153,79 +368,81 @@ impl ExactTable {
     /// worth announcing ahead with [`ExactTable::prefetch_slot`].
     #[inline]
     pub(crate) fn is_large(&self) -> bool {
-        self.slots.len() >= LARGE
+        self.count >= LARGE
     }
 
     /// Asks the processor to fetch the slot where a probe for `key` starts;
     /// returns the key's hash for [`ExactTable::prefetch_text`].
     #[inline]
-    pub(crate) fn prefetch_slot(&self, key: &[u8]) -> u64 {
+    pub(crate) fn prefetch_slot(&self, b: &[u8], key: &[u8]) -> u64 {
         let h = hash(key);
-        prefetch(&self.slots[h as usize & self.mask]);
+        if let Some(s) = b.get(self.slots.start + 8 * home(h, self.homes)) {
+            prefetch(s);
+        }
         h
     }
 
-    /// Asks the processor to fetch the text of the key in the slot where
-    /// the probe for the key hashed to `h` starts, if that slot holds a
-    /// key with its hash (the slot should be fetched by then).
+    /// Asks the processor to fetch the record of the key hashed to `h`:
+    /// the first slot of its probe (up to [`SCAN`] slots from its home,
+    /// which [`ExactTable::prefetch_slot`] fetched) with its fingerprint.
     #[inline]
-    pub(crate) fn prefetch_text(&self, strings: &[u8], h: u64) {
-        let s = &self.slots[h as usize & self.mask];
-        if s.check == (h >> 32) as u32 {
-            if let Some(text) = strings.get(s.text as usize) {
-                prefetch(text);
+    pub(crate) fn prefetch_text(&self, b: &[u8], h: u64) {
+        let slots = &b[self.slots.clone()];
+        let fp = fingerprint(h);
+        let home = home(h, self.homes);
+        for i in home..home + SCAN {
+            let slot = slot_at(slots, i);
+            if slot == EMPTY {
+                return;
+            }
+            if slot as u32 == fp {
+                if let Some(text) = b.get(self.records.start + (slot >> 32) as usize) {
+                    prefetch(text);
+                }
+                return;
             }
         }
     }
 
     /// Like [`ExactTable::get`], but walking the keys in order alongside
     /// the paths while they come in increasing order (`merge` remembers
-    /// where), and by hash otherwise. `strings` must be the same on every
-    /// call.
+    /// where), and by hash otherwise. `b` must be the same on every call.
     #[inline]
-    pub(crate) fn find(&self, strings: &[u8], merge: &mut Merge, key: &[u8]) -> Option<(Tag, u32)> {
+    pub(crate) fn find(&self, b: &[u8], merge: &mut Merge, key: &[u8]) -> Option<(Tag, u32)> {
         if merge.is_merging() {
-            // Set only after `by_key` was made.
-            let keys = self.by_key.get().map_or(&[][..], |k| &k[..]);
-            match merge.advance(keys, strings, key) {
+            match merge.advance(&self.sorted(b), key) {
                 Some(found) => return found,
                 None => merge.stop(),
             }
         }
         if merge.ascending(key) {
-            let keys = self.by_key(strings);
-            merge.start(keys, strings, key);
-            if let Some(found) = merge.advance(keys, strings, key) {
+            let keys = self.sorted(b);
+            merge.start(&keys, key);
+            if let Some(found) = merge.advance(&keys, key) {
                 return found;
             }
             merge.stop();
         }
-        self.get(strings, key)
-    }
-
-    /// The occupied slots in byte order of their keys.
-    fn by_key(&self, strings: &[u8]) -> &[Slot] {
-        self.by_key.get_or_init(|| {
-            let mut keys: Vec<Slot> = self
-                .slots
-                .iter()
-                .filter(|s| s.len_tag != 0)
-                .copied()
-                .collect();
-            // The texts are the fst's keys in byte order: sorting the
-            // offsets sorts the keys (the check keeps this honest).
-            keys.sort_unstable_by_key(|s| s.text);
-            if !keys.is_sorted_by(|a, b| a.key(strings) < b.key(strings)) {
-                keys.sort_unstable_by(|a, b| a.key(strings).cmp(b.key(strings)));
-            }
-            keys.into()
-        })
+        self.get(b, key)
     }
 }
 
-/// Slots from which a table is [`ExactTable::is_large`]: 4 MiB of them,
-/// past most second-level caches.
-const LARGE: usize = 1 << 18;
+/// Slot `i` of `slots`.
+#[inline]
+fn slot_at(slots: &[u8], i: usize) -> u64 {
+    slots
+        .get(8 * i..8 * i + 8)
+        .and_then(|s| s.first_chunk::<8>())
+        .map_or(EMPTY, |s| u64::from_le_bytes(*s))
+}
+
+/// Slots [`ExactTable::prefetch_text`] looks at, at most: a key lies this
+/// close to its home but rarely at two thirds full.
+const SCAN: usize = 4;
+
+/// Exact paths from which a table is [`ExactTable::is_large`]: its slots
+/// and texts are past most second-level caches.
+const LARGE: usize = 1 << 16;
 
 /// A hint to fetch the cache line holding `at`.
 #[inline(always)]
@@ -293,65 +510,123 @@ fn half(c: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    /// The exact paths' sections for `keys` (`container/blob`, any order;
+    /// key `i` maps to path-all rule `i`), laid out alone in a buffer, and
+    /// the table loaded from them.
+    fn table(keys: &[String]) -> (ExactTable, Vec<u8>) {
+        let mut texts: Vec<(Vec<u8>, u32)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (format!("/{k}").into_bytes(), i as u32))
+            .collect();
+        texts.sort();
+        let keys: Vec<(&[u8], Tag, u32)> = texts
+            .iter()
+            .map(|(k, i)| (&k[..], Tag::PathAll, *i))
+            .collect();
+        let built = build(&keys).unwrap();
+        let mut b = Vec::new();
+        for o in &built.offsets {
+            b.extend_from_slice(&o.to_le_bytes());
+        }
+        let records = b.len();
+        write_records(&keys, &mut b);
+        assert_eq!(b.len() - records, built.records_len);
+        let slots = b.len();
+        for s in &built.slots {
+            b.extend_from_slice(&s.to_le_bytes());
+        }
+        let sections = Sections {
+            count: keys.len(),
+            homes: built.homes,
+            offsets: 0..records,
+            records: records..slots,
+            slots: slots..b.len(),
+        };
+        let mut seen = 0;
+        let t = ExactTable::load(&b, sections, |_, _, _, _| {
+            seen += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, keys.len());
+        (t, b)
+    }
+
     #[test]
     fn finds_exactly_the_inserted_keys() {
-        let strings = b"/a/x/a/xy/b/x/c/".to_vec();
-        let mut t = ExactTable::with_capacity(3);
-        t.insert(b"a/x", 1, Tag::PathAll, 7);
-        t.insert(b"a/xy", 5, Tag::Complex, 2);
-        t.insert(b"b/x", 10, Tag::PathAll, 9);
-        assert_eq!(t.get(&strings, b"a/x"), Some((Tag::PathAll, 7)));
-        assert_eq!(t.get(&strings, b"a/xy"), Some((Tag::Complex, 2)));
-        assert_eq!(t.get(&strings, b"b/x"), Some((Tag::PathAll, 9)));
-        for missing in [&b"a/"[..], b"a/xyz", b"b/y", b"", b"c/x"] {
-            assert_eq!(t.get(&strings, missing), None, "{missing:?}");
+        let (t, b) = table(&["a/x", "a/xy", "b/x"].map(String::from));
+        assert_eq!(t.get(&b, b"a/x"), Some((Tag::PathAll, 0)));
+        assert_eq!(t.get(&b, b"a/xy"), Some((Tag::PathAll, 1)));
+        assert_eq!(t.get(&b, b"b/x"), Some((Tag::PathAll, 2)));
+        for missing in [&b"a/"[..], b"a/xyz", b"b/y", b"", b"c/x", b"/a/x"] {
+            assert_eq!(t.get(&b, missing), None, "{missing:?}");
         }
         assert!(t.in_container(b"a") && t.in_container(b"b"));
         assert!(!t.in_container(b"c") && !t.in_container(b"a/x"));
     }
 
     #[test]
-    fn a_table_of_one_key_ends_every_probe() {
-        let mut t = ExactTable::with_capacity(1);
-        t.insert(b"a/x", 1, Tag::PathAll, 0);
-        assert_eq!(t.get(b"/a/x", b"a/x"), Some((Tag::PathAll, 0)));
-        assert_eq!(t.get(b"/a/x", b"a/y"), None);
-        assert_eq!(ExactTable::with_capacity(0).get(b"", b"a/y"), None);
+    fn tables_of_no_key_and_one_key_end_every_probe() {
+        let (t, b) = table(&["a/x".to_string()]);
+        assert_eq!(t.get(&b, b"a/x"), Some((Tag::PathAll, 0)));
+        assert_eq!(t.get(&b, b"a/y"), None);
+        let (t, b) = table(&[]);
+        assert_eq!(t.get(&b, b"a/y"), None);
+        assert!(!t.in_container(b"a"));
     }
 
     #[test]
-    fn a_full_probe_sequence_wraps_and_ends() {
-        // Many keys in a small table: every probe must end at an empty slot.
-        let keys: Vec<String> = (0..1000).map(|i| format!("c/{i}")).collect();
-        let mut strings = Vec::new();
-        let mut t = ExactTable::with_capacity(keys.len());
+    fn a_crowded_table_finds_every_key_and_no_other() {
+        // Many keys: runs of slots past their homes, and past the last home.
+        let keys: Vec<String> = (0..5000).map(|i| format!("c{}/{i}", i % 13)).collect();
+        let (t, b) = table(&keys);
         for (i, k) in keys.iter().enumerate() {
-            let at = strings.len() as u32;
-            strings.extend_from_slice(k.as_bytes());
-            t.insert(k.as_bytes(), at, Tag::PathAll, i as u32);
+            assert_eq!(t.get(&b, k.as_bytes()), Some((Tag::PathAll, i as u32)));
+            assert_eq!(t.get(&b, format!("{k}x").as_bytes()), None);
         }
-        for (i, k) in keys.iter().enumerate() {
-            assert_eq!(
-                t.get(&strings, k.as_bytes()),
-                Some((Tag::PathAll, i as u32))
-            );
-            assert_eq!(t.get(&strings, format!("{k}x").as_bytes()), None);
-        }
+        assert!((0..13).all(|c| t.in_container(format!("c{c}").as_bytes())));
+        assert!(!t.in_container(b"c13"));
     }
 
-    /// A table of `keys`, their texts laid out in the given order.
-    fn table(keys: &[String], layout: &[usize]) -> (ExactTable, Vec<u8>) {
-        let mut strings = Vec::new();
-        let mut at = vec![0u32; keys.len()];
-        for &i in layout {
-            at[i] = strings.len() as u32;
-            strings.extend_from_slice(keys[i].as_bytes());
+    #[test]
+    fn damaged_sections_are_refused() {
+        let keys: Vec<String> = (0..50).map(|i| format!("c/{i:03}")).collect();
+        let (t, b) = table(&keys);
+        let sections = || Sections {
+            count: t.count,
+            homes: t.homes as usize,
+            offsets: t.offsets.clone(),
+            records: t.records.clone(),
+            slots: t.slots.clone(),
+        };
+        let load = |b: &[u8], s: Sections| ExactTable::load(b, s, |_, _, _, _| Ok(())).is_ok();
+        assert!(load(&b, sections()));
+        let (r, s) = (t.records.start, t.slots.start);
+        for (at, what) in [
+            (4, "an offset"),
+            (r, "a length"),
+            (r + HEAD, "a key's '/'"),
+            (r + HEAD + 7 + HEAD + 4, "the order of the keys"),
+            (b.len() - 1, "the last slot, which must be empty"),
+        ] {
+            let mut bad = b.clone();
+            bad[at] ^= 0x10;
+            assert!(!load(&bad, sections()), "{what}");
         }
-        let mut t = ExactTable::with_capacity(keys.len());
-        for (i, k) in keys.iter().enumerate() {
-            t.insert(k.as_bytes(), at[i], Tag::PathAll, i as u32);
-        }
-        (t, strings)
+        // A slot pointing past the records.
+        let used = (s..b.len()).step_by(8).find(|&i| b[i..i + 8] != [0xFF; 8]);
+        let mut bad = b.clone();
+        bad[used.unwrap() + 7] = 0x7F;
+        assert!(!load(&bad, sections()));
+        // More homes than slots, or a count the table does not hold.
+        let mut s = sections();
+        s.homes = (b.len() - t.slots.start) / 8;
+        assert!(!load(&b, s));
+        let mut s = sections();
+        s.count -= 1;
+        s.offsets.end -= 4;
+        assert!(!load(&b, s));
     }
 
     #[test]
@@ -384,30 +659,26 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             shuffled.swap(i, (x >> 33) as usize % (i + 1));
         }
-        let in_order: Vec<usize> = (0..keys.len()).collect();
-        let reversed: Vec<usize> = (0..keys.len()).rev().collect();
-        for layout in [in_order, reversed] {
-            let (t, strings) = table(&keys, &layout);
-            for (name, input) in [
-                ("sorted", &sorted),
-                ("broken", &broken),
-                ("shuffled", &shuffled),
-            ] {
-                let mut merge = Merge::default();
-                let mut merged = 0;
-                for p in input {
-                    let want = t.get(&strings, p.as_bytes());
-                    assert_eq!(
-                        t.find(&strings, &mut merge, p.as_bytes()),
-                        want,
-                        "{name}: {p}"
-                    );
-                    merged += usize::from(merge.is_merging());
-                }
-                if name != "shuffled" {
-                    // Sorted runs are merged, not hashed.
-                    assert!(merged > input.len() / 2, "{name}: merged {merged}");
-                }
+        let (t, b) = table(&keys);
+        for (name, input) in [
+            ("sorted", &sorted),
+            ("broken", &broken),
+            ("shuffled", &shuffled),
+        ] {
+            let mut merge = Merge::default();
+            let mut merged = 0;
+            for p in input {
+                let want = keys
+                    .iter()
+                    .position(|k| k == *p)
+                    .map(|i| (Tag::PathAll, i as u32));
+                assert_eq!(t.get(&b, p.as_bytes()), want, "{name}: {p}");
+                assert_eq!(t.find(&b, &mut merge, p.as_bytes()), want, "{name}: {p}");
+                merged += usize::from(merge.is_merging());
+            }
+            if name != "shuffled" {
+                // Sorted runs are merged, not hashed.
+                assert!(merged > input.len() / 2, "{name}: merged {merged}");
             }
         }
     }
@@ -429,5 +700,12 @@ mod tests {
                 assert!(seen.insert(hash(&v)), "length {len}, byte {i}");
             }
         }
+    }
+
+    /// The hash is part of the index format: a matcher compiled by one
+    /// build is probed by another. Changing it needs a new format version.
+    #[test]
+    fn the_hash_is_the_formats() {
+        assert_eq!(hash(b"c00/a"), 17_954_988_629_984_999_354);
     }
 }

@@ -1,12 +1,13 @@
 //! The serialized matcher: one byte buffer.
 //!
 //! ```text
-//! header   80 bytes: magic "BLOBSEL\0", version u32, checksum u32 (the
+//! header   112 bytes: magic "BLOBSEL\0", version u32, checksum u32 (the
 //!          CRC-32 of every byte after it, so of all the rest), then
 //!          u64 lengths: fst bytes, complex entries, snapshot entries,
 //!          rules, rule-record bytes, key-text bytes, source bytes,
-//!          container bytes
-//! fst      the fst::Map: canonical key -> tagged value
+//!          container bytes, exact paths, exact-record bytes, home
+//!          slots, slots
+//! fst      the fst::Map of the effective prefixes: key -> rule id
 //! complex  12 bytes each: base rule u32 (u32::MAX: none), first snapshot
 //!          u32, snapshot count u32
 //! snaps    16 bytes each: ticks u64, rule u32, reserved u32 (sorted per entry)
@@ -14,17 +15,30 @@
 //!          path on the line after the last (below)
 //! sources  count u32, then per source: length u32 and UTF-8 bytes
 //! container  the container restriction, UTF-8 (empty: none)
+//! offsets  u32 each, one per exact path in byte order: its record's
+//!          offset in the exact records
+//! exact    one record per effective exact path, in byte order: u16
+//!          length of its key (bit 15: the value is a complex entry, else
+//!          a path-all rule), u32 value, the key (`/container/blob`)
+//! slots    u64 each: the hash table of the exact paths (`exact`): low
+//!          half a fingerprint of the key's hash, high half its record's
+//!          offset; all ones is an empty slot
 //! ```
 //!
+//! Loading uses these bytes in place (a memory map serves; format 2 kept every
+//! exact path as an fst key, which loading read back to rebuild a hash
+//! table): it checks the checksum, every length, and the exact paths'
+//! records and slots, and derives only the trie of the prefixes. The
+//! exact paths' hash is part of the format: changing `exact::hash` needs a
+//! new version.
+//!
 //! All fixed-width integers are little-endian. A fst value holds a tag in
-//! its top two bits (prefix rule, path rule with all snapshots, complex
-//! entry) and a rule id or complex-entry index below.
+//! its top two bits (always a prefix rule's, 0) and a rule id below.
 //!
 //! The rules' texts are not stored twice: an effective rule's text is its
-//! key in the fst (the index holds every effective rule), and loading
-//! streams the fst once to read them back, in byte order. "Key-text
-//! bytes" is the sum of the keys' lengths, which bounds that stream. A
-//! rule record is:
+//! key, in the fst (a prefix, read back at load) or in the exact records
+//! (a path, read in place). "Key-text bytes" is the sum of the fst's keys'
+//! lengths, which bounds that stream. A rule record is:
 //!
 //! ```text
 //! head     u8: kind (bits 0-1: prefix, path, path without snapshots,
@@ -49,9 +63,9 @@ use crate::rule::{Rule, RuleKind};
 use crate::snapshot::SnapshotTime;
 
 pub(crate) const MAGIC: &[u8; 8] = b"BLOBSEL\0";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// How many u64 lengths follow the magic, version and checksum.
-const LENGTHS: usize = 8;
+const LENGTHS: usize = 12;
 pub(crate) const HEADER: usize = 16 + 8 * LENGTHS;
 const COMPLEX: usize = 12;
 const SNAP: usize = 16;
@@ -63,8 +77,9 @@ const NONE: u32 = u32::MAX;
 /// longer keys, which bounds the work a crafted fst can ask for.
 pub(crate) const MAX_KEY: usize = 1 + 63 + 1 + 4 * crate::path::MAX_BLOB_NAME_CHARS + 1;
 
-/// What a fst value names (its top two bits): a prefix rule, a path rule
-/// that takes all snapshots, or a complex entry.
+/// What an index value names: a prefix rule, a path rule that takes all
+/// snapshots, or a complex entry (in the fst, the top two bits of a value;
+/// in an exact path's record, bit 15 of its length).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
     Prefix = 0,
@@ -113,7 +128,7 @@ pub(crate) struct ComplexEntry {
 /// Where a rule's text comes from (bits 4-5 of its record's head).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Text {
-    /// Its key in the fst (an effective rule).
+    /// Its key (an effective rule): in the fst, or an exact path's record.
     Key = 0,
     /// Its key without the trailing `/` (an effective prefix `/container`
     /// under a restriction to that container, keyed `/container/`).
@@ -210,7 +225,14 @@ pub(crate) struct RuleRecord<'a> {
 }
 
 /// The rule records, in selection order.
-fn write_records(records: &[RuleRecord<'_>], out: &mut Vec<u8>) {
+pub(crate) fn records<'a>(records: impl Iterator<Item = RuleRecord<'a>>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.size_hint().0 * 2);
+    write_records(records, &mut out);
+    out
+}
+
+/// Writes the rule records, in selection order.
+fn write_records<'a>(records: impl IntoIterator<Item = RuleRecord<'a>>, out: &mut Vec<u8>) {
     let (mut line, mut column, mut source) = (0u32, 0u32, 0u32);
     for r in records {
         let (kind, ticks) = kind_code(r.rule.kind());
@@ -266,8 +288,11 @@ pub(crate) struct Row {
     pub column: u32,
     /// Its source, an index into the source names.
     pub source: u32,
-    /// The text's start and length in the matcher's texts.
+    /// The text's start and length in the matcher's texts, or (if
+    /// `in_index`) an exact path's record's offset and the text's length.
     pub text: (u32, u32),
+    /// Whether `text` is an exact path's record in the index.
+    pub in_index: bool,
     /// Whether `text` is set.
     pub has_text: bool,
 }
@@ -284,15 +309,33 @@ impl Row {
 
 /// Reads `count` rule records from `bytes` (all of it), appending inline
 /// texts to `texts`. `None`: the records are malformed.
+#[cfg(test)]
 pub(crate) fn read_records(
     bytes: &[u8],
     count: usize,
     sources: usize,
     texts: &mut Vec<u8>,
 ) -> Option<Vec<Row>> {
-    let mut r = Reader { bytes, at: 0 };
     // Every record takes a byte at least.
     let mut rows = Vec::with_capacity(count.min(bytes.len()));
+    for_each_record(bytes, count, sources, texts, |row| {
+        rows.push(row);
+        true
+    })?;
+    Some(rows)
+}
+
+/// Reads `count` rule records from `bytes` (all of it), appending inline
+/// texts to `texts`, and gives each to `each` in turn. `None`: the records
+/// are malformed, or `each` said so (returned false).
+pub(crate) fn for_each_record(
+    bytes: &[u8],
+    count: usize,
+    sources: usize,
+    texts: &mut Vec<u8>,
+    mut each: impl FnMut(Row) -> bool,
+) -> Option<()> {
+    let mut r = Reader { bytes, at: 0 };
     let (mut line, mut column, mut source) = (0u32, 0u32, 0u32);
     for _ in 0..count {
         let head = r.byte()?;
@@ -329,7 +372,7 @@ pub(crate) fn read_records(
             (text, has_text) = ((start, u32::try_from(len).ok()?), true);
             u32::try_from(texts.len()).ok()?;
         }
-        rows.push(Row {
+        let row = Row {
             kind,
             status,
             text_from,
@@ -337,10 +380,14 @@ pub(crate) fn read_records(
             column: row_column,
             source,
             text,
+            in_index: false,
             has_text,
-        });
+        };
+        if !each(row) {
+            return None;
+        }
     }
-    (r.at == bytes.len()).then_some(rows)
+    (r.at == bytes.len()).then_some(())
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -410,6 +457,10 @@ pub(crate) struct Layout {
     pub rules: usize,
     /// The sum of the lengths of the fst's keys.
     pub key_text: usize,
+    /// How many exact paths there are, and how many home slots their
+    /// hash table has.
+    pub exact_count: usize,
+    pub homes: usize,
     /// How many complex entries there are.
     pub complex_count: usize,
     /// How many snapshot entries there are.
@@ -421,15 +472,19 @@ pub(crate) struct Layout {
     pub records: Range<usize>,
     pub sources: Range<usize>,
     pub container: Range<usize>,
+    pub offsets: Range<usize>,
+    pub exact: Range<usize>,
+    pub slots: Range<usize>,
 }
 
 impl Layout {
     /// The layout of sections of these lengths, in the header's order
     /// (fst bytes, complex entries, snapshot entries, rules, rule-record
-    /// bytes, key-text bytes, source bytes, container bytes); `None` if
-    /// they add up past `usize`.
+    /// bytes, key-text bytes, source bytes, container bytes, exact paths,
+    /// exact-record bytes, home slots, slots); `None` if they add up past
+    /// `usize`.
     fn new(lengths: [usize; LENGTHS]) -> Option<Layout> {
-        let [fst, complex_count, snap_count, rules, records, key_text, sources, container] =
+        let [fst, complex_count, snap_count, rules, records, key_text, sources, container, exact_count, exact, homes, slots] =
             lengths;
         let sizes = [
             fst,
@@ -438,18 +493,23 @@ impl Layout {
             records,
             sources,
             container,
+            exact_count.checked_mul(4)?,
+            exact,
+            slots.checked_mul(8)?,
         ];
-        let mut sections = [(); 6].map(|()| 0..0);
+        let mut sections = [(); 9].map(|()| 0..0);
         let mut at = HEADER;
         for (section, size) in sections.iter_mut().zip(sizes) {
             let end = at.checked_add(size)?;
             *section = at..end;
             at = end;
         }
-        let [fst, complex, snaps, records, sources, container] = sections;
+        let [fst, complex, snaps, records, sources, container, offsets, exact, slots] = sections;
         Some(Layout {
             rules,
             key_text,
+            exact_count,
+            homes,
             complex_count,
             snap_count,
             fst,
@@ -458,7 +518,21 @@ impl Layout {
             records,
             sources,
             container,
+            offsets,
+            exact,
+            slots,
         })
+    }
+
+    /// Where the exact paths' sections lie.
+    pub(crate) fn exact_sections(&self) -> crate::matcher::exact::Sections {
+        crate::matcher::exact::Sections {
+            count: self.exact_count,
+            homes: self.homes,
+            offsets: self.offsets.clone(),
+            records: self.exact.clone(),
+            slots: self.slots.clone(),
+        }
     }
 
     /// The lengths the header holds, in its order.
@@ -472,12 +546,16 @@ impl Layout {
             self.key_text,
             self.sources.len(),
             self.container.len(),
+            self.exact_count,
+            self.exact.len(),
+            self.homes,
+            self.slots.len() / 8,
         ]
     }
 
     /// The length of the whole serialized matcher.
     fn len(&self) -> usize {
-        self.container.end
+        self.slots.end
     }
 
     /// The header, its checksum left zero (see [`seal`]).
@@ -503,7 +581,7 @@ impl Layout {
                 ErrorKind::InvalidIndex,
                 format!(
                     "index format version {version}, this blobsel reads version {VERSION}: \
-                     recompile the index from the selection"
+                     recompile the index from the selection with `blobsel compile`"
                 ),
             ));
         }
@@ -521,7 +599,7 @@ impl Layout {
         for (i, n) in lengths.iter_mut().enumerate() {
             *n = usize::try_from(u64_at(b, 16 + 8 * i)).map_err(|_| corrupt("length"))?;
         }
-        let [_, _, _, rules, records, key_text, _, _] = lengths;
+        let [_, _, _, rules, records, key_text, ..] = lengths;
         if rules > records || rules >= u32::MAX as usize {
             return Err(corrupt("rule count"));
         }
@@ -558,24 +636,6 @@ impl Layout {
             return Err(corrupt("container"));
         }
         Ok(sources)
-    }
-
-    /// Checks that the complex entries of `b` name rules among `rows` (if
-    /// any) and snapshot entries that exist, and that the rules `rows`
-    /// name are among them.
-    pub(crate) fn check_references(&self, b: &[u8], rows: &[Row]) -> Result<(), Error> {
-        let n = rows.len();
-        for i in 0..self.complex_count {
-            let (base, snaps) = self.complex_entry(b, i);
-            if base.is_some_and(|base| base as usize >= n) || snaps.end > self.snap_count {
-                return Err(corrupt("complex entry"));
-            }
-        }
-        let names_no_rule = |r: &Row| r.status.related().is_some_and(|id| id.0 as usize >= n);
-        if rows.iter().any(names_no_rule) {
-            return Err(corrupt("rule record"));
-        }
-        Ok(())
     }
 
     /// Complex entry `index` of `b`: its base rule, if any, and its
@@ -620,29 +680,36 @@ impl Layout {
 }
 
 /// The serialized matcher. `key_text` is the sum of the lengths of the
-/// fst's keys.
+/// fst's keys; `exact` the effective exact paths (in byte order, with
+/// their values), laid out as `built`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write(
     fst: &[u8],
     key_text: usize,
     complex: &[ComplexEntry],
-    records: &[RuleRecord<'_>],
+    rule_count: usize,
+    rules: &[u8],
     sources: &[&str],
     container: Option<&str>,
+    exact: &[(&[u8], Tag, u32)],
+    built: &crate::matcher::exact::Built,
 ) -> Vec<u8> {
     let snap_count: usize = complex.iter().map(|c| c.snapshots.len()).sum();
-    let mut rules = Vec::with_capacity(4 * records.len());
-    write_records(records, &mut rules);
     let sources_len: usize = 4 + sources.iter().map(|s| 4 + s.len()).sum::<usize>();
     let container = container.unwrap_or("");
     let layout = Layout::new([
         fst.len(),
         complex.len(),
         snap_count,
-        records.len(),
+        rule_count,
         rules.len(),
         key_text,
         sources_len,
         container.len(),
+        exact.len(),
+        built.records_len,
+        built.homes,
+        built.slots.len(),
     ])
     .expect("the sections of an index in memory add up below usize::MAX");
     let mut out = Vec::with_capacity(layout.len());
@@ -662,13 +729,20 @@ pub(crate) fn write(
             out.extend_from_slice(&0u32.to_le_bytes());
         }
     }
-    out.extend_from_slice(&rules);
+    out.extend_from_slice(rules);
     out.extend_from_slice(&(sources.len() as u32).to_le_bytes());
     for s in sources {
         out.extend_from_slice(&(s.len() as u32).to_le_bytes());
         out.extend_from_slice(s.as_bytes());
     }
     out.extend_from_slice(container.as_bytes());
+    for o in &built.offsets {
+        out.extend_from_slice(&o.to_le_bytes());
+    }
+    crate::matcher::exact::write_records(exact, &mut out);
+    for s in &built.slots {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
     debug_assert_eq!(out.len(), layout.len());
     seal(&mut out);
     out
@@ -737,8 +811,9 @@ mod tests {
     /// The header writing puts down is the layout reading finds.
     #[test]
     fn a_layout_reads_back_from_its_header() {
-        let layout = Layout::new([7, 2, 3, 5, 9, 11, 13, 4]).unwrap();
-        assert_eq!(layout.lengths(), [7, 2, 3, 5, 9, 11, 13, 4]);
+        let lengths = [7, 2, 3, 5, 9, 11, 13, 4, 6, 30, 8, 10];
+        let layout = Layout::new(lengths).unwrap();
+        assert_eq!(layout.lengths(), lengths);
         assert_eq!(
             [&layout.fst, &layout.complex, &layout.snaps],
             [
@@ -753,8 +828,15 @@ mod tests {
         b.resize(layout.len(), 0);
         seal(&mut b);
         assert_eq!(Layout::read(&b).unwrap(), layout);
-        assert!(Layout::new([usize::MAX, 1, 0, 0, 0, 0, 0, 0]).is_none());
-        assert!(Layout::new([0, usize::MAX / 2, 0, 0, 0, 0, 0, 0]).is_none());
+        let mut lengths = [0; LENGTHS];
+        lengths[0] = usize::MAX;
+        lengths[1] = 1;
+        assert!(Layout::new(lengths).is_none());
+        for i in [1, 11] {
+            let mut lengths = [0; LENGTHS];
+            lengths[i] = usize::MAX / 2;
+            assert!(Layout::new(lengths).is_none(), "{i}");
+        }
     }
 
     #[test]
@@ -824,7 +906,7 @@ mod tests {
             })
             .collect();
         let mut bytes = Vec::new();
-        write_records(&records, &mut bytes);
+        write_records(records, &mut bytes);
         let mut texts = b"keys".to_vec();
         let rows = read_records(&bytes, rules.len(), 2, &mut texts).unwrap();
         for ((row, rule), (status, source, text)) in rows.iter().zip(&rules).zip(written) {

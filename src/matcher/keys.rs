@@ -1,5 +1,5 @@
-//! The fst's keys read back: an effective rule's text is its key, so a
-//! serialized matcher stores each text once, in the fst, and loading
+//! The fst's keys read back: an effective prefix rule's text is its key,
+//! so a serialized matcher stores each once, in the fst, and loading
 //! streams the fst to get them back, in byte order.
 
 use std::sync::atomic::AtomicUsize;

@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use crate::matcher::exact::Slot;
+use crate::matcher::exact::Sorted;
 use crate::matcher::format::Tag;
 use crate::words::{compare, word_padded};
 
@@ -56,9 +56,9 @@ impl Merge {
         self.in_a_row >= IN_A_ROW
     }
 
-    pub(super) fn start(&mut self, keys: &[Slot], strings: &[u8], key: &[u8]) {
+    pub(super) fn start(&mut self, keys: &Sorted<'_>, key: &[u8]) {
         self.merging = true;
-        self.pos = keys.partition_point(|s| compare(s.key(strings), key) == Ordering::Less);
+        self.pos = keys.lower_bound(0, keys.len(), key);
     }
 
     pub(super) fn stop(&mut self) {
@@ -68,23 +68,18 @@ impl Merge {
     /// The value of `key` if it is a key; `None` if `key` is out of order
     /// (not greater than every key passed).
     #[inline]
-    pub(super) fn advance(
-        &mut self,
-        keys: &[Slot],
-        strings: &[u8],
-        key: &[u8],
-    ) -> Option<Option<(Tag, u32)>> {
+    pub(super) fn advance(&mut self, keys: &Sorted<'_>, key: &[u8]) -> Option<Option<(Tag, u32)>> {
         let mut i = self.pos;
-        if i > 0 && compare(keys[i - 1].key(strings), key) != Ordering::Less {
+        if i > 0 && compare(keys.key(i - 1), key) != Ordering::Less {
             return None;
         }
         let mut steps = 0;
         loop {
-            let Some(slot) = keys.get(i) else {
+            if i >= keys.len() {
                 self.pos = i;
                 return Some(None);
-            };
-            match compare(slot.key(strings), key) {
+            }
+            match compare(keys.key(i), key) {
                 Ordering::Less if steps < STEPS => {
                     i += 1;
                     steps += 1;
@@ -93,18 +88,17 @@ impl Merge {
                     // Far ahead: gallop, then search the last stretch.
                     let mut reach = 1;
                     while i + reach < keys.len()
-                        && compare(keys[i + reach].key(strings), key) == Ordering::Less
+                        && compare(keys.key(i + reach), key) == Ordering::Less
                     {
                         reach *= 2;
                     }
                     let end = (i + reach).min(keys.len());
-                    i += keys[i..end]
-                        .partition_point(|s| compare(s.key(strings), key) == Ordering::Less);
+                    i = keys.lower_bound(i, end, key);
                     steps = 0;
                 }
                 Ordering::Equal => {
                     self.pos = i;
-                    return Some(Some(slot.value()));
+                    return Some(Some(keys.value(i)));
                 }
                 Ordering::Greater => {
                     self.pos = i;

@@ -1,5 +1,5 @@
-//! The compiled matcher: an fst index over prefixes and exact paths that
-//! decides, in one walk over a blob's canonical path, whether it is selected
+//! The compiled matcher: an fst index over the prefixes and a hash table of
+//! the exact paths that decide whether a blob's canonical path is selected
 //! and by which rule.
 //!
 //! # Which rule selects a blob
@@ -21,17 +21,20 @@
 //! # What is stored and what is derived
 //!
 //! The serialized index ([`format`], which writes and reads its layout and
-//! records) is the fst and the tables beside it. The rules' texts are the
-//! fst's keys, read back at load (`keys`). Loading derives (`derive`),
-//! from those keys, what a [`Cursor`] matches with:
-//! a path-compressed trie of the effective prefixes alone (`radix`) and a
-//! hash table of the effective exact paths (`exact`, walked in order for
-//! sorted input by `merge`). Since the effective prefixes are prefix-free
-//! and no effective exact path lies under one, a path is selected by at
-//! most one of the two, which is the rule the whole index reports
-//! ([`Matcher::find_unrooted`], which walks it, is the reference the tests
-//! hold the cursor to). The decoded top of the whole index (`accel`) is
-//! built on first use.
+//! records) is an fst of the effective prefixes, the effective exact paths
+//! in byte order with a hash table of them (`exact`, used in place, and
+//! walked in order for sorted input by `merge`), and the tables beside
+//! them. The rules' texts are those keys: the prefixes' are read back from
+//! the fst at load (`keys`), the exact paths' are read in place. Loading
+//! checks the index and derives (`derive`) the one structure a [`Cursor`]
+//! matches with that is not stored: a path-compressed trie of the
+//! effective prefixes (`radix`). Since the effective prefixes are
+//! prefix-free and no effective exact path lies under one, a path is
+//! selected by at most one of the two, which is the rule the index reports
+//! ([`Matcher::find_unrooted`], which walks the fst and probes the table,
+//! is the reference the tests hold the cursor to). The decoded top of the
+//! fst (`accel`) and the rules' records (what only reports need) are
+//! decoded on first use.
 
 mod accel;
 mod build;
@@ -47,7 +50,7 @@ mod report;
 mod walker;
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use fst::raw::Fst;
 use rayon::prelude::*;
@@ -155,31 +158,39 @@ impl<D: AsRef<[u8]>> AsRef<[u8]> for Part<D> {
 /// A matcher is immutable and `Sync`: share it across threads.
 pub struct Matcher<D = Vec<u8>> {
     data: Arc<D>,
-    /// The index: every effective prefix and exact path.
+    /// The effective prefixes.
     full: Walker<Part<D>>,
-    /// Derived at load: the prefixes alone, walked by a [`Cursor`].
+    /// Derived at load: the prefixes as a trie, walked by a [`Cursor`].
     prefixes: radix::PrefixTrie,
     /// Derived at load when there are only a few prefixes and no exact
     /// paths: what a [`Cursor`] compares paths with instead.
     few: Option<radix::FewPrefixes>,
-    /// Derived at load: the exact paths by hash, probed by a [`Cursor`].
+    /// The exact paths and their hash table, in `data`.
     exact: exact::ExactTable,
     /// Where the serialized matcher's sections lie in `data`.
     layout: Layout,
-    /// The rules, in selection order, read from their records at load.
-    rows: Vec<Row>,
-    /// The rules' texts: the fst's keys in byte order, then the texts
-    /// records hold.
-    texts: Vec<u8>,
+    /// The fst's keys, read at load.
+    prefix_keys: Keys,
+    /// The rules, decoded from their records when first asked for.
+    rules: OnceLock<Rules>,
     /// The source names, in `data`.
     sources: Vec<Range<usize>>,
+}
+
+/// The rules as reports need them.
+struct Rules {
+    /// In selection order.
+    rows: Vec<Row>,
+    /// Their texts, but for the exact paths' (which are in the index): the
+    /// fst's keys in byte order, then the texts records hold.
+    texts: Vec<u8>,
 }
 
 impl<D: AsRef<[u8]>> std::fmt::Debug for Matcher<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Matcher")
-            .field("rules", &self.rows.len())
-            .field("index_keys", &self.full.fst.len())
+            .field("rules", &self.layout.rules)
+            .field("index_keys", &self.index_len())
             .finish()
     }
 }
@@ -208,9 +219,11 @@ impl Matcher {
 }
 
 impl<D: AsRef<[u8]>> Matcher<D> {
-    /// Loads a matcher from the bytes [`Matcher::as_bytes`] wrote. Checks
-    /// the format version, a checksum of all the bytes and every length,
-    /// and reads the rules' texts back from the fst (they are its keys);
+    /// Loads a matcher from the bytes [`Matcher::as_bytes`] wrote (a
+    /// memory map of an index file serves as they are). Checks the format
+    /// version, a checksum of all the bytes, every length and every record
+    /// and slot of the exact paths, and reads the prefixes back from their
+    /// fst; the exact paths and their hash table are used in place, and
     /// nothing is recompiled.
     pub fn from_bytes(data: D) -> Result<Matcher<D>, Error> {
         Matcher::load(data, None)
@@ -246,20 +259,11 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             }
             None => keys::read(&view, layout.key_text)?,
         };
-        let Keys { mut texts, keys } = keys;
-        let mut rows = format::read_records(
-            &b[layout.records.clone()],
-            layout.rules,
-            sources.len(),
-            &mut texts,
-        )
-        .ok_or_else(|| corrupt("rule records"))?;
-        layout.check_references(b, &rows)?;
         let Derived {
             prefixes,
             few,
             exact,
-        } = derive::derive(&keys, &texts, &mut rows, &layout, b)?;
+        } = derive::check(&keys, &layout, sources.len(), b)?;
         Ok(Matcher {
             full: Walker::new(fst),
             prefixes,
@@ -267,9 +271,18 @@ impl<D: AsRef<[u8]>> Matcher<D> {
             exact,
             data,
             layout,
-            rows,
-            texts,
+            prefix_keys: keys,
+            rules: OnceLock::new(),
             sources,
+        })
+    }
+
+    /// The rules, decoded on first use (loading checked their records).
+    fn decoded(&self) -> &Rules {
+        self.rules.get_or_init(|| {
+            let (rows, texts) =
+                derive::rows(&self.prefix_keys, &self.layout, &self.exact, self.bytes());
+            Rules { rows, texts }
         })
     }
 
@@ -285,15 +298,16 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// How many rules the selection had (effective or not).
     pub fn rule_count(&self) -> usize {
-        self.rows.len()
+        self.layout.rules
     }
 
     /// How many keys the index holds (effective prefixes and paths).
     pub fn index_len(&self) -> usize {
-        self.full.fst.len()
+        self.full.fst.len() + self.exact.len()
     }
 
-    /// The size of the fst index in bytes.
+    /// The size in bytes of the index's fst of the effective prefixes
+    /// (the exact paths are beside it).
     pub fn index_bytes(&self) -> usize {
         self.full.fst.as_bytes().len()
     }
@@ -306,11 +320,21 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// A rule by id. Panics if `id` is not below [`Matcher::rule_count`].
     pub fn rule(&self, id: RuleId) -> RuleInfo<'_> {
-        assert!((id.0 as usize) < self.rows.len(), "rule id out of range");
-        let row = &self.rows[id.0 as usize];
+        let rules = self.decoded();
+        assert!((id.0 as usize) < rules.rows.len(), "rule id out of range");
+        let row = &rules.rows[id.0 as usize];
         let (start, len) = (row.text.0 as usize, row.text.1 as usize);
+        let text = match row.in_index {
+            true => {
+                let start = self.exact.text_start(start);
+                self.bytes().get(start..start + len).unwrap_or_default()
+            }
+            false => rules.texts.get(start..start + len).unwrap_or_default(),
+        };
         // Validated at load.
-        let text = std::str::from_utf8(&self.texts[start..start + len]).unwrap_or("");
+        let text = crate::words::plain_ascii(text)
+            .or_else(|| std::str::from_utf8(text).ok())
+            .unwrap_or("");
         let source = self.sources[row.source as usize].clone();
         let source = std::str::from_utf8(&self.bytes()[source]).unwrap_or("");
         RuleInfo {
@@ -334,7 +358,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         // One shared name a source (an index usually has one or two, but
         // may have as many as rules).
         let mut sources: std::collections::HashMap<&str, Arc<str>> = Default::default();
-        let mut rules = Vec::with_capacity(self.rows.len());
+        let mut rules = Vec::with_capacity(self.rule_count());
         for r in self.rules() {
             let source = sources
                 .entry(r.source)
@@ -354,7 +378,7 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// Every rule, in selection order.
     pub fn rules(&self) -> impl Iterator<Item = RuleInfo<'_>> + '_ {
-        (0..self.rows.len() as u32).map(move |i| self.rule(RuleId(i)))
+        (0..self.rule_count() as u32).map(move |i| self.rule(RuleId(i)))
     }
 
     /// The rule that selects the blob at `path` and `snapshot` (`None`: the
@@ -375,32 +399,29 @@ impl<D: AsRef<[u8]>> Matcher<D> {
     /// Like [`Matcher::find_path`] for `container/blob`, the canonical path
     /// without its leading `/` (as listings often write it).
     ///
-    /// This walks the whole index over the path; a [`Cursor`] answers the
-    /// same, faster, from the structures derived from it.
+    /// This walks the prefixes' fst over the path, then probes the exact
+    /// paths; a [`Cursor`] answers the same, faster.
     #[inline]
     pub fn find_unrooted(&self, path: &[u8], snapshot: Option<SnapshotTime>) -> Option<RuleId> {
-        let (state, out, is_final, final_out) = self.full.start()?;
-        if is_final {
-            // Only the prefix "/" ends here; a path is never this short.
-            if let (Some(Tag::Prefix), index) = format::decode(out.wrapping_add(final_out)) {
-                return Some(RuleId(index));
+        if let Some((state, out, is_final, final_out)) = self.full.start() {
+            if is_final {
+                // Only the prefix "/" ends here; a path is never this short.
+                if let (Some(Tag::Prefix), index) = format::decode(out.wrapping_add(final_out)) {
+                    return Some(RuleId(index));
+                }
+            }
+            let walked = self
+                .full
+                .walk_from(state, out, path, 0, |v, i| match format::decode(v) {
+                    (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
+                    _ => None,
+                });
+            if let Walked::Prefix(_, rule) = walked {
+                return Some(rule);
             }
         }
-        self.full
-            .walk_from(state, out, path, 0, |v, i| match format::decode(v) {
-                (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
-                (Some(tag), index) if i + 1 == path.len() => {
-                    Some(Walked::End(self.exact(tag, index, snapshot)))
-                }
-                _ => None,
-            })
-            .result()
-    }
-
-    /// The rules' texts, where the exact-path table's slots point.
-    #[inline]
-    fn strings(&self) -> &[u8] {
-        &self.texts
+        let (tag, index) = self.exact.get(self.bytes(), path)?;
+        self.exact(tag, index, snapshot)
     }
 
     /// A cursor for matching many paths, fastest when consecutive paths
@@ -487,6 +508,45 @@ impl<D: AsRef<[u8]>> Matcher<D> {
 
     /// A tally with a zero count for every rule.
     pub fn tally(&self) -> Tally {
-        Tally::new(self.rows.len())
+        Tally::new(self.rule_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Matcher {
+        let xml = b"<BlobList><BlobPath>c00/a</BlobPath><BlobPathPrefix>/c01/</BlobPathPrefix></BlobList>";
+        Selection::parse(&xml[..], "t.xml")
+            .unwrap()
+            .compile()
+            .unwrap()
+    }
+
+    /// An index of the format before exact paths left the fst is refused
+    /// with a typed error that says what to do, not read as garbage.
+    #[test]
+    fn a_format_2_index_says_to_recompile() {
+        let mut bytes = sample().as_bytes().to_vec();
+        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let e = Matcher::from_bytes(bytes).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidIndex);
+        let text = e.to_string();
+        assert!(text.contains("version 2"), "{text}");
+        assert!(text.contains("blobsel compile"), "{text}");
+    }
+
+    /// Loading leaves the rules' records for reports to decode: matching
+    /// needs none of them.
+    #[test]
+    fn rules_are_decoded_when_first_asked_for() {
+        let m = Matcher::from_bytes(sample().as_bytes().to_vec()).unwrap();
+        assert_eq!(m.find_path(b"/c00/a", None), Some(RuleId(0)));
+        assert_eq!(m.cursor().find_path(b"/c01/x", None), Some(RuleId(1)));
+        assert!(m.rules.get().is_none());
+        assert_eq!(m.rule(RuleId(0)).text, "/c00/a");
+        assert!(m.rules.get().is_some());
+        assert_eq!(m.rule(RuleId(1)).text, "/c01/");
     }
 }

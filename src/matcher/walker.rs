@@ -18,16 +18,6 @@ pub(crate) enum Walked {
     End(Option<crate::matcher::RuleId>),
 }
 
-impl Walked {
-    pub(crate) fn result(self) -> Option<crate::matcher::RuleId> {
-        match self {
-            Walked::Prefix(_, r) => Some(r),
-            Walked::Dead(_) => None,
-            Walked::End(r) => r,
-        }
-    }
-}
-
 /// A state of a walk: a decoded node index (possibly tagged
 /// [`accel::FINAL`]), or an fst address tagged [`accel::UNDECODED`].
 pub(crate) type State = u32;

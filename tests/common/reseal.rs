@@ -4,7 +4,7 @@
 //! includes this file by path, so it needs nothing but the crate).
 
 /// The index header's length, where the fst begins.
-const HEADER: usize = 80;
+const HEADER: usize = 112;
 
 /// Recomputes the index's CRC-32 (at byte 12, over the bytes after the
 /// first 16) and, with `fst_too`, first the fst's own checksum (its last

@@ -503,6 +503,13 @@ fn open_selection(path: &Path) -> Result<Opened> {
         let text = io::Cursor::new(head.clone()).chain(file);
         return Ok(Opened::Selection { text, head });
     }
+    // An index is read whole: in one buffer of its size (growing one as
+    // it reads would copy a large index several times over).
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    if !is_stdin(path) {
+        let size = usize::try_from(size).unwrap_or(0);
+        head.reserve_exact(size.saturating_sub(head.len()));
+    }
     file.read_to_end(&mut head)
         .with_context(|| format!("cannot read {name}"))?;
     Ok(Opened::Index(head))
