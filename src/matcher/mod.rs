@@ -203,6 +203,25 @@ pub(crate) fn corrupt(what: &str) -> Error {
 }
 
 impl Matcher {
+    /// The serialized matcher, taken out of it without a copy (the bytes
+    /// [`Matcher::as_bytes`] shows): to keep, or to load again with
+    /// [`Matcher::from_bytes`] into another kind of buffer.
+    ///
+    /// ```
+    /// # use blobsel::{Matcher, Selection};
+    /// let sel = Selection::parse(&b"<BlobList><BlobPath>c00/a</BlobPath></BlobList>"[..], "l.xml")?;
+    /// let bytes = sel.compile()?.into_bytes();
+    /// let again = Matcher::from_bytes(bytes.into_boxed_slice())?;
+    /// assert!(again.find_path(b"/c00/a", None).is_some());
+    /// # Ok::<(), blobsel::Error>(())
+    /// ```
+    pub fn into_bytes(self) -> Vec<u8> {
+        let Matcher { data, full, .. } = self;
+        // The fst's part is the only other holder of the bytes.
+        drop(full);
+        Arc::try_unwrap(data).unwrap_or_else(|shared| shared.as_ref().clone())
+    }
+
     /// Whether `bytes` begin as a serialized matcher does, to tell an
     /// index file from a selection by its first eight bytes.
     ///

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod index;
 mod listings;
 mod live;
 mod output;
@@ -218,7 +219,7 @@ fn preview(a: args::PreviewArgs) -> Result<ExitCode> {
             if let Some(account) = &account {
                 account.supply_blob_list(&mut selection)?;
             }
-            let matcher = selection.compile()?;
+            let matcher = index::compiled(selection.compile()?)?;
             (Some(selection), matcher)
         }
     };
@@ -323,7 +324,7 @@ enum Loaded {
     /// An index kept to match with ([`IndexUse::Keep`]), with its rules
     /// when they were asked for.
     Index {
-        matcher: Box<Matcher>,
+        matcher: Box<index::CliMatcher>,
         rules: Option<Selection>,
     },
 }
@@ -366,7 +367,7 @@ fn load(
         (Opened::Index(bytes), None) => bytes,
     };
     let matcher = Box::new(Matcher::from_bytes(bytes).with_context(|| name.clone())?);
-    let rules = |m: &Matcher| m.selection().with_context(|| name.clone());
+    let rules = |m: &index::CliMatcher| m.selection().with_context(|| name.clone());
     Ok(match index {
         IndexUse::Keep { rules: false } => Loaded::Index {
             matcher,
@@ -476,7 +477,7 @@ fn index_with_blob_list(name: &str, list: &Path) -> anyhow::Error {
 /// SELECTION, opened and read once (it may be a pipe).
 enum Opened {
     /// An index written by `blobsel compile`: all its bytes.
-    Index(Vec<u8>),
+    Index(index::IndexBytes),
     /// Anything else: a selection to parse, from its first byte, and its
     /// first bytes again (to tell a listing given in its place).
     Selection {
@@ -488,10 +489,15 @@ enum Opened {
 /// Opens SELECTION and tells an index written by `blobsel compile` (by
 /// its first eight bytes) from a selection.
 fn open_selection(path: &Path) -> Result<Opened> {
-    let mut file: Box<dyn Read> = if is_stdin(path) {
-        Box::new(io::stdin().lock())
+    // A file is opened once (a pipe could not be opened again), and kept
+    // to map if it is a regular file holding an index.
+    let (mut file, regular): (Box<dyn Read>, Option<std::fs::File>) = if is_stdin(path) {
+        (Box::new(io::stdin().lock()), None)
     } else {
-        Box::new(output::open_file(path)?)
+        let f = output::open_file(path)?;
+        let regular = f.metadata().is_ok_and(|m| m.is_file());
+        let mapped = if regular { Some(f.try_clone()?) } else { None };
+        (Box::new(f), mapped)
     };
     let name = selection_name(path);
     let mut head = Vec::new();
@@ -503,16 +509,14 @@ fn open_selection(path: &Path) -> Result<Opened> {
         let text = io::Cursor::new(head.clone()).chain(file);
         return Ok(Opened::Selection { text, head });
     }
-    // An index is read whole: in one buffer of its size (growing one as
-    // it reads would copy a large index several times over).
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    if !is_stdin(path) {
-        let size = usize::try_from(size).unwrap_or(0);
-        head.reserve_exact(size.saturating_sub(head.len()));
+    // An index file is mapped (loading it then reads only what it
+    // checks); one from a pipe is read whole.
+    if let Some(f) = &regular {
+        return Ok(Opened::Index(index::open(f, &name)?));
     }
     file.read_to_end(&mut head)
         .with_context(|| format!("cannot read {name}"))?;
-    Ok(Opened::Index(head))
+    Ok(Opened::Index(index::IndexBytes::Owned(head)))
 }
 
 /// Whether SELECTION (or a LISTING) is `-`, standard input.

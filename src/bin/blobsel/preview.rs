@@ -6,16 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use blobsel::listing;
-use blobsel::{
-    Exportability, ListingEntry, ListingFormat, ListingReader, Matcher, RuleId, SnapshotTime,
-};
+use blobsel::{Exportability, ListingEntry, ListingFormat, ListingReader, RuleId, SnapshotTime};
 
 use crate::output::Output;
 use crate::summary::{Stats, SummaryMode};
 
 /// A resolved `preview` configuration.
 pub struct Config {
-    pub matcher: Matcher,
+    pub matcher: crate::index::CliMatcher,
     /// Why a blob is not exported, in words: with --invert, for --explain
     /// and --output jsonl.
     pub why: Option<crate::why::WhyNot>,
@@ -275,7 +273,8 @@ fn lines(
     stats: &mut Stats,
     progress: &crate::progress::Progress,
 ) -> Result<()> {
-    let work = |finds: &mut listing::Finds<'_, '_>| match_chunk(cfg, finds);
+    let work =
+        |finds: &mut listing::Finds<'_, '_, crate::index::IndexBytes>| match_chunk(cfg, finds);
     let sink = |chunk: &[u8], r: ChunkOut| -> Result<()> {
         for &(start, end) in &r.ranges {
             out.write_all(&chunk[start..end])?;
@@ -302,7 +301,10 @@ fn lines(
     Ok(())
 }
 
-fn match_chunk(cfg: &Config, finds: &mut listing::Finds<'_, '_>) -> ChunkOut {
+fn match_chunk(
+    cfg: &Config,
+    finds: &mut listing::Finds<'_, '_, crate::index::IndexBytes>,
+) -> ChunkOut {
     let chunk = finds.chunk();
     let print = cfg.summary != SummaryMode::Only;
     // Lines print as read unless they need more than their own bytes.

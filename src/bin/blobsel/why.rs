@@ -13,7 +13,7 @@ pub struct WhyNot {
 
 impl WhyNot {
     /// The path rules of `m` (prefixes cannot exclude a snapshot).
-    pub fn new(m: &Matcher) -> WhyNot {
+    pub fn new<D: AsRef<[u8]>>(m: &Matcher<D>) -> WhyNot {
         let mut by_path: HashMap<String, Vec<RuleId>> = HashMap::new();
         for r in m.rules().filter(|r| r.kind != RuleKind::Prefix) {
             by_path.entry(r.text.to_string()).or_default().push(r.id);
@@ -23,9 +23,9 @@ impl WhyNot {
 
     /// Why the blob at `path` (canonical) with `snapshot` is not exported,
     /// given that no rule selects it and it is `exportability`.
-    pub fn reason(
+    pub fn reason<D: AsRef<[u8]>>(
         &self,
-        m: &Matcher,
+        m: &Matcher<D>,
         path: &str,
         snapshot: Option<SnapshotTime>,
         exportability: Exportability,
