@@ -337,6 +337,24 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         (!s.is_empty()).then_some(s)
     }
 
+    /// A rule's status alone (cheaper than [`Matcher::rule`], which finds
+    /// its text and source too). Panics if `id` is not below
+    /// [`Matcher::rule_count`].
+    ///
+    /// ```
+    /// # use blobsel::{RuleId, RuleStatus, Selection};
+    /// let xml = b"<BlobList><BlobPath>c00/a</BlobPath><BlobPath>c00/a</BlobPath></BlobList>";
+    /// let m = Selection::parse(&xml[..], "l.xml")?.compile()?;
+    /// assert_eq!(m.rule_status(RuleId(0)), RuleStatus::Effective);
+    /// assert_eq!(m.rule_status(RuleId(1)), RuleStatus::Duplicate { of: RuleId(0) });
+    /// # Ok::<(), blobsel::Error>(())
+    /// ```
+    pub fn rule_status(&self, id: RuleId) -> RuleStatus {
+        let rows = &self.decoded().rows;
+        assert!((id.0 as usize) < rows.len(), "rule id out of range");
+        rows[id.0 as usize].status
+    }
+
     /// A rule by id. Panics if `id` is not below [`Matcher::rule_count`].
     pub fn rule(&self, id: RuleId) -> RuleInfo<'_> {
         let rules = self.decoded();

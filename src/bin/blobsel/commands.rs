@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 use blobsel::plan::ContainerScope;
-use blobsel::{Form, Matcher, RuleKind, RuleStatus, Selection};
+use blobsel::{Form, Matcher, RuleId, RuleKind, RuleStatus, Selection};
 
 use crate::args::{PlanOutputArg, TargetArg};
 use crate::output::Output;
@@ -22,14 +22,20 @@ pub fn warnings(selection: &Selection, matcher: &Matcher) -> Result<Vec<String>>
             ));
         }
     }
-    for rule in matcher.rules() {
-        match rule.status {
-            RuleStatus::Duplicate { of } => {
-                warnings.push(format!("{rule} duplicates {}", matcher.rule(of)))
-            }
-            RuleStatus::Covered { by } => {
-                warnings.push(format!("{rule} is covered by {}", matcher.rule(by)))
-            }
+    // Statuses first: a million rules are looked up whole only when they
+    // have something to say.
+    for id in (0..matcher.rule_count() as u32).map(RuleId) {
+        match matcher.rule_status(id) {
+            RuleStatus::Duplicate { of } => warnings.push(format!(
+                "{} duplicates {}",
+                matcher.rule(id),
+                matcher.rule(of)
+            )),
+            RuleStatus::Covered { by } => warnings.push(format!(
+                "{} is covered by {}",
+                matcher.rule(id),
+                matcher.rule(by)
+            )),
             RuleStatus::Effective => {}
         }
     }
@@ -46,7 +52,7 @@ pub fn warnings(selection: &Selection, matcher: &Matcher) -> Result<Vec<String>>
     }
     for (i, rule) in selection.rules()?.iter().enumerate() {
         if matches!(
-            matcher.rule(blobsel::RuleId(i as u32)).status,
+            matcher.rule_status(RuleId(i as u32)),
             RuleStatus::Duplicate { .. }
         ) {
             continue; // warned about above, once
