@@ -104,13 +104,19 @@ pub fn parse_line(line: &[u8]) -> Result<Option<LineBlob<'_>>, Error> {
 /// [`parse_line`] for a line of printable ASCII only (bytes 0x20–0x7F: no
 /// TAB, no CR, no control character), as [`LineEnds::next_line`] finds
 /// them: the same answer without checking the bytes again.
+///
+/// # Safety
+///
+/// Every byte of `line` is below 0x80 (so it is UTF-8); [`LineEnds`]
+/// reports which lines are so.
 #[inline]
-pub(crate) fn parse_plain_line(line: &[u8]) -> Result<Option<LineBlob<'_>>, Error> {
+pub(crate) unsafe fn parse_plain_line(line: &[u8]) -> Result<Option<LineBlob<'_>>, Error> {
     debug_assert!(plain_ascii(line).is_some());
     if line.first().is_none_or(|&b| b == b' ') && line.iter().all(|&b| b == b' ') {
         return Ok(None);
     }
-    // SAFETY: the caller passes printable ASCII only, which is UTF-8.
+    // SAFETY: the caller passes ASCII only (this function's contract),
+    // which is UTF-8.
     let path = unsafe { std::str::from_utf8_unchecked(line) };
     blob(path, None)
 }
@@ -489,7 +495,8 @@ mod tests {
         lines.push(too_long.as_bytes());
         for line in lines {
             assert!(plain_ascii(line).is_some());
-            match (parse_line(line), parse_plain_line(line)) {
+            // SAFETY: checked just above.
+            match (parse_line(line), unsafe { parse_plain_line(line) }) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b),
                 (Err(a), Err(b)) => {
                     assert_eq!((a.kind(), a.message()), (b.kind(), b.message()))

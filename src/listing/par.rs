@@ -126,7 +126,9 @@ impl<'a, D: AsRef<[u8]>> Iterator for Finds<'a, '_, D> {
             self.lines += 1;
             // Most lines are printable ASCII, found so with their newline.
             let parsed = match plain {
-                true => parse_plain_line(line),
+                // SAFETY: `next_line` reports `plain` only for a line whose
+                // bytes are all 0x20-0x7F.
+                true => unsafe { parse_plain_line(line) },
                 false => parse_line(line),
             };
             let blob = match parsed {
