@@ -57,7 +57,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Position};
 use crate::listing::ListingEntry;
-use crate::rule::{Origin, Rule, RuleKind};
+use crate::rule::{Origin, RuleKind};
 use crate::selection::Selection;
 use crate::snapshot::SnapshotTime;
 use derive::Derived;
@@ -395,7 +395,9 @@ impl<D: AsRef<[u8]>> Matcher<D> {
         // One shared name a source (an index usually has one or two, but
         // may have as many as rules).
         let mut sources: std::collections::HashMap<&str, Arc<str>> = Default::default();
-        let mut rules = Vec::with_capacity(self.rule_count());
+        // Made in bulk (texts in shared blocks), as the blob list readers
+        // make them.
+        let mut rules = crate::rule::RuleBuilder::new();
         for r in self.rules() {
             let source = sources
                 .entry(r.source)
@@ -405,12 +407,10 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                 source,
                 position: r.position,
             };
-            rules.push(match r.kind {
-                RuleKind::Prefix => Rule::prefix(r.text, origin)?,
-                kind => Rule::path(r.text, kind, origin)?,
-            });
+            crate::rule::check_text(r.kind, r.text)?;
+            rules.push(r.kind, r.text, origin);
         }
-        Ok(Selection::from_rules(rules))
+        Ok(Selection::from_rules(rules.finish()))
     }
 
     /// Every rule, in selection order.
