@@ -203,23 +203,54 @@ pub(crate) fn corrupt(what: &str) -> Error {
 }
 
 impl Matcher {
-    /// The serialized matcher, taken out of it without a copy (the bytes
-    /// [`Matcher::as_bytes`] shows): to keep, or to load again with
-    /// [`Matcher::from_bytes`] into another kind of buffer.
+    /// The same matcher over its bytes moved into another buffer type
+    /// (`wrap` gets them, not a copy): for a caller that holds matchers
+    /// both compiled and loaded (a memory map, say) as one type. Nothing
+    /// is checked or derived again: the bytes are the ones just built.
     ///
     /// ```
     /// # use blobsel::{Matcher, Selection};
     /// let sel = Selection::parse(&b"<BlobList><BlobPath>c00/a</BlobPath></BlobList>"[..], "l.xml")?;
-    /// let bytes = sel.compile()?.into_bytes();
-    /// let again = Matcher::from_bytes(bytes.into_boxed_slice())?;
-    /// assert!(again.find_path(b"/c00/a", None).is_some());
+    /// let boxed: Matcher<Box<[u8]>> = sel.compile()?.into_buffer(Vec::into_boxed_slice)?;
+    /// assert!(boxed.find_path(b"/c00/a", None).is_some());
     /// # Ok::<(), blobsel::Error>(())
     /// ```
-    pub fn into_bytes(self) -> Vec<u8> {
-        let Matcher { data, full, .. } = self;
+    pub fn into_buffer<E: AsRef<[u8]>>(
+        self,
+        wrap: impl FnOnce(Vec<u8>) -> E,
+    ) -> Result<Matcher<E>, Error> {
+        let Matcher {
+            data,
+            full,
+            prefixes,
+            few,
+            exact,
+            layout,
+            prefix_keys,
+            rules,
+            sources,
+        } = self;
         // The fst's part is the only other holder of the bytes.
         drop(full);
-        Arc::try_unwrap(data).unwrap_or_else(|shared| shared.as_ref().clone())
+        let bytes = Arc::try_unwrap(data).unwrap_or_else(|shared| shared.as_ref().clone());
+        let data = Arc::new(wrap(bytes));
+        let part = Part {
+            data: data.clone(),
+            start: layout.fst.start,
+            end: layout.fst.end,
+        };
+        let fst = Fst::new(part).map_err(|e| corrupt(&e.to_string()))?;
+        Ok(Matcher {
+            data,
+            full: Walker::new(fst),
+            prefixes,
+            few,
+            exact,
+            layout,
+            prefix_keys,
+            rules,
+            sources,
+        })
     }
 
     /// Whether `bytes` begin as a serialized matcher does, to tell an

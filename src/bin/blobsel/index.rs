@@ -36,10 +36,7 @@ pub fn open(file: &std::fs::File, name: &str) -> Result<IndexBytes> {
 }
 
 /// A matcher just compiled, as the CLI holds one (its bytes moved, not
-/// copied, then loaded: the checks of a load cost a few milliseconds
-/// for a million rules).
+/// copied, and not checked again).
 pub fn compiled(matcher: Matcher) -> Result<CliMatcher> {
-    Ok(Matcher::from_bytes(IndexBytes::Owned(
-        matcher.into_bytes(),
-    ))?)
+    Ok(matcher.into_buffer(IndexBytes::Owned)?)
 }
