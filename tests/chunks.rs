@@ -94,12 +94,15 @@ enum Entry {
 
 const ENTRIES: [Entry; 3] = [Entry::Read, Entry::Slice, Entry::File];
 
-fn par_found_by(
+/// Runs `entry` of the pipeline on `data` with the test selection, on a
+/// pool of `threads` threads.
+fn run_entry<T: Send>(
     entry: Entry,
     data: &[u8],
-    invert: bool,
     threads: usize,
-) -> Result<(String, u64), Error> {
+    work: impl Fn(&mut blobsel::listing::Finds<'_, '_>) -> T + Sync + Send,
+    sink: impl FnMut(&[u8], T) -> Result<(), Error> + Send,
+) -> Result<blobsel::listing::LinesRead, Error> {
     let m = Selection::parse(SELECTION.as_bytes(), "sel.xml")
         .unwrap()
         .compile()
@@ -108,6 +111,29 @@ fn par_found_by(
         .num_threads(threads)
         .build()
         .unwrap();
+    pool.install(|| match entry {
+        Entry::Read => par_find(
+            Box::new(std::io::Cursor::new(data.to_vec())),
+            "listing.txt",
+            &m,
+            work,
+            sink,
+        ),
+        Entry::Slice => par_find_slice(data, "listing.txt", &m, work, sink),
+        Entry::File => {
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, data).unwrap();
+            par_find_file(file, "listing.txt", &m, work, sink)
+        }
+    })
+}
+
+fn par_found_by(
+    entry: Entry,
+    data: &[u8],
+    invert: bool,
+    threads: usize,
+) -> Result<(String, u64), Error> {
     let mut out = String::new();
     let work = |finds: &mut blobsel::listing::Finds<'_, '_>| {
         let mut s = String::new();
@@ -123,19 +149,7 @@ fn par_found_by(
         out.push_str(&s);
         Ok::<(), Error>(())
     };
-    let read = pool.install(|| match entry {
-        Entry::Read => {
-            let input: Box<dyn std::io::Read + Send> =
-                Box::new(std::io::Cursor::new(data.to_vec()));
-            par_find(input, "listing.txt", &m, work, sink)
-        }
-        Entry::Slice => par_find_slice(data, "listing.txt", &m, work, sink),
-        Entry::File => {
-            let mut file = tempfile::tempfile().unwrap();
-            std::io::Write::write_all(&mut file, data).unwrap();
-            par_find_file(file, "listing.txt", &m, work, sink)
-        }
-    })?;
+    let read = run_entry(entry, data, threads, work, sink)?;
     Ok((out, read.lines))
 }
 
@@ -409,14 +423,6 @@ fn by_reader(data: &[u8]) -> (Blobs, Failure) {
 
 /// The same from the parallel pipeline (lines counted from the chunks).
 fn by_pipeline(entry: Entry, data: &[u8], threads: usize) -> (Blobs, Failure) {
-    let m = Selection::parse(SELECTION.as_bytes(), "sel.xml")
-        .unwrap()
-        .compile()
-        .unwrap();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
     let mut blobs = Vec::new();
     let mut lines_before = 0u64;
     let work = |finds: &mut blobsel::listing::Finds<'_, '_>| {
@@ -432,35 +438,21 @@ fn by_pipeline(entry: Entry, data: &[u8], threads: usize) -> (Blobs, Failure) {
         // Newlines counted once: up to each blob's line, then to the end.
         let mut counted = 0;
         for (start, path, snapshot) in found {
-            lines_before += memchr_count(&chunk[counted..start]);
+            lines_before += newlines(&chunk[counted..start]);
             counted = start;
             blobs.push((lines_before + 1, path, snapshot));
         }
-        lines_before += memchr_count(&chunk[counted..]);
+        lines_before += newlines(&chunk[counted..]);
         Ok::<(), Error>(())
     };
-    let result = pool.install(|| match entry {
-        Entry::Read => par_find(
-            Box::new(std::io::Cursor::new(data.to_vec())),
-            "listing.txt",
-            &m,
-            work,
-            sink,
-        ),
-        Entry::Slice => par_find_slice(data, "listing.txt", &m, work, sink),
-        Entry::File => {
-            let mut file = tempfile::tempfile().unwrap();
-            std::io::Write::write_all(&mut file, data).unwrap();
-            par_find_file(file, "listing.txt", &m, work, sink)
-        }
-    });
+    let result = run_entry(entry, data, threads, work, sink);
     let failure = result
         .err()
         .map(|e| (e.kind(), e.position().unwrap().line, e.to_string()));
     (blobs, failure)
 }
 
-fn memchr_count(bytes: &[u8]) -> u64 {
+fn newlines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
