@@ -234,6 +234,18 @@ impl std::error::Error for Error {}
 /// Shorthand for results in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A quick-xml error as ours; `what` names the document ("a drive
+/// manifest", "a List Blobs response"). The streamed XML readers share it.
+pub(crate) fn xml_error(e: quick_xml::Error, what: &str) -> Error {
+    match e {
+        quick_xml::Error::Io(e) => Error::new(ErrorKind::Io, format!("cannot read: {e}")),
+        quick_xml::Error::Encoding(e) => {
+            Error::new(ErrorKind::Encoding, format!("{e}: {what} is UTF-8"))
+        }
+        e => Error::new(ErrorKind::Syntax, format!("malformed XML: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -535,15 +535,9 @@ fn outside(at: Position) -> Error {
     .at(at)
 }
 
+/// A quick-xml error as ours.
 fn xml_error(e: quick_xml::Error) -> Error {
-    match e {
-        quick_xml::Error::Io(e) => Error::new(ErrorKind::Io, format!("cannot read: {e}")),
-        quick_xml::Error::Encoding(e) => Error::new(
-            ErrorKind::Encoding,
-            format!("{e}: a List Blobs response is UTF-8"),
-        ),
-        e => Error::new(ErrorKind::Syntax, format!("malformed XML: {e}")),
-    }
+    crate::error::xml_error(e, "a List Blobs response")
 }
 
 /// Reads List Blobs responses (one or several pages, concatenated) from any

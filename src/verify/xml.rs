@@ -449,16 +449,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidManifest, message)
 }
 
-/// A quick-xml error as ours; `what` names the document ("a drive manifest").
-pub(crate) fn xml_error(e: quick_xml::Error, what: &str) -> Error {
-    match e {
-        quick_xml::Error::Io(e) => Error::new(ErrorKind::Io, format!("cannot read: {e}")),
-        quick_xml::Error::Encoding(e) => {
-            Error::new(ErrorKind::Encoding, format!("{e}: {what} is UTF-8"))
-        }
-        e => Error::new(ErrorKind::Syntax, format!("malformed XML: {e}")),
-    }
-}
+pub(crate) use crate::error::xml_error;
 
 /// The error for a DOCTYPE: entities are never expanded.
 pub(crate) fn doctype(what: &str) -> Error {
