@@ -477,7 +477,7 @@ fn index_with_blob_list(name: &str, list: &Path) -> anyhow::Error {
 /// SELECTION, opened and read once (it may be a pipe).
 enum Opened {
     /// An index written by `blobsel compile`: all its bytes.
-    Index(index::IndexBytes),
+    Index(index::FileBytes),
     /// Anything else: a selection to parse, from its first byte, and its
     /// first bytes again (to tell a listing given in its place).
     Selection {
@@ -511,12 +511,12 @@ fn open_selection(path: &Path) -> Result<Opened> {
     }
     // An index file is mapped (loading it then reads only what it
     // checks); one from a pipe is read whole.
-    if let Some(f) = &regular {
-        return Ok(Opened::Index(index::open(f, &name)?));
+    if let Some(mut f) = regular {
+        return Ok(Opened::Index(index::read_whole(&mut f, &name)?));
     }
     file.read_to_end(&mut head)
         .with_context(|| format!("cannot read {name}"))?;
-    Ok(Opened::Index(index::IndexBytes::Owned(head)))
+    Ok(Opened::Index(index::FileBytes::Owned(head)))
 }
 
 /// Whether SELECTION (or a LISTING) is `-`, standard input.

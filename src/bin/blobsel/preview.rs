@@ -274,7 +274,7 @@ fn lines(
     progress: &crate::progress::Progress,
 ) -> Result<()> {
     let work =
-        |finds: &mut listing::Finds<'_, '_, crate::index::IndexBytes>| match_chunk(cfg, finds);
+        |finds: &mut listing::Finds<'_, '_, crate::index::FileBytes>| match_chunk(cfg, finds);
     let sink = |chunk: &[u8], r: ChunkOut| -> Result<()> {
         for &(start, end) in &r.ranges {
             out.write_all(&chunk[start..end])?;
@@ -303,7 +303,7 @@ fn lines(
 
 fn match_chunk(
     cfg: &Config,
-    finds: &mut listing::Finds<'_, '_, crate::index::IndexBytes>,
+    finds: &mut listing::Finds<'_, '_, crate::index::FileBytes>,
 ) -> ChunkOut {
     let chunk = finds.chunk();
     let print = cfg.summary != SummaryMode::Only;

@@ -242,23 +242,8 @@ fn account_selection(a: &VerifyArgs) -> Result<Selection> {
 pub fn read_manifest(path: &Path) -> Result<DriveManifest> {
     let mut file = crate::output::open_file(path)?;
     let name = path.display().to_string();
-    let regular = file.metadata().is_ok_and(|m| m.is_file());
-    let read = if regular {
-        // SAFETY: mapping is unsafe because another process could change
-        // the file while it is mapped, which a `&[u8]` rules out. A drive
-        // manifest is the service's output, not written to while it is
-        // verified (the same holds for every file blobsel maps); the map
-        // lives only while the manifest is read.
-        let map =
-            unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("cannot read {name}"))?;
-        DriveManifest::read_bytes(&map, &name)
-    } else {
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut file, &mut bytes)
-            .with_context(|| format!("cannot read {name}"))?;
-        DriveManifest::read_bytes(&bytes, &name)
-    };
-    Ok(read?)
+    let bytes = crate::index::read_whole(&mut file, &name)?;
+    Ok(DriveManifest::read_bytes(bytes.as_ref(), &name)?)
 }
 
 pub fn read_xml<T>(
