@@ -44,22 +44,11 @@ trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($1)"; }
 
-URL="${BENCH_AZURITE_URL:-}"
-if [[ -z $URL ]]; then
-    AZURITE="$ROOT/target/azurite/node_modules/.bin/azurite-blob"
-    [[ -x $AZURITE ]] || { bash .ci/azurite.sh start >/dev/null; bash .ci/azurite.sh stop; }
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    "$AZURITE" --blobHost 127.0.0.1 --blobPort "$PORT" --inMemoryPersistence --disableTelemetry \
-        --skipApiVersionCheck --silent </dev/null >"$WORK/azurite.log" 2>&1 &
-    PIDS+=($!)
-    URL="http://127.0.0.1:$PORT/devstoreaccount1"
-    for _ in $(seq 1 100); do
-        curl -s -o /dev/null --noproxy '*' "$URL?comp=list" && break
-        sleep 0.1
-    done
-fi
+source "$ROOT/benches/common/azurite.sh"
+bench_azurite "$ROOT" "$WORK"
+[[ -z $AZURITE_PID ]] || PIDS+=("$AZURITE_PID")
 "$HELPER" seed "$URL" "$CONTAINERS" "$BLOBS" >"$WORK/sel.xml"
-export BLOBSEL_ACCOUNT_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+export BLOBSEL_ACCOUNT_KEY="$BENCH_ACCOUNT_KEY"
 
 # Starts a background command that prints its URL on its first line;
 # sets $started to that URL.

@@ -36,27 +36,15 @@ HELPER="$ROOT/target/release/examples/live_bench"
 WORK="$(mktemp -d)"
 trap 'kill "${PROXY_PID:-}" "${AZURITE_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-URL="${BENCH_AZURITE_URL:-}"
-if [[ -z $URL ]]; then
-    AZURITE="$ROOT/target/azurite/node_modules/.bin/azurite-blob"
-    [[ -x $AZURITE ]] || { bash .ci/azurite.sh start >/dev/null; bash .ci/azurite.sh stop; }
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    "$AZURITE" --blobHost 127.0.0.1 --blobPort "$PORT" --inMemoryPersistence --disableTelemetry \
-        --skipApiVersionCheck --silent </dev/null >"$WORK/azurite.log" 2>&1 &
-    AZURITE_PID=$!
-    URL="http://127.0.0.1:$PORT/devstoreaccount1"
-    for _ in $(seq 1 100); do
-        curl -s -o /dev/null --noproxy '*' "$URL?comp=list" && break
-        sleep 0.1
-    done
-fi
+source "$ROOT/benches/common/azurite.sh"
+bench_azurite "$ROOT" "$WORK"
 
 "$HELPER" seed "$URL" "$CONTAINERS" "$BLOBS" >"$WORK/sel.xml"
 "$HELPER" proxy "$URL" "$DELAY_MS" >"$WORK/proxy" &
 PROXY_PID=$!
 for _ in $(seq 1 50); do [[ -s $WORK/proxy ]] && break; sleep 0.1; done
 PROXY_URL="$(cat "$WORK/proxy")"
-export BLOBSEL_ACCOUNT_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+export BLOBSEL_ACCOUNT_KEY="$BENCH_ACCOUNT_KEY"
 
 # CPU seconds (user + system) a process has used so far; 0 when unknown.
 cpu() {
