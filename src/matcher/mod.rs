@@ -63,7 +63,6 @@ use crate::snapshot::SnapshotTime;
 use derive::Derived;
 use format::{Layout, Row, Tag};
 use keys::Keys;
-pub(crate) use walker::Walked;
 use walker::Walker;
 
 pub use build::MatcherBuilder;
@@ -478,14 +477,14 @@ impl<D: AsRef<[u8]>> Matcher<D> {
                     return Some(RuleId(index));
                 }
             }
-            let walked = self
+            let prefix = self
                 .full
-                .walk_from(state, out, path, 0, |v, i| match format::decode(v) {
-                    (Some(Tag::Prefix), index) => Some(Walked::Prefix(i + 1, RuleId(index))),
+                .walk_from(state, out, path, 0, |v, _| match format::decode(v) {
+                    (Some(Tag::Prefix), index) => Some(RuleId(index)),
                     _ => None,
                 });
-            if let Walked::Prefix(_, rule) = walked {
-                return Some(rule);
+            if prefix.is_some() {
+                return prefix;
             }
         }
         let (tag, index) = self.exact.get(self.bytes(), path)?;

@@ -7,17 +7,6 @@ use fst::raw::Fst;
 
 use crate::matcher::accel::{self, Accel};
 
-/// How a walk over a path ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Walked {
-    /// Selected by a prefix rule that ends after this many bytes.
-    Prefix(usize, crate::matcher::RuleId),
-    /// No transition on the byte at this index.
-    Dead(usize),
-    /// The path ended: selected by this exact-path rule, or not at all.
-    End(Option<crate::matcher::RuleId>),
-}
-
 /// A state of a walk: a decoded node index (possibly tagged
 /// [`accel::FINAL`]), or an fst address tagged [`accel::UNDECODED`].
 pub(crate) type State = u32;
@@ -94,23 +83,22 @@ impl<F: AsRef<[u8]>> Walker<F> {
 
     /// Walks `path[from..]` from `state` (reached after `path[..from]` with
     /// output `out`). At every final node, `at_final(value, i)` (the key's
-    /// value, the index of the byte that reached it) may end the walk.
+    /// value, the index of the byte that reached it) may end the walk with
+    /// an answer; `None` when the path leaves the fst or ends first.
     #[inline]
-    pub(crate) fn walk_from(
+    pub(crate) fn walk_from<T>(
         &self,
         mut state: State,
         mut out: u64,
         path: &[u8],
         from: usize,
-        mut at_final: impl FnMut(u64, usize) -> Option<Walked>,
-    ) -> Walked {
+        mut at_final: impl FnMut(u64, usize) -> Option<T>,
+    ) -> Option<T> {
         let mut i = from;
         let accel = self.accel();
         while i < path.len() && state & accel::UNDECODED == 0 {
             // `step`, unrolled: most targets are decoded and not final.
-            let Some((next, o)) = accel.step(state, path[i]) else {
-                return Walked::Dead(i);
-            };
+            let (next, o) = accel.step(state, path[i])?;
             state = next;
             out = out.wrapping_add(o);
             if next & (accel::FINAL | accel::UNDECODED) != 0 {
@@ -122,31 +110,29 @@ impl<F: AsRef<[u8]>> Walker<F> {
                 };
                 if let Some(f) = final_out {
                     if let Some(w) = at_final(out.wrapping_add(f), i) {
-                        return w;
+                        return Some(w);
                     }
                 }
             }
             i += 1;
         }
         if i == path.len() {
-            return Walked::End(None);
+            return None;
         }
         // Past the decoded top: one fst node decoded per byte.
         let mut node = self.fst.node((state & !accel::UNDECODED) as usize);
         while i < path.len() {
-            let Some(k) = node.find_input(path[i]) else {
-                return Walked::Dead(i);
-            };
+            let k = node.find_input(path[i])?;
             let t = node.transition(k);
             out = out.wrapping_add(t.out.value());
             node = self.fst.node(t.addr);
             if node.is_final() {
                 if let Some(w) = at_final(out.wrapping_add(node.final_output().value()), i) {
-                    return w;
+                    return Some(w);
                 }
             }
             i += 1;
         }
-        Walked::End(None)
+        None
     }
 }
